@@ -1,0 +1,22 @@
+"""The op registry and the built-in ops.
+
+>>> from bngraph.ops import op_names
+>>> {"add", "mean", "matmul"} <= set(op_names())
+True
+"""
+
+from . import elementwise, linalg, reduce, shape  # noqa: F401 - registers the built-ins
+from .broadcasting import broadcast_shapes, format_shape, unbroadcast
+from .registry import Op, define_op, get_op, is_literal_param, op, op_names
+
+__all__ = [
+    "Op",
+    "define_op",
+    "op",
+    "get_op",
+    "op_names",
+    "is_literal_param",
+    "broadcast_shapes",
+    "unbroadcast",
+    "format_shape",
+]
