@@ -10,7 +10,7 @@ can be released.
 >>> g.order[:4]
 ('x', 'gamma', 'beta', 'eps')
 >>> [g.names[i] for i in g.plan.saved_values]
-['x', 'gamma', 'beta', 'eps', 'xmu', 'sqrtvar', 'ivar', 'xhat']
+['gamma', 'xmu', 'sqrtvar', 'ivar', 'xhat']
 """
 
 from __future__ import annotations
