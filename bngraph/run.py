@@ -157,7 +157,7 @@ class Run:
             args = fetch(values)
             try:
                 out = forward(*args, **params)
-            except (BngraphError, MemoryError):
+            except MemoryError:
                 raise
             except Exception as error:
                 raise self._forward_error(step, args, error) from error
@@ -194,6 +194,8 @@ class Run:
 
     def _forward_error(self, step: ForwardStep, args: tuple[Any, ...], error: Exception) -> BngraphError:
         context = self._describe(step.node)
+        if isinstance(error, ShapeError):
+            return ShapeError(f"{context}: {error}")
         op = get_op(self.graph._ops[step.node])
         shapes = [np.shape(a) for a in args]
         if op.shape is not None:
@@ -256,7 +258,7 @@ class Run:
             for k, vjp, j in edges:
                 try:
                     contribution = vjp(g, out, *args, **params)
-                except (BngraphError, MemoryError):
+                except MemoryError:
                     raise
                 except Exception as error:
                     raise self._vjp_error(step, k, out, args, error) from error

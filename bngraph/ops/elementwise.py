@@ -56,11 +56,11 @@ define_op("div", operator.truediv,
 define_op("neg", operator.neg, [lambda g, out, x: -g], _same_shape, "−x", saves=[])
 
 
-def pow(x: Any, exponent: float = 2) -> Any:  # noqa: A001 - the op's name
+def pow(x: Any, exponent: float) -> Any:  # noqa: A001 - the op's name
     return x ** exponent
 
 
-def _pow_vjp(g: Any, out: Any, x: Any, exponent: float = 2) -> Any:
+def _pow_vjp(g: Any, out: Any, x: Any, exponent: float) -> Any:
     if exponent == 2:
         return g * (2 * x)
     return g * (exponent * x ** (exponent - 1))
@@ -70,7 +70,7 @@ def _pow_label(params: Mapping[str, Any]) -> str:
     return f"x^{params['exponent']:g}"
 
 
-define_op("pow", pow, [_pow_vjp], lambda x, exponent=2: x, _pow_label, saves=[0])
+define_op("pow", pow, [_pow_vjp], lambda x, exponent: x, _pow_label, saves=[0])
 
 
 def square(x: Any) -> Any:

@@ -27,12 +27,13 @@ def matmul(x: Any, y: Any) -> Any:
 
 def _as_matrices(g: Any, x: Any, y: Any) -> tuple[Any, Any, Any]:
     """Lift 1-D operands (and the gradient) to matrices, as matmul does internally."""
-    if np.ndim(x) == 1:
-        x = x[np.newaxis, :]
-        g = np.expand_dims(g, -2)
+    g = np.asarray(g)
     if np.ndim(y) == 1:
         y = y[:, np.newaxis]
-        g = np.expand_dims(g, -1)
+        g = g[..., np.newaxis]
+    if np.ndim(x) == 1:
+        x = x[np.newaxis, :]
+        g = g[..., np.newaxis, :]
     return g, x, y
 
 
