@@ -1,0 +1,172 @@
+"""What each command of the command line does; ``dispatch`` picks one.
+
+>>> resolve_graph("batchnorm")[0].name
+'batchnorm'
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import library
+from ..errors import BngraphError, InputError, UnknownInputError, closest
+from ..graph import Graph
+from .inputs import InputOptions, gather_inputs, load_arrays, parse_assignment
+
+__all__ = ["dispatch", "resolve_graph", "one_line"]
+
+
+def one_line(error: BaseException) -> str:
+    """An error as the one line the command line prints (a .bng error keeps its place)."""
+    short = getattr(error, "one_line", None)
+    if callable(short):
+        return str(short())
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def resolve_graph(spec: str) -> tuple[Graph, dict[str, Any] | None]:
+    """A library graph by name (with its example inputs), or a graph loaded from a .bng file."""
+    if spec in library.names():
+        return library.get(spec), library.example(spec)
+    path = Path(spec)
+    if path.suffix == ".bng" or path.exists():
+        if not path.is_file():
+            raise InputError(f"no such file: {spec}")
+        from ..dsl import load
+
+        return load(path), None
+    raise InputError(
+        f"{spec!r} is neither a library graph{closest(spec, library.names())} nor a .bng file; "
+        f"library graphs: {', '.join(library.names())}"
+    )
+
+
+def input_options(args: argparse.Namespace) -> InputOptions:
+    options = InputOptions(random_seed=args.random_seed)
+    if args.inputs:
+        options.npz = Path(args.inputs)
+    for text in args.input:
+        name, path = parse_assignment(text, "--input")
+        options.files.append((name, Path(path)))
+    for text in args.set:
+        name, value = parse_assignment(text, "--set")
+        try:
+            options.numbers.append((name, float(value)))
+        except ValueError:
+            raise InputError(f"--set {name}: {value!r} is not a number") from None
+    for text in args.dim:
+        symbol, value = parse_assignment(text, "--dim")
+        if not value.isdigit() or int(value) == 0:
+            raise InputError(f"--dim {symbol}: {value!r} is not a positive size")
+        options.dims[symbol] = int(value)
+    return options
+
+
+def gather(graph: Graph, args: argparse.Namespace, example: dict[str, Any] | None) -> dict[str, Any]:
+    return gather_inputs(graph, input_options(args), example)
+
+
+def load_seeds(args: argparse.Namespace, graph: Graph) -> dict[str, np.ndarray]:
+    """Backward seeds from ``--seed-grad``, named after the graph's outputs."""
+    if not getattr(args, "seed_grad", None):
+        return {}
+    seeds = load_arrays(Path(args.seed_grad))
+    for name in seeds:
+        if name not in graph.outputs:
+            raise UnknownInputError(
+                f"--seed-grad {args.seed_grad}: graph {graph.name!r} has no output {name!r}"
+                f"{closest(name, graph.outputs)}; outputs: {', '.join(graph.outputs)}"
+            )
+    return seeds
+
+
+def summarize(array: Any) -> dict[str, Any]:
+    """Shape, dtype, min, mean and max of an array, as plain Python values."""
+    values = np.asarray(array)
+    finite = values.size > 0
+    return {
+        "shape": list(values.shape),
+        "dtype": str(values.dtype),
+        "min": float(values.min()) if finite else None,
+        "mean": float(values.mean()) if finite else None,
+        "max": float(values.max()) if finite else None,
+    }
+
+
+def _summary_line(name: str, facts: dict[str, Any]) -> str:
+    shape = "(" + ", ".join(map(str, facts["shape"])) + ("," if len(facts["shape"]) == 1 else "") + ")"
+    if facts["min"] is None:
+        return f"  {name:<16} {shape:<12} {facts['dtype']:<8} (empty)"
+    return (f"  {name:<16} {shape:<12} {facts['dtype']:<8} min {facts['min']:<12.6g} "
+            f"mean {facts['mean']:<12.6g} max {facts['max']:.6g}")
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    for name in library.names():
+        graph = library.get(name)
+        print(f"{name}\n    {library.describe(name)}\n    inputs: {graph.signature()}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    graph, example = resolve_graph(args.graph)
+    run = graph.forward(gather(graph, args, example))
+    seeds = load_seeds(args, graph)
+    grads = run.backward(**seeds)
+    arrays = {name: np.asarray(value) for name, value in run.outputs.items()}
+    for name, grad in grads.items():
+        key = f"grad_{name}"
+        if key in arrays:
+            raise InputError(f"output {key!r} clashes with the gradient of input {name!r} in the .npz")
+        arrays[key] = grad
+    if args.output:
+        np.savez(args.output, **arrays)
+    report = {
+        "graph": graph.name,
+        "outputs": {name: summarize(run.outputs[name]) for name in graph.outputs},
+        "gradients": {name: summarize(grad) for name, grad in grads.items()},
+        "file": args.output,
+    }
+    if args.json:
+        print(json.dumps(report, indent=2))
+    elif not args.quiet:
+        print(f"{graph.name}: forward and backward ({run.stats.forward_seconds * 1e3:.3g} ms + "
+              f"{(run.stats.backward_seconds or 0) * 1e3:.3g} ms)")
+        print("outputs")
+        for name, facts in report["outputs"].items():
+            print(_summary_line(name, facts))
+        print("gradients")
+        for name, facts in report["gradients"].items():
+            print(_summary_line(name, facts))
+        if args.output:
+            print(f"wrote {args.output}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from ..demo import run_demo
+
+    return run_demo(sys.stdout)
+
+
+COMMANDS = {
+    "demo": cmd_demo,
+    "list": cmd_list,
+    "run": cmd_run,
+}
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    """Run the command that ``args`` names; returns its exit code."""
+    try:
+        command = COMMANDS[args.command]
+    except KeyError:
+        raise BngraphError(f"the {args.command} command is not available") from None
+    return command(args)
