@@ -7,8 +7,8 @@ channel, ``[C]``. The number of groups is fixed when the graph is built:
 be a multiple of it at run time.
 
 >>> g = build(groups=3)
->>> g.spec("xg").params
-mappingproxy({'axis': 1, 'parts': 3})
+>>> g.spec("xg").params["parts"]
+3
 >>> import numpy as np
 >>> build().forward(**example()).outputs["out"].shape
 (2, 4, 3, 3)

@@ -1,8 +1,9 @@
 """Layer normalization: statistics over the last axis of x (N, D), gamma and beta per feature.
 
 >>> import numpy as np
->>> run = build().forward(**example())
->>> bool(np.allclose(run.outputs["out"].mean(axis=1), 0.0))
+>>> run = build().forward(**example(), keep_values=True)
+>>> xhat = run.value("xhat")
+>>> bool(np.allclose(xhat.mean(axis=1), 0.0) and np.allclose(xhat.var(axis=1), 1.0, atol=1e-4))
 True
 """
 
