@@ -14,13 +14,14 @@ from .functions import (
     reciprocal, relu, reshape, reshape_like, split_axis, sqrt, square, sub, sum, tanh, transpose,
 )
 from .graph import Graph, Node, NodeSpec
+from .layers import BatchNorm
 from .ops import Op, define_op, op
 from .run import Run
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Graph", "Node", "NodeSpec", "Run", "Op", "define_op", "op", "BngraphError",
+    "Graph", "Node", "NodeSpec", "Run", "BatchNorm", "Op", "define_op", "op", "BngraphError",
     "errors", "library", "ops", "reference", "testing",
     "add", "sub", "mul", "div", "neg", "pow", "square", "sqrt", "reciprocal", "exp", "log",
     "tanh", "relu", "sum", "mean", "broadcast_to", "broadcast_like", "reshape", "transpose",
