@@ -1,7 +1,9 @@
 """Spatial batch normalization: x of shape (N, C, H, W), statistics over axes (0, 2, 3).
 
-``gamma`` and ``beta`` are declared per channel, ``[C]`` (a number works too);
-the graph reshapes them to ``(C, 1, 1)`` so that they broadcast over H and W.
+``gamma`` and ``beta`` are declared per channel, ``[C]`` (a number works too).
+The scale and shift happen with the channels last (a transpose to (N, H, W, C)
+and back), where a per-channel ``gamma`` broadcasts as it is and a number given
+for it stays a weak scalar (float32 data stays float32).
 
 >>> import numpy as np
 >>> run = build().forward(**example())
@@ -23,6 +25,8 @@ from ..graph import Graph
 __all__ = ["build", "example"]
 
 AXES = (0, 2, 3)
+CHANNELS_LAST = (0, 2, 3, 1)
+CHANNELS_FIRST = (0, 3, 1, 2)
 
 
 def build() -> Graph:
@@ -32,9 +36,6 @@ def build() -> Graph:
     gamma = g.input("gamma", shape=("C",))
     beta = g.input("beta", shape=("C",))
     eps = g.input("eps", default=1e-5)
-    with g.stage("0 per channel"):
-        gamma_c = F.reshape(gamma, shape=(-1, 1, 1), name="gamma_c")
-        beta_c = F.reshape(beta, shape=(-1, 1, 1), name="beta_c")
     with g.stage("1 mean"):
         mu = F.mean(x, axis=AXES, keepdims=True, name="mu")
     with g.stage("2 center"):
@@ -50,9 +51,11 @@ def build() -> Graph:
     with g.stage("7 normalize"):
         xhat = (xmu * ivar).named("xhat")
     with g.stage("8 scale"):
-        gammax = (gamma_c * xhat).named("gammax")
+        xhat_t = F.transpose(xhat, axes=CHANNELS_LAST, name="xhat_t")
+        gammax = (gamma * xhat_t).named("gammax")
     with g.stage("9 shift"):
-        out = (gammax + beta_c).named("out")
+        shifted = (gammax + beta).named("shifted")
+        out = F.transpose(shifted, axes=CHANNELS_FIRST, name="out")
     g.output(out)
     return g
 

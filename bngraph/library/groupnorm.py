@@ -2,7 +2,8 @@
 
 The graph splits the channel axis, ``(N, C, H, W) -> (N, G, C/G, H, W)``, reduces
 over the last three axes, and reshapes back; ``gamma`` and ``beta`` are per
-channel, ``[C]``. The number of groups is fixed when the graph is built:
+channel, ``[C]`` (or numbers), applied with the channels last as in
+``batchnorm_spatial``. The number of groups is fixed when the graph is built:
 ``build(groups=4)``, or ``bngraph.library.build("groupnorm", groups=4)``; C must
 be a multiple of it at run time.
 
@@ -28,6 +29,8 @@ __all__ = ["build", "example", "DEFAULT_GROUPS"]
 
 DEFAULT_GROUPS = 2
 AXES = (2, 3, 4)
+CHANNELS_LAST = (0, 2, 3, 1)
+CHANNELS_FIRST = (0, 3, 1, 2)
 
 
 def build(groups: int = DEFAULT_GROUPS) -> Graph:
@@ -39,9 +42,6 @@ def build(groups: int = DEFAULT_GROUPS) -> Graph:
     gamma = g.input("gamma", shape=("C",))
     beta = g.input("beta", shape=("C",))
     eps = g.input("eps", default=1e-5)
-    with g.stage("0 per channel"):
-        gamma_c = F.reshape(gamma, shape=(-1, 1, 1), name="gamma_c")
-        beta_c = F.reshape(beta, shape=(-1, 1, 1), name="beta_c")
     with g.stage("1 group"):
         xg = F.split_axis(x, axis=1, parts=groups, name="xg")
     with g.stage("2 mean"):
@@ -60,9 +60,11 @@ def build(groups: int = DEFAULT_GROUPS) -> Graph:
         xhat_g = (xmu * ivar).named("xhat_g")
         xhat = F.reshape_like(xhat_g, x, name="xhat")
     with g.stage("9 scale"):
-        gammax = (gamma_c * xhat).named("gammax")
+        xhat_t = F.transpose(xhat, axes=CHANNELS_LAST, name="xhat_t")
+        gammax = (gamma * xhat_t).named("gammax")
     with g.stage("10 shift"):
-        out = (gammax + beta_c).named("out")
+        shifted = (gammax + beta).named("shifted")
+        out = F.transpose(shifted, axes=CHANNELS_FIRST, name="out")
     g.output(out)
     return g
 

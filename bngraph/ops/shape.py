@@ -46,6 +46,9 @@ define_op(
 
 
 def broadcast_like(x: Any, like: Any) -> Any:
+    if type(x) is float and isinstance(like, np.ndarray):
+        # a weak scalar takes the dtype of the array it meets (float32 stays float32)
+        x = like.dtype.type(x)
     return np.broadcast_to(x, np.shape(like))
 
 
@@ -112,13 +115,14 @@ define_op("transpose", transpose, [_transpose_vjp], _transpose_shape, _transpose
 def split_axis(x: Any, axis: int = 1, parts: int = 1) -> Any:
     """Split one axis of size ``C`` into two, ``(parts, C // parts)``, whatever the
     other dimensions are (``reshape`` needs them all as literals)."""
+    # plain ValueErrors: the engine turns them into a ShapeError naming the node
     shape = np.shape(x)
     if not -len(shape) <= axis < len(shape):
-        raise ShapeError(f"axis {axis} is out of range for an array of {len(shape)} dimension(s)")
+        raise ValueError(f"axis {axis} is out of range for an array of {len(shape)} dimension(s)")
     axis %= len(shape)
     size = shape[axis]
     if parts < 1 or size % parts:
-        raise ShapeError(
+        raise ValueError(
             f"split_axis: axis {axis} of shape {format_shape(shape)} has size {size}, "
             f"which does not split into {parts} equal parts"
         )
