@@ -139,7 +139,7 @@ def difference(kind: str, name: str, a: Any, b: Any, atol: float, rtol: float) -
     bad = ~(err <= atol + rtol * np.abs(b64))
     if a.size == 0:
         return Difference(kind, name, 0.0, 0.0, 0.0, (), 0.0, 0.0, True)
-    index = worst(np.where(bad, np.inf, err))
+    index = worst(np.where(bad, err, -1.0) if bad.any() else err)
     return Difference(
         kind, name, float(err.max()), float(rel.max()), float(np.max(ulp)), index,
         float(a64[index]), float(b64[index]), not bool(bad.any()),

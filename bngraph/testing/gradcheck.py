@@ -163,9 +163,10 @@ def _errors(analytic: np.ndarray, numeric: np.ndarray, atol: float, rtol: float)
 
 def _row(name: str, analytic: np.ndarray, numeric: np.ndarray, atol: float, rtol: float) -> InputCheck:
     err, rel, bad = _errors(analytic, numeric, atol, rtol)
-    index = worst(np.where(bad, np.inf, 0) + np.nan_to_num(err / (atol + rtol * np.abs(numeric)), nan=np.inf))
     if analytic.size == 0:
         return InputCheck(name, 0.0, 0.0, (), 0.0, 0.0, 0, True)
+    # the worst entry: the largest error among those that fail, else the largest error
+    index = worst(np.where(bad, err, -1.0) if bad.any() else err)
     return InputCheck(
         name, float(np.max(err)), float(np.max(rel)), index,
         float(analytic[index]), float(numeric[index]), int(analytic.size), not bool(bad.any()),
