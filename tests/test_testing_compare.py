@@ -39,8 +39,8 @@ def test_a_difference_is_measured_and_located():
     assert out.max_abs == pytest.approx(6e-3, rel=1e-9) and out.worst_index == (2,)
     assert report.row("x").max_abs == pytest.approx(2e-3, rel=1e-9)  # 1e-3 * w
     assert not report.ok
-    # y = x * w agrees; y * scale (auto-named mul_1) is the first value to differ
-    assert report.first_divergence == "node 'mul_1' (op mul, stage '2 shift'): its forward values differ"
+    # y = x * w agrees; y * scale (auto-named mul_2: mul_1 was renamed y) is the first value to differ
+    assert report.first_divergence == "node 'mul_2' (op mul, stage '2 shift'): its forward values differ"
 
 
 def test_ulp_relative_and_tolerances():
