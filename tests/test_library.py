@@ -12,9 +12,9 @@ from bngraph.library import LibraryError
 
 NORMALIZATIONS = ["batchnorm", "batchnorm_composite", "batchnorm_spatial", "layernorm", "groupnorm"]
 
-# (name, shapes): N from 1 where the statistics are defined for one sample
-# (layer and group normalization), from 2 for the batch normalizations
-# (one sample has zero batch variance: defined, but every output is beta).
+# Shapes per graph, N from 1: one sample is defined everywhere (for the batch
+# normalizations its batch variance is 0, eps keeps ivar finite and every
+# output is beta), and several features, channels and pixel counts.
 SHAPES = {
     "batchnorm": [(2, 1), (5, 4), (8, 3), (1, 3)],
     "batchnorm_composite": [(2, 1), (5, 4), (8, 3), (1, 3)],

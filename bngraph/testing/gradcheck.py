@@ -27,7 +27,8 @@ from ..ops import get_op, unbroadcast
 from .tables import format_index, format_number, format_table, worst
 
 if TYPE_CHECKING:
-    from ..graph import Graph
+    from ..graph import Graph, NodeSpec
+    from ..ops import Op
 
 __all__ = [
     "gradcheck", "check_nodes", "GradcheckReport", "InputCheck", "NodeCheck", "GradcheckError",
@@ -154,7 +155,10 @@ def _objective(graph: Graph, seeds: Mapping[str, np.ndarray]) -> Callable[[dict[
     return value
 
 
-def _errors(analytic: np.ndarray, numeric: np.ndarray, atol: float, rtol: float):
+def _errors(
+    analytic: np.ndarray, numeric: np.ndarray, atol: float, rtol: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Absolute and relative errors, and where they exceed ``atol + rtol * |numeric|``."""
     err = np.abs(analytic - numeric)
     scale = np.maximum(np.maximum(np.abs(analytic), np.abs(numeric)), np.finfo(np.float64).tiny)
     bad = ~(err <= atol + rtol * np.abs(numeric))
@@ -173,7 +177,10 @@ def _row(name: str, analytic: np.ndarray, numeric: np.ndarray, atol: float, rtol
     )
 
 
-def _entrywise(objective, values, name, eps) -> np.ndarray:
+Objective = Callable[[dict[str, Any]], float]
+
+
+def _entrywise(objective: Objective, values: dict[str, np.ndarray], name: str, eps: float) -> np.ndarray:
     base = values[name]
     numeric = np.zeros_like(base)
     for index in np.ndindex(base.shape):
@@ -186,7 +193,10 @@ def _entrywise(objective, values, name, eps) -> np.ndarray:
     return numeric
 
 
-def _projected(objective, values, name, eps, grad, rng, count) -> tuple[np.ndarray, np.ndarray]:
+def _projected(
+    objective: Objective, values: dict[str, np.ndarray], name: str, eps: float,
+    grad: np.ndarray, rng: np.random.Generator, count: int,
+) -> tuple[np.ndarray, np.ndarray]:
     base = values[name]
     analytic, numeric = np.zeros(count), np.zeros(count)
     for k in range(count):
@@ -276,7 +286,10 @@ def check_nodes(
     return checks
 
 
-def _check_operand(op, spec, k, args, out, v, rng, eps, atol, rtol) -> NodeCheck:
+def _check_operand(
+    op: Op, spec: NodeSpec, k: int, args: list[Any], out: Any, v: np.ndarray,
+    rng: np.random.Generator, eps: float, atol: float, rtol: float,
+) -> NodeCheck:
     params = dict(spec.params)
     base = np.asarray(args[k], dtype=np.float64)
     u = rng.standard_normal(base.shape)
