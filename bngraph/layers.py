@@ -206,11 +206,11 @@ class BatchNorm:
         var = x.var(axis=self._axes)
         self.num_batches_tracked += 1
         if self.convention == "cs231n":
-            keep = self.momentum
+            keep = self.momentum or 0.0  # never None here: __init__ refuses it for cs231n
             self.running_mean = keep * self.running_mean + (1 - keep) * mean
             self.running_var = keep * self.running_var + (1 - keep) * var
             return
-        weight = 1.0 / self.num_batches_tracked if self.momentum is None else self.momentum
+        weight = 1.0 / self.num_batches_tracked if self.momentum is None else float(self.momentum)
         unbiased = var * count / (count - 1)
         self.running_mean = (1 - weight) * self.running_mean + weight * mean
         self.running_var = (1 - weight) * self.running_var + weight * unbiased

@@ -216,9 +216,11 @@ def closed_form(
     """
     x, gamma, beta = inputs["x"], inputs["gamma"], inputs["beta"]
     eps = inputs.get("eps", 1e-5)
+    cache: Any
+    backward: Any
     if name in ("batchnorm", "batchnorm_composite"):
         out, cache = batchnorm_forward(x, gamma, beta, eps)
-        backward: Any = batchnorm_backward
+        backward = batchnorm_backward
     elif name == "batchnorm_spatial":
         out, cache = spatial_batchnorm_forward(x, gamma, beta, eps)
         backward = spatial_batchnorm_backward

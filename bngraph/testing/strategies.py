@@ -22,6 +22,7 @@ from .inputs import norm_inputs
 
 __all__ = ["norm_shapes", "norm_input_sets", "HypothesisMissing"]
 
+st: Any
 try:
     from hypothesis import strategies as st
 except ImportError:  # the package works without hypothesis; only these strategies need it
