@@ -43,7 +43,7 @@ class Entry:
 
     name: str
     description: str
-    build: Callable[[], Graph]
+    build: Callable[..., Graph]
     example: Callable[[], dict[str, Any]]
 
 
