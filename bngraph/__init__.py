@@ -7,22 +7,23 @@
 ['beta', 'eps', 'gamma', 'x']
 """
 
-from . import errors, library, ops
+from . import errors, library, ops, reference, testing
 from .errors import BngraphError
 from .functions import (
     add, broadcast_like, broadcast_to, div, exp, log, matmul, mean, mul, neg, pow,
-    reciprocal, relu, reshape, sqrt, square, sub, sum, tanh, transpose,
+    reciprocal, relu, reshape, reshape_like, split_axis, sqrt, square, sub, sum, tanh, transpose,
 )
 from .graph import Graph, Node, NodeSpec
+from .layers import BatchNorm
 from .ops import Op, define_op, op
 from .run import Run
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Graph", "Node", "NodeSpec", "Run", "Op", "define_op", "op", "BngraphError",
-    "errors", "library", "ops",
+    "Graph", "Node", "NodeSpec", "Run", "BatchNorm", "Op", "define_op", "op", "BngraphError",
+    "errors", "library", "ops", "reference", "testing",
     "add", "sub", "mul", "div", "neg", "pow", "square", "sqrt", "reciprocal", "exp", "log",
     "tanh", "relu", "sum", "mean", "broadcast_to", "broadcast_like", "reshape", "transpose",
-    "matmul",
+    "matmul", "split_axis", "reshape_like",
 ]

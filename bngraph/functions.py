@@ -16,7 +16,7 @@ from .ops import Op, get_op
 __all__ = [
     "add", "sub", "mul", "div", "neg", "pow", "square", "sqrt", "reciprocal", "exp", "log",
     "tanh", "relu", "sum", "mean", "broadcast_to", "broadcast_like", "reshape", "transpose",
-    "matmul",
+    "matmul", "split_axis", "reshape_like",
 ]
 
 add: Op = get_op("add")
@@ -39,3 +39,5 @@ broadcast_like: Op = get_op("broadcast_like")
 reshape: Op = get_op("reshape")
 transpose: Op = get_op("transpose")
 matmul: Op = get_op("matmul")
+split_axis: Op = get_op("split_axis")
+reshape_like: Op = get_op("reshape_like")

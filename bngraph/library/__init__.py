@@ -1,23 +1,32 @@
 """The built-in graphs: ``names()`` lists them, ``get(name)`` returns one (frozen).
 
+A graph that takes build parameters (``groupnorm`` takes ``groups``) is built
+with other values by ``build(name, **params)``; ``get(name)`` is the graph with
+the default parameters, ``params(name)`` lists them.
+
 >>> import bngraph as bg
 >>> "batchnorm" in bg.library.names()
 True
 >>> bg.library.describe("batchnorm")
 'Batch normalization in the nine stages of its classic computational graph.'
+>>> bg.library.params("groupnorm")
+{'groups': 2}
+>>> bg.library.build("groupnorm", groups=4).spec("xg").params["parts"]
+4
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import BngraphError, closest
+from ..errors import BngraphError, ParamError, closest
 from ..graph import Graph
-from . import batchnorm
+from . import batchnorm, batchnorm_composite, batchnorm_spatial, groupnorm, layernorm
 
-__all__ = ["names", "get", "describe", "example", "Entry", "LibraryError"]
+__all__ = ["names", "get", "build", "params", "describe", "example", "Entry", "LibraryError"]
 
 
 class LibraryError(BngraphError, KeyError):
@@ -29,11 +38,12 @@ class LibraryError(BngraphError, KeyError):
 
 @dataclass(frozen=True)
 class Entry:
-    """One library graph: how to build it, what it is, and example inputs."""
+    """One library graph: how to build it (``build(**params)``), what it is, and
+    example inputs (which fit the graph built with its default parameters)."""
 
     name: str
     description: str
-    build: Callable[[], Graph]
+    build: Callable[..., Graph]
     example: Callable[[], dict[str, Any]]
 
 
@@ -43,6 +53,30 @@ _ENTRIES: dict[str, Entry] = {
         "Batch normalization in the nine stages of its classic computational graph.",
         batchnorm.build,
         batchnorm.example,
+    ),
+    "batchnorm_composite": Entry(
+        "batchnorm_composite",
+        "Batch normalization as the seed notebook's chain of small steps (broadcast, power, multiply).",
+        batchnorm_composite.build,
+        batchnorm_composite.example,
+    ),
+    "batchnorm_spatial": Entry(
+        "batchnorm_spatial",
+        "Spatial batch normalization of x (N, C, H, W) over axes (0, 2, 3), gamma and beta per channel.",
+        batchnorm_spatial.build,
+        batchnorm_spatial.example,
+    ),
+    "layernorm": Entry(
+        "layernorm",
+        "Layer normalization of x (N, D) over its last axis, gamma and beta per feature.",
+        layernorm.build,
+        layernorm.example,
+    ),
+    "groupnorm": Entry(
+        "groupnorm",
+        "Group normalization of x (N, C, H, W) in G groups of channels (build parameter groups, default 2).",
+        groupnorm.build,
+        groupnorm.example,
     ),
 }
 _CACHE: dict[str, Graph] = {}
@@ -68,6 +102,28 @@ def get(name: str) -> Graph:
     if name not in _CACHE:
         _CACHE[name] = _entry(name).build().freeze()
     return _CACHE[name]
+
+
+def params(name: str) -> dict[str, Any]:
+    """The build parameters of a library graph with their defaults (often none)."""
+    signature = inspect.signature(_entry(name).build)
+    return {key: p.default for key, p in signature.parameters.items()}
+
+
+def build(name: str, **values: Any) -> Graph:
+    """A fresh library graph built with parameters, e.g. ``build("groupnorm", groups=4)``.
+
+    Unknown parameters are refused with the list of those the graph takes.
+    """
+    known = params(name)
+    for key in values:
+        if key not in known:
+            valid = ", ".join(known) or "none"
+            raise ParamError(
+                f"library graph {name!r} has no parameter {key!r}{closest(key, known)}; "
+                f"its parameters: {valid}"
+            )
+    return _entry(name).build(**values).freeze()
 
 
 def describe(name: str) -> str:

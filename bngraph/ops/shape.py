@@ -5,6 +5,10 @@
 (3, 4)
 >>> get_op("transpose").shape(("N", "C", 4), axes=(2, 0, 1))
 (4, 'N', 'C')
+>>> get_op("split_axis").shape(("N", 6, "H", "W"), axis=1, parts=2)
+('N', 2, 3, 'H', 'W')
+>>> get_op("reshape_like").shape(("N", 2, 3, "H", "W"), ("N", 6, "H", "W"))
+('N', 6, 'H', 'W')
 """
 
 from __future__ import annotations
@@ -42,6 +46,9 @@ define_op(
 
 
 def broadcast_like(x: Any, like: Any) -> Any:
+    if type(x) is float and isinstance(like, np.ndarray):
+        # a weak scalar takes the dtype of the array it meets (float32 stays float32)
+        x = like.dtype.type(x)
     return np.broadcast_to(x, np.shape(like))
 
 
@@ -103,3 +110,63 @@ def _transpose_label(params: Mapping[str, Any]) -> str:
 
 
 define_op("transpose", transpose, [_transpose_vjp], _transpose_shape, _transpose_label, saves=[])
+
+
+def split_axis(x: Any, axis: int = 1, parts: int = 1) -> Any:
+    """Split one axis of size ``C`` into two, ``(parts, C // parts)``, whatever the
+    other dimensions are (``reshape`` needs them all as literals)."""
+    # plain ValueErrors: the engine turns them into a ShapeError naming the node
+    shape = np.shape(x)
+    if not -len(shape) <= axis < len(shape):
+        raise ValueError(f"axis {axis} is out of range for an array of {len(shape)} dimension(s)")
+    axis %= len(shape)
+    size = shape[axis]
+    if parts < 1 or size % parts:
+        raise ValueError(
+            f"split_axis: axis {axis} of shape {format_shape(shape)} has size {size}, "
+            f"which does not split into {parts} equal parts"
+        )
+    return np.reshape(x, shape[:axis] + (parts, size // parts) + shape[axis + 1:])
+
+
+def _split_axis_shape(x: Shape, axis: int = 1, parts: int = 1) -> Shape:
+    if not -len(x) <= axis < len(x):
+        raise ShapeError(f"axis {axis} is out of range for shape {format_shape(x)}")
+    axis %= len(x)
+    size = x[axis]
+    if parts < 1:
+        raise ShapeError(f"split_axis: parts must be at least 1, not {parts}")
+    if isinstance(size, int):
+        if size % parts:
+            raise ShapeError(
+                f"split_axis: axis {axis} of shape {format_shape(x)} has size {size}, "
+                f"which does not split into {parts} equal parts"
+            )
+        inner: Any = size // parts
+    else:
+        inner = None
+    return x[:axis] + (parts, inner) + x[axis + 1:]
+
+
+define_op(
+    "split_axis", split_axis, [lambda g, out, x, axis=1, parts=1: np.reshape(g, np.shape(x))],
+    _split_axis_shape, lambda p: f"split axis {p['axis']} in {p['parts']}", saves=[],
+)
+
+
+def reshape_like(x: Any, like: Any) -> Any:
+    """``x`` reshaped to the shape of ``like`` (the same number of elements)."""
+    return np.reshape(x, np.shape(like))
+
+
+def _reshape_like_shape(x: Shape, like: Shape) -> Shape:
+    if all(isinstance(d, int) for d in (*x, *like)) and math.prod(x) != math.prod(like):  # type: ignore[arg-type]
+        raise ShapeError(f"cannot reshape {format_shape(x)} like {format_shape(like)}")
+    return tuple(like)
+
+
+define_op(
+    "reshape_like", reshape_like,
+    [lambda g, out, x, like: np.reshape(g, np.shape(x)), lambda g, out, x, like: None],
+    _reshape_like_shape, "reshape like", saves=[],
+)
