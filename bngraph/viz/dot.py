@@ -109,14 +109,20 @@ def formula(graph: Graph, name: str) -> str:
         if spec.params.get("default") is not None:
             text += f" = {spec.params['default']:g}"
         return text
+    return f"{name} = {expression(graph, name)}"
+
+
+def expression(graph: Graph, name: str) -> str:
+    """The right-hand side of an op node's formula: ``x − mu``, ``√add_1``."""
+    spec = graph.spec(name)
     operands = [_operand_text(o) for o in spec.operands]
     symbol = get_op(spec.op).display(spec.params)
     if len(operands) == 2 and len(symbol) == 1 and not symbol.isalnum():
-        return f"{name} = {operands[0]} {symbol} {operands[1]}"
+        return f"{operands[0]} {symbol} {operands[1]}"
     if len(operands) == 1 and _PLACEHOLDER.search(symbol):
-        return f"{name} = " + _PLACEHOLDER.sub(lambda _: operands[0], symbol)
+        return _PLACEHOLDER.sub(lambda _: operands[0], symbol)
     params = [f"{k}={_param_text(v)}" for k, v in spec.params.items()]
-    return f"{name} = {spec.op}({', '.join([*operands, *params])})"
+    return f"{spec.op}({', '.join([*operands, *params])})"
 
 
 _PLACEHOLDER = re.compile(r"(?<![A-Za-z_])x(?![A-Za-z_0-9])")
@@ -192,6 +198,7 @@ class _Picture:
     grads: bool
     contributions: dict[str, list[tuple[str, int, Any]]] | None
     ids: dict[str, str] = field(default_factory=dict)
+    helpers: dict[tuple[str, str], str] = field(default_factory=dict)
     lines: list[str] = field(default_factory=list)
 
     @property
@@ -282,11 +289,13 @@ def _gather(
     taken = set(names)
     for name in names:
         picture.ids[name] = quote_id(name)
-    picture.ids.update(_fresh_ids(taken, graph, member_set))
+    picture.helpers = _helper_ids(taken, graph, member_set)
     return picture
 
 
-def _fresh_ids(taken: set[str], graph: Graph, members: Collection[str]) -> dict[str, str]:
+def _helper_ids(
+    taken: set[str], graph: Graph, members: Collection[str],
+) -> dict[tuple[str, str], str]:
     """Ids for the helper nodes (gradient sums, seeds, legend) that no node name can take."""
 
     def fresh(base: str) -> str:
@@ -299,10 +308,10 @@ def _fresh_ids(taken: set[str], graph: Graph, members: Collection[str]) -> dict[
     ids = {}
     for name in graph.names:
         if name in members:
-            ids[f"sum:{name}"] = fresh(f"∑ {name}")
+            ids[("sum", name)] = fresh(f"∑ {name}")
     for name in graph.outputs:
-        ids[f"seed:{name}"] = fresh(f"seed {name}")
-    ids["legend"] = fresh("legend")
+        ids[("seed", name)] = fresh(f"seed {name}")
+    ids[("legend", "")] = fresh("legend")
     return ids
 
 
@@ -397,7 +406,7 @@ def _rows(p: _Picture, spec: NodeSpec) -> tuple[list[str], str]:
         default = spec.params.get("default")
         rows.append("input" + (f" = {default:g}" if default is not None else ""))
     else:
-        right = formula(p.graph, name).split(" = ", 1)[1]
+        right = expression(p.graph, name)
         rows.append(html_text(right if len(right) <= 40 else right[:39] + "…"))
     rows.append(html_text(p.shapes[name]))
     tooltip.append(f"shape {p.shapes[name]}")
@@ -449,14 +458,14 @@ def _sum_statement(p: _Picture, name: str) -> str:
     pairs = [("shape", "circle"), ("label", "<+>"), ("color", f'"{BACKWARD_COLOR}"'),
              ("fontcolor", f'"{BACKWARD_COLOR}"'), ("width", "0.3"), ("fixedsize", "true"),
              ("tooltip", esc_string(tooltip))]
-    return f"{p.ids['sum:' + name]} {_attrs(pairs)}"
+    return f"{p.helpers['sum', name]} {_attrs(pairs)}"
 
 
 def _seed_statement(p: _Picture, name: str) -> str:
     pairs = [("shape", "plaintext"), ("label", f"<seed ∂{html_text(name)}>"),
              ("fontcolor", f'"{BACKWARD_COLOR}"'),
              ("tooltip", esc_string(f"the gradient backward() starts from at output {name}"))]
-    return f"{p.ids['seed:' + name]} {_attrs(pairs)}"
+    return f"{p.helpers['seed', name]} {_attrs(pairs)}"
 
 
 def _forward_edges(p: _Picture) -> None:
@@ -512,7 +521,7 @@ def _backward_edges(p: _Picture) -> None:
             continue
         uses = _uses(p, name)
         fan = _fan_out(p, name)
-        target = p.ids["sum:" + name] if fan else p.ids[name]
+        target = p.helpers["sum", name] if fan else p.ids[name]
         for consumer, position in uses:
             g = _edge_gradient(p, name, consumer, position)
             label = None if g is None else summarize(g, lines=True)
@@ -526,7 +535,7 @@ def _backward_edges(p: _Picture) -> None:
             label = None if seed is None else "seed\n" + summarize(seed, lines=True)
             tip = f"seed of output {name}" + ("" if seed is None else ":\n" + full_text(seed))
             hidden = p.frame is not None and p.frame.phase != "backward"
-            p.lines.append(f"{target} -> {p.ids['seed:' + name]} {_red(label, tip, hidden=hidden)}")
+            p.lines.append(f"{target} -> {p.helpers['seed', name]} {_red(label, tip, hidden=hidden)}")
         if fan:
             total = None
             if p.grads and p.run is not None and (p.frame is None or name in p.frame.grads):
@@ -574,4 +583,4 @@ def _legend(p: _Picture) -> None:
         '<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="2" COLOR="#bbbbbb">'
         f'<TR><TD COLSPAN="2"><B>legend</B></TD></TR>{cells}</TABLE>>'
     )
-    p.lines.append(f'{p.ids["legend"]} [shape=plaintext fontsize=9 label={label}]')
+    p.lines.append(f'{p.helpers["legend", ""]} [shape=plaintext fontsize=9 label={label}]')
