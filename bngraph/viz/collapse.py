@@ -54,8 +54,14 @@ def groups(graph: Graph) -> dict[str, str]:
     return result
 
 
-def collapsed_view(graph: Graph, run: Run | None, view: str, *, threshold: int) -> graphviz.Digraph:
-    """One box per stage (its node count and ops), an edge per pair of connected stages."""
+def collapsed_view(
+    graph: Graph, run: Run | None, view: str, *, threshold: int | None = None,
+) -> graphviz.Digraph:
+    """One box per stage (its node count and ops), an edge per pair of connected stages.
+
+    ``threshold`` is the size above which the view was chosen automatically (said in
+    the note); ``None`` when it was asked for.
+    """
     group_of = groups(graph)
     members: dict[str, list[str]] = {}
     for spec in graph.nodes:
@@ -75,12 +81,12 @@ def collapsed_view(graph: Graph, run: Run | None, view: str, *, threshold: int) 
         if single:
             label = f"<<B>{html_text(group)}</B><BR/>{html_text(listed)}>"
         else:
-            label = f"<<B>{html_text(group)}</B><BR/>{len(names)} nodes<BR/>{html_text(_cut(listed))}>"
+            label = f"<<B>{html_text(group)}</B><BR/>{_count(len(names))}<BR/>{html_text(_cut(listed))}>"
         shape = "ellipse" if all(graph.spec(n).op == "input" for n in names) else "box3d"
         pairs = [f"shape={shape}", f"label={label}"]
         if outputs.intersection(names):
             pairs.append("peripheries=2")
-        tooltip = f"{group}: {len(names)} nodes ({listed})"
+        tooltip = f"{group}: {_count(len(names))} ({listed})"
         pairs.append(f"tooltip={esc_string(tooltip)}")
         lines.append(f"{quote_id(group)} [{' '.join(pairs)}]")
     edges: Counter[tuple[str, str]] = Counter()
@@ -101,12 +107,16 @@ def collapsed_view(graph: Graph, run: Run | None, view: str, *, threshold: int) 
     return dot
 
 
-def _note(graph: Graph, view: str, threshold: int) -> str:
+def _note(graph: Graph, view: str, threshold: int | None) -> str:
+    why = "" if threshold is None else f": {len(graph)} nodes is more than {threshold}"
     return (
-        f"{graph.name}: {view} view, collapsed: {len(graph)} nodes is more than {threshold}, "
-        f"so each stage is drawn as one node.\nDraw one stage in full with "
-        f"to_graphviz(stage=...), or everything with collapse=False."
+        f"{graph.name}: {view} view, collapsed{why}, so each stage is drawn as one node.\n"
+        "Draw one stage in full with to_graphviz(stage=...), or everything with collapse=False."
     )
+
+
+def _count(n: int) -> str:
+    return f"{n} node" if n == 1 else f"{n} nodes"
 
 
 def _cut(text: str, limit: int = 60) -> str:

@@ -170,10 +170,10 @@ def to_graphviz(
             )
         members = [s.name for s in graph.nodes if s.stage == stage]
         return full_view(graph, run, view, members=members, legend=legend)
-    if collapse is None:
-        collapse = len(graph) > threshold
-    if collapse:
+    if collapse is None and len(graph) > threshold:
         return collapsed_view(graph, run, view, threshold=threshold)
+    if collapse:
+        return collapsed_view(graph, run, view)
     return full_view(graph, run, view, legend=legend)
 
 
