@@ -570,10 +570,12 @@ def _legend(p: _Picture) -> None:
         ("◫", "output (double border)", None),
         ("▭", "value saved for backward", SAVED_FILL),
         ("┅", "value released early (dashed)", None),
-        ("→", "forward: value flows", None),
-        (f'<FONT COLOR="{red}">←</FONT>', f'<FONT COLOR="{red}">backward: gradient sent</FONT>', None),
-        (f'<FONT COLOR="{red}">⊕</FONT>', f'<FONT COLOR="{red}">gradients summed (fan-out)</FONT>', None),
     ]
+    if p.forward:
+        rows.append(("→", "forward: value flows", None))
+    if p.backward:
+        rows.append((f'<FONT COLOR="{red}">←</FONT>', f'<FONT COLOR="{red}">backward: gradient sent</FONT>', None))
+        rows.append((f'<FONT COLOR="{red}">⊕</FONT>', f'<FONT COLOR="{red}">gradients summed (fan-out)</FONT>', None))
     cells = "".join(
         f'<TR><TD{f" BGCOLOR={chr(34)}{fill}{chr(34)}" if fill else ""}>{symbol}</TD>'
         f'<TD ALIGN="LEFT">{text}</TD></TR>'
