@@ -458,6 +458,8 @@ def _sum_statement(p: _Picture, name: str) -> str:
     pairs = [("shape", "circle"), ("label", "<+>"), ("color", f'"{BACKWARD_COLOR}"'),
              ("fontcolor", f'"{BACKWARD_COLOR}"'), ("width", "0.3"), ("fixedsize", "true"),
              ("tooltip", esc_string(tooltip))]
+    if p.frame is not None and not p.frame.edges.intersection(uses):
+        pairs.append(("style", "invis"))  # nothing to sum yet at this step
     return f"{p.helpers['sum', name]} {_attrs(pairs)}"
 
 
