@@ -56,30 +56,40 @@ def main(rounds: int = 5) -> None:
 
         def plain() -> float:
             t = time.perf_counter()
-            subprocess.run(["dot", "-Tsvg", "-o", str(Path(tmp) / "plain.svg"), str(dot_file)], check=True)
+            subprocess.run(
+                ["dot", "-Tsvg", "-o", str(Path(tmp) / "plain.svg"), str(dot_file)], check=True
+            )
             return time.perf_counter() - t
 
         ours(), plain()  # warm-up
         a: list[float] = []
         b: list[float] = []
         for k in range(rounds):
-            for run in ((ours, plain) if k % 2 == 0 else (plain, ours)):
+            for run in (ours, plain) if k % 2 == 0 else (plain, ours):
                 (a if run is ours else b).append(run())
         t = time.perf_counter()
         to_graphviz(graph)
         python_only = time.perf_counter() - t
     ours_median, plain_median = statistics.median(a), statistics.median(b)
-    print(f"bg.render(graph, 'layered.svg'), default view: median {ours_median:.3f} s "
-          f"over {rounds} runs (target < 10 s)")
+    print(
+        f"bg.render(graph, 'layered.svg'), default view: median {ours_median:.3f} s "
+        f"over {rounds} runs (target < 10 s)"
+    )
     print(f"plain dot -Tsvg on the same collapsed DOT:      median {plain_median:.3f} s")
-    print(f"ratio: {ours_median / plain_median:.2f}x; building the DOT text alone: {python_only:.3f} s")
+    print(
+        f"ratio: {ours_median / plain_median:.2f}x; "
+        f"building the DOT text alone: {python_only:.3f} s"
+    )
     # for scale: the full view of a graph just under the threshold, which is drawn uncollapsed
     small = layered(stages=2, width=40)
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
         bg.render(small, Path(tmp) / "small.svg", collapse=False)
         full = time.perf_counter() - t
-    print(f"full view of a {len(small)}-node graph (threshold {bg.viz.COLLAPSE_THRESHOLD}): {full:.2f} s")
+    print(
+        f"full view of a {len(small)}-node graph "
+        f"(threshold {bg.viz.COLLAPSE_THRESHOLD}): {full:.2f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -36,7 +36,8 @@ def node_titles(digraph) -> list[str]:
     root = ET.fromstring(pipe(digraph, "svg"))
     return [
         group.find(f"{SVG}title").text
-        for group in root.iter(f"{SVG}g") if group.get("class") == "node"
+        for group in root.iter(f"{SVG}g")
+        if group.get("class") == "node"
     ]
 
 
@@ -59,7 +60,9 @@ def test_collapsed_edges_count_the_operand_edges_between_stages() -> None:
     g = layered(stages=3, width=40)
     group = {spec.name: spec.stage or "(no stage)" for spec in g.nodes}
     expected = Counter(
-        (group[o], group[spec.name]) for spec in g.nodes for o in spec.operands
+        (group[o], group[spec.name])
+        for spec in g.nodes
+        for o in spec.operands
         if isinstance(o, str) and group[o] != group[spec.name]
     )
     dot = to_graphviz(g, view="forward").source

@@ -111,7 +111,7 @@ def test_svg_parses_and_holds_every_name_value_and_gradient_label() -> None:
         assert len(grad_rows) == 1, lines
     edges = groups(root, "edge")
     for name in g.names:
-        for consumer, position, contribution in run.contributions(name):
+        for consumer, _, contribution in run.contributions(name):
             target = f"∑ {name}" if len(run.contributions(name)) > 1 else name
             label = edges[f"{target}->{consumer}"]
             if np.size(contribution) > 6:
@@ -185,7 +185,8 @@ def test_schedule_steps_saved_and_released_values() -> None:
             assert f"released after step {release_step[name]}" in lines
             assert not any(line.startswith("min ") for line in lines if "grad" not in line)
     released_line = next(
-        line for line in to_graphviz(g, run).source.splitlines()
+        line
+        for line in to_graphviz(g, run).source.splitlines()
         if line.strip().startswith(f'"{sorted(released)[0]}" [')
     )
     assert "dashed" in released_line
@@ -213,7 +214,10 @@ def test_default_view_follows_the_run() -> None:
 def test_formulas() -> None:
     g = bg.library.get("batchnorm")
     assert [formula(g, n) for n in ("add_1", "sqrtvar", "xhat", "var")] == [
-        "add_1 = var + eps", "sqrtvar = √add_1", "xhat = xmu × ivar", "var = mean(sq, axis=0)",
+        "add_1 = var + eps",
+        "sqrtvar = √add_1",
+        "xhat = xmu × ivar",
+        "var = mean(sq, axis=0)",
     ]
 
 
@@ -233,7 +237,9 @@ def test_bad_view_and_stage_list_the_choices() -> None:
 def test_one_stage_in_full_with_its_neighbours_greyed() -> None:
     run = kept_run()
     dot = to_graphviz(run.graph, run, stage="2 center").source
-    node_lines = [line.strip() for line in dot.splitlines() if "[shape=" in line and "legend" not in line]
+    node_lines = [
+        line.strip() for line in dot.splitlines() if "[shape=" in line and "legend" not in line
+    ]
     drawn = {line.split('" [')[0].strip('"') for line in node_lines}
     assert drawn == {"xmu", "∑ xmu", "x", "mu", "sq", "xhat"}
     assert '"x" [shape=box style="dashed"' in dot
@@ -313,8 +319,12 @@ def test_hostile_names_render_as_text_and_inject_nothing() -> None:
         for name in HOSTILE:
             for line in name.split("\n"):
                 assert line in texts, (view, name, line)
-        titles = [t.text for group in root.iter(f"{SVG}g") if group.get("class") == "node"
-                  for t in group.iter(f"{SVG}title")]
+        titles = [
+            t.text
+            for group in root.iter(f"{SVG}g")
+            if group.get("class") == "node"
+            for t in group.iter(f"{SVG}title")
+        ]
         # node ids are the names, escaped: a newline written as \n, a backslash doubled
         # (Graphviz turns \" back into a quote and keeps the rest as written)
         assert {quote_id(name)[1:-1].replace('\\"', '"') for name in HOSTILE} <= set(titles)

@@ -66,8 +66,15 @@ def test_render_steps_writes_one_svg_per_step_and_a_self_contained_page(tmp_path
     # self-contained: no file, script or style is fetched from anywhere
     assert not re.search(r"""(src|href)\s*=\s*["'](?!#)""", page)
     assert page.count('<div class="frame"') == 21
-    steps = json.loads(re.search(r'<script type="application/json" id="steps">(.*?)</script>', page, re.S).group(1))
-    assert steps[1] == {"file": "step-001.svg", "formula": "mu = mean(x, axis=0)", "node": "mu", "phase": "forward"}
+    steps = json.loads(
+        re.search(r'<script type="application/json" id="steps">(.*?)</script>', page, re.S).group(1)
+    )
+    assert steps[1] == {
+        "file": "step-001.svg",
+        "formula": "mu = mean(x, axis=0)",
+        "node": "mu",
+        "phase": "forward",
+    }
     assert steps[11]["phase"] == "backward" and steps[11]["node"] == "out"
     # the current node is highlighted in its picture
     second = svgs[2].read_text("utf-8")
@@ -100,8 +107,13 @@ def chrome():
     )
     options = webdriver.ChromeOptions()
     for flag in (
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run",
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
     ):
         options.add_argument(flag)
     return options, Service(executable_path=CHROMEDRIVER), webdriver
@@ -122,7 +134,8 @@ def test_the_player_plays_in_headless_chromium(tmp_path: Path) -> None:
         def state() -> tuple[str, str, str, str, list[str]]:
             visible = [
                 f.get_attribute("data-step")
-                for f in driver.find_elements(By.CSS_SELECTOR, ".frame") if f.is_displayed()
+                for f in driver.find_elements(By.CSS_SELECTOR, ".frame")
+                if f.is_displayed()
             ]
             return (
                 driver.find_element(By.ID, "counter").text,

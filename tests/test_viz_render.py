@@ -73,13 +73,18 @@ def test_without_dot_rendering_says_how_to_install_graphviz_and_dot_files_still_
     env = {**os.environ, "PATH": str(empty)}
     done = subprocess.run(
         [sys.executable, "-c", _NO_DOT_SCRIPT, str(tmp_path)],
-        env=env, capture_output=True, text=True, check=True,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     report = json.loads(done.stdout)
     assert report["which"] is None
     assert report["family"] is True
     assert "`dot` executable was not found" in report["error"]
-    assert "apt-get install graphviz" in report["error"] and "brew install graphviz" in report["error"]
+    assert (
+        "apt-get install graphviz" in report["error"] and "brew install graphviz" in report["error"]
+    )
     assert Path(report["dot"]).read_text("utf-8") == to_graphviz(bg.library.get("batchnorm")).source
     assert not (tmp_path / "bn.svg").exists()
     assert report["bundle"] == ["text/plain"]

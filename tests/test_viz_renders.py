@@ -27,7 +27,9 @@ def test_committed_dot_sources_are_up_to_date(name: str) -> None:
 
 
 def test_every_library_graph_has_its_views_and_nothing_else_is_left_over() -> None:
-    expected = {f"{n}_{v}.{ext}" for n in bg.library.names() for v in VIEWS for ext in ("dot", "svg")}
+    expected = {
+        f"{n}_{v}.{ext}" for n in bg.library.names() for v in VIEWS for ext in ("dot", "svg")
+    }
     committed = {p.name for p in RENDERS.iterdir() if p.suffix in (".dot", ".svg")}
     assert committed == expected
 

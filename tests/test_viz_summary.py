@@ -16,12 +16,12 @@ def test_small_arrays_are_shown_whole() -> None:
 def test_large_arrays_show_shape_and_statistics_of_the_values() -> None:
     rng = np.random.default_rng(0)
     a = rng.normal(size=(7, 3))
-    expected = (
-        f"(7, 3) min {a.min():.4g} mean {a.mean():.4g} max {a.max():.4g}"
-    )
+    expected = f"(7, 3) min {a.min():.4g} mean {a.mean():.4g} max {a.max():.4g}"
     assert summarize(a) == expected
     assert summarize(a, lines=True).splitlines() == [
-        f"min {a.min():.4g}", f"mean {a.mean():.4g}", f"max {a.max():.4g}"
+        f"min {a.min():.4g}",
+        f"mean {a.mean():.4g}",
+        f"max {a.max():.4g}",
     ]
 
 

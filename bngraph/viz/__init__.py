@@ -12,7 +12,16 @@ from .player import render_steps
 from .render import FORMATS, GraphvizNotFoundError, mimebundle, render
 
 __all__ = [
-    "to_graphviz", "render", "render_steps", "collapsed_view", "formula", "mimebundle",
-    "Frame", "VizError", "GraphvizNotFoundError", "VIEWS", "FORMATS", "COLLAPSE_THRESHOLD",
+    "to_graphviz",
+    "render",
+    "render_steps",
+    "collapsed_view",
+    "formula",
+    "mimebundle",
+    "Frame",
+    "VizError",
+    "GraphvizNotFoundError",
+    "VIEWS",
+    "FORMATS",
+    "COLLAPSE_THRESHOLD",
 ]
-

@@ -55,7 +55,11 @@ def groups(graph: Graph) -> dict[str, str]:
 
 
 def collapsed_view(
-    graph: Graph, run: Run | None, view: str, *, threshold: int | None = None,
+    graph: Graph,
+    run: Run | None,
+    view: str,
+    *,
+    threshold: int | None = None,
 ) -> graphviz.Digraph:
     """One box per stage (its node count and ops), an edge per pair of connected stages.
 
@@ -76,12 +80,15 @@ def collapsed_view(
     ]
     for group, names in members.items():
         ops = Counter(graph.spec(n).op for n in names)
-        listed = ", ".join(f"{count} {op}" for op, count in sorted(ops.items(), key=lambda i: (-i[1], i[0])))
+        listed = ", ".join(
+            f"{count} {op}" for op, count in sorted(ops.items(), key=lambda i: (-i[1], i[0]))
+        )
         single = len(names) == 1 and names[0] == group
         if single:
             label = f"<<B>{html_text(group)}</B><BR/>{html_text(listed)}>"
         else:
-            label = f"<<B>{html_text(group)}</B><BR/>{_count(len(names))}<BR/>{html_text(_cut(listed))}>"
+            count, ops = _count(len(names)), html_text(_cut(listed))
+            label = f"<<B>{html_text(group)}</B><BR/>{count}<BR/>{ops}>"
         shape = "ellipse" if all(graph.spec(n).op == "input" for n in names) else "box3d"
         pairs = [f"shape={shape}", f"label={label}"]
         if outputs.intersection(names):

@@ -35,8 +35,15 @@ if TYPE_CHECKING:
     from ..run import Run
 
 __all__ = [
-    "VIEWS", "COLLAPSE_THRESHOLD", "VizError", "Frame", "to_graphviz", "full_view",
-    "formula", "has_gradients", "default_view",
+    "VIEWS",
+    "COLLAPSE_THRESHOLD",
+    "VizError",
+    "Frame",
+    "to_graphviz",
+    "full_view",
+    "formula",
+    "has_gradients",
+    "default_view",
 ]
 
 VIEWS = ("forward", "backward", "both")
@@ -227,7 +234,9 @@ def full_view(
         stages = {graph.spec(n).stage for n in picture.members}
         title += f" of stage {', '.join(sorted(str(s) for s in stages))}"
     if frame is not None:
-        title += f"\n{frame.phase}" + (f": {formula(graph, frame.current)}" if frame.current else "")
+        title += f"\n{frame.phase}" + (
+            f": {formula(graph, frame.current)}" if frame.current else ""
+        )
     if note:
         title += f"\n{note}"
     lines = picture.lines
@@ -249,7 +258,11 @@ def full_view(
 
 
 def _gather(
-    graph: Graph, run: Run | None, view: str, members: Iterable[str] | None, frame: Frame | None,
+    graph: Graph,
+    run: Run | None,
+    view: str,
+    members: Iterable[str] | None,
+    frame: Frame | None,
 ) -> _Picture:
     names = graph.names
     member_set = frozenset(names if members is None else members)
@@ -260,30 +273,42 @@ def _gather(
             boundary.update(o for o in spec.operands if isinstance(o, str))
             boundary.update(graph.consumers(name))
         boundary -= member_set
+    # only what is drawn is looked up: run.step() scans the schedule
+    visible = [n for n in names if n in member_set or n in boundary]
     plan = graph.plan
     if run is None:
         static = static_shapes(graph)
         shapes = {n: "?" if s is None else format_shape(s) for n, s in static.items()}
         released: frozenset[str] = frozenset()
     else:
-        shapes = {n: format_shape(run.shape(n)) for n in names}
+        shapes = {n: format_shape(run.shape(n)) for n in visible}
         released = frozenset(run.released())
     last_use = {}
     for number, step in enumerate(plan.forward_steps, start=1):
         for index in step.release:
             last_use[names[index]] = number
     if run is not None:
-        steps = {n: run.step(n) for n in names}
+        steps = {n: run.step(n) for n in visible}
     else:
         steps = {names[s.node]: (k, None) for k, s in enumerate(plan.forward_steps, start=1)}
         steps.update({n: (0, None) for n in graph.inputs})
     grads = run is not None and view != "forward" and has_gradients(run)
     contributions = None
     if grads and run is not None and run.keep_values:
-        contributions = {n: run.contributions(n) for n in names}
+        contributions = {n: run.contributions(n) for n in visible}
     picture = _Picture(
-        graph, run, view, frame, member_set, frozenset(boundary), shapes,
-        frozenset(names[i] for i in plan.saved_values), released, last_use, steps, grads,
+        graph,
+        run,
+        view,
+        frame,
+        member_set,
+        frozenset(boundary),
+        shapes,
+        frozenset(names[i] for i in plan.saved_values),
+        released,
+        last_use,
+        steps,
+        grads,
         contributions,
     )
     taken = set(names)
@@ -294,7 +319,9 @@ def _gather(
 
 
 def _helper_ids(
-    taken: set[str], graph: Graph, members: Collection[str],
+    taken: set[str],
+    graph: Graph,
+    members: Collection[str],
 ) -> dict[tuple[str, str], str]:
     """Ids for the helper nodes (gradient sums, seeds, legend) that no node name can take."""
 
@@ -357,9 +384,14 @@ def _node_statement(p: _Picture, spec: NodeSpec) -> str:
     if name in p.boundary:
         where = html_text(spec.stage) if spec.stage else "no stage"
         label = f'<{html_text(name)}<BR/><FONT POINT-SIZE="8">{where}</FONT>>'
-        pairs = [("shape", "box"), ("style", '"dashed"'), ("color", f'"{PENDING_COLOR}"'),
-                 ("fontcolor", '"#707070"'), ("label", label),
-                 ("tooltip", esc_string(f"{formula(p.graph, name)} (outside the stage drawn)"))]
+        pairs = [
+            ("shape", "box"),
+            ("style", '"dashed"'),
+            ("color", f'"{PENDING_COLOR}"'),
+            ("fontcolor", '"#707070"'),
+            ("label", label),
+            ("tooltip", esc_string(f"{formula(p.graph, name)} (outside the stage drawn)")),
+        ]
         return f"{p.ids[name]} {_attrs(pairs)}"
     rows, tooltip = _rows(p, spec)
     table = "".join(f"<TR><TD>{row}</TD></TR>" for row in rows)
@@ -418,7 +450,7 @@ def _rows(p: _Picture, spec: NodeSpec) -> tuple[list[str], str]:
     frame = p.frame
     known = frame is None or name in frame.values
     if name in p.released:
-        rows.append(f'<I>released after step {p.last_use[name]}</I>')
+        rows.append(f"<I>released after step {p.last_use[name]}</I>")
     elif name in p.saved:
         rows.append("<I>saved for backward</I>")
     elif name in p.last_use and p.run is None:
@@ -429,7 +461,8 @@ def _rows(p: _Picture, spec: NodeSpec) -> tuple[list[str], str]:
         tooltip.append("value:\n" + full_text(value))
     if p.grads and p.run is not None and (frame is None or name in frame.grads):
         gradient = p.run.grad(name)
-        rows.append(f'<FONT COLOR="{BACKWARD_COLOR}">{html_text("grad " + summarize(gradient, lines=True))}</FONT>')
+        text = html_text("grad " + summarize(gradient, lines=True))
+        rows.append(f'<FONT COLOR="{BACKWARD_COLOR}">{text}</FONT>')
         tooltip.append("gradient:\n" + full_text(gradient))
     return rows, "\n".join(tooltip)
 
@@ -455,18 +488,27 @@ def _sum_statement(p: _Picture, name: str) -> str:
     if name in p.graph.outputs:
         sources.append("its seed")
     tooltip = f"gradient of {name} = sum of the gradients from {', '.join(sources)}"
-    pairs = [("shape", "circle"), ("label", "<+>"), ("color", f'"{BACKWARD_COLOR}"'),
-             ("fontcolor", f'"{BACKWARD_COLOR}"'), ("width", "0.3"), ("fixedsize", "true"),
-             ("tooltip", esc_string(tooltip))]
+    pairs = [
+        ("shape", "circle"),
+        ("label", "<+>"),
+        ("color", f'"{BACKWARD_COLOR}"'),
+        ("fontcolor", f'"{BACKWARD_COLOR}"'),
+        ("width", "0.3"),
+        ("fixedsize", "true"),
+        ("tooltip", esc_string(tooltip)),
+    ]
     if p.frame is not None and not p.frame.edges.intersection(uses):
         pairs.append(("style", "invis"))  # nothing to sum yet at this step
     return f"{p.helpers['sum', name]} {_attrs(pairs)}"
 
 
 def _seed_statement(p: _Picture, name: str) -> str:
-    pairs = [("shape", "plaintext"), ("label", f"<seed ∂{html_text(name)}>"),
-             ("fontcolor", f'"{BACKWARD_COLOR}"'),
-             ("tooltip", esc_string(f"the gradient backward() starts from at output {name}"))]
+    pairs = [
+        ("shape", "plaintext"),
+        ("label", f"<seed ∂{html_text(name)}>"),
+        ("fontcolor", f'"{BACKWARD_COLOR}"'),
+        ("tooltip", esc_string(f"the gradient backward() starts from at output {name}")),
+    ]
     return f"{p.helpers['seed', name]} {_attrs(pairs)}"
 
 
@@ -482,7 +524,9 @@ def _forward_edges(p: _Picture) -> None:
             if not p.forward:
                 pairs.append(("style", "invis"))
             if len(spec.operands) > 1:
-                pairs.append(("tooltip", esc_string(f"{operand} is operand {position} of {spec.name}")))
+                pairs.append(
+                    ("tooltip", esc_string(f"{operand} is operand {position} of {spec.name}"))
+                )
             p.lines.append(f"{p.ids[operand]} -> {p.ids[spec.name]} {_attrs(pairs)}")
 
 
@@ -502,7 +546,11 @@ def _edge_gradient(p: _Picture, operand: str, consumer: str, position: int) -> A
 
 
 def _red(label: str | None, tooltip: str, *, bold: bool = False, hidden: bool = False) -> str:
-    pairs = [("dir", "back"), ("color", f'"{BACKWARD_COLOR}"'), ("fontcolor", f'"{BACKWARD_COLOR}"')]
+    pairs = [
+        ("dir", "back"),
+        ("color", f'"{BACKWARD_COLOR}"'),
+        ("fontcolor", f'"{BACKWARD_COLOR}"'),
+    ]
     if hidden:  # kept in the layout, so that the player's pictures do not move
         pairs.append(("style", "invis"))
     if bold:
@@ -537,7 +585,9 @@ def _backward_edges(p: _Picture) -> None:
             label = None if seed is None else "seed\n" + summarize(seed, lines=True)
             tip = f"seed of output {name}" + ("" if seed is None else ":\n" + full_text(seed))
             hidden = p.frame is not None and p.frame.phase != "backward"
-            p.lines.append(f"{target} -> {p.helpers['seed', name]} {_red(label, tip, hidden=hidden)}")
+            p.lines.append(
+                f"{target} -> {p.helpers['seed', name]} {_red(label, tip, hidden=hidden)}"
+            )
         if fan:
             total = None
             if p.grads and p.run is not None and (p.frame is None or name in p.frame.grads):
@@ -547,7 +597,9 @@ def _backward_edges(p: _Picture) -> None:
             if total is not None:
                 tip += ":\n" + full_text(total)
             hidden = p.frame is not None and name not in p.frame.grads
-            p.lines.append(f"{p.ids[name]} -> {target} {_red(label, tip, bold=True, hidden=hidden)}")
+            p.lines.append(
+                f"{p.ids[name]} -> {target} {_red(label, tip, bold=True, hidden=hidden)}"
+            )
 
 
 def _seed_value(p: _Picture, name: str) -> Any | None:
@@ -576,10 +628,22 @@ def _legend(p: _Picture) -> None:
     if p.forward:
         rows.append(("→", "forward: value flows", None))
     if p.backward:
-        rows.append((f'<FONT COLOR="{red}">←</FONT>', f'<FONT COLOR="{red}">backward: gradient sent</FONT>', None))
-        rows.append((f'<FONT COLOR="{red}">⊕</FONT>', f'<FONT COLOR="{red}">gradients summed (fan-out)</FONT>', None))
+        rows.append(
+            (
+                f'<FONT COLOR="{red}">←</FONT>',
+                f'<FONT COLOR="{red}">backward: gradient sent</FONT>',
+                None,
+            )
+        )
+        rows.append(
+            (
+                f'<FONT COLOR="{red}">⊕</FONT>',
+                f'<FONT COLOR="{red}">gradients summed (fan-out)</FONT>',
+                None,
+            )
+        )
     cells = "".join(
-        f'<TR><TD{f" BGCOLOR={chr(34)}{fill}{chr(34)}" if fill else ""}>{symbol}</TD>'
+        f"<TR><TD{f' BGCOLOR={chr(34)}{fill}{chr(34)}' if fill else ''}>{symbol}</TD>"
         f'<TD ALIGN="LEFT">{text}</TD></TR>'
         for symbol, text, fill in rows
     )
@@ -587,4 +651,4 @@ def _legend(p: _Picture) -> None:
         '<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="2" COLOR="#bbbbbb">'
         f'<TR><TD COLSPAN="2"><B>legend</B></TD></TR>{cells}</TABLE>>'
     )
-    p.lines.append(f'{p.helpers["legend", ""]} [shape=plaintext fontsize=9 label={label}]')
+    p.lines.append(f"{p.helpers['legend', '']} [shape=plaintext fontsize=9 label={label}]")

@@ -60,7 +60,8 @@ def frames(run: Run) -> list[Frame]:
             if isinstance(operand, str)
         )
         complete = {
-            n for n in graph.inputs
+            n
+            for n in graph.inputs
             if graph.consumers(n) and all(c in done for c in graph.consumers(n))
         }
         result.append(Frame("backward", name, everything, frozenset(done | complete), edges))
@@ -79,7 +80,9 @@ def _caption(run: Run, frame: Frame) -> dict[str, Any]:
     return {"phase": frame.phase, "node": frame.current, "formula": text}
 
 
-def render_steps(run: Run, directory: str | os.PathLike[str], *, max_frames: int = MAX_FRAMES) -> str:
+def render_steps(
+    run: Run, directory: str | os.PathLike[str], *, max_frames: int = MAX_FRAMES
+) -> str:
     """Write one SVG per scheduler step and an ``index.html`` that plays them; return its path.
 
     Run the graph with ``keep_values=True`` to see every value and the gradient
@@ -100,7 +103,7 @@ def render_steps(run: Run, directory: str | os.PathLike[str], *, max_frames: int
     for number, frame in enumerate(moments):
         svg = pipe(full_view(run.graph, run, view, frame=frame), "svg").decode("utf-8")
         (target / f"step-{number:03d}.svg").write_text(svg, encoding="utf-8")
-        pictures.append(svg[svg.index("<svg"):])
+        pictures.append(svg[svg.index("<svg") :])
         captions.append({"file": f"step-{number:03d}.svg", **_caption(run, frame)})
     page = _page(run.graph.name, pictures, captions)
     index = target / "index.html"

@@ -26,7 +26,7 @@ VIEWS = ("forward", "backward")
 
 
 def example_run(name: str) -> Run:
-    """A run of library graph ``name`` on its example inputs, backward seeded with ``dout = out``."""
+    """A run of library graph ``name`` on its example inputs, seeded with ``dout = out``."""
     graph = library.get(name)
     run = graph.forward(keep_values=True, **library.example(name))
     run.backward(**{output: run.outputs[output] for output in graph.outputs})
@@ -36,9 +36,7 @@ def example_run(name: str) -> Run:
 def sources(name: str) -> dict[str, str]:
     """The DOT text of each committed view of ``name``, by file name."""
     run = example_run(name)
-    return {
-        f"{name}_{view}.dot": to_graphviz(run.graph, run, view).source for view in VIEWS
-    }
+    return {f"{name}_{view}.dot": to_graphviz(run.graph, run, view).source for view in VIEWS}
 
 
 def write_renders(directory: str | Path) -> list[Path]:

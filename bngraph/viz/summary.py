@@ -77,8 +77,16 @@ def full_text(value: Any, limit: int = TOOLTIP_CHARS) -> str:
     """
     array = np.asarray(value)
     text = np.array2string(
-        array, max_line_width=80, precision=6, suppress_small=False, separator=", ",
-        threshold=200, edgeitems=3, floatmode="maxprec", sign="-", legacy=False,
+        array,
+        max_line_width=80,
+        precision=6,
+        suppress_small=False,
+        separator=", ",
+        threshold=200,
+        edgeitems=3,
+        floatmode="maxprec",
+        sign="-",
+        legacy=False,
     )
     if len(text) > limit:
         text = text[: limit - 1] + "…"
