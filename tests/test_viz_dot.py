@@ -328,7 +328,7 @@ def test_hostile_names_render_as_text_and_inject_nothing() -> None:
         # node ids are the names, escaped: a newline written as \n, a backslash doubled
         # (Graphviz turns \" back into a quote and keeps the rest as written)
         assert {quote_id(name)[1:-1].replace('\\"', '"') for name in HOSTILE} <= set(titles)
-        # helper nodes never take a node's name, even "legend" or "∑ y"
+        # the extra nodes (sums, seeds, legend) never take a node's name, even "legend" or "∑ y"
         assert len(titles) == len(set(titles))
 
 

@@ -87,8 +87,8 @@ def collapsed_view(
         if single:
             label = f"<<B>{html_text(group)}</B><BR/>{html_text(listed)}>"
         else:
-            count, ops = _count(len(names)), html_text(_cut(listed))
-            label = f"<<B>{html_text(group)}</B><BR/>{count}<BR/>{ops}>"
+            size, kinds = _count(len(names)), html_text(_cut(listed))
+            label = f"<<B>{html_text(group)}</B><BR/>{size}<BR/>{kinds}>"
         shape = "ellipse" if all(graph.spec(n).op == "input" for n in names) else "box3d"
         pairs = [f"shape={shape}", f"label={label}"]
         if outputs.intersection(names):

@@ -94,6 +94,7 @@ def default_view(run: Run | None) -> str:
 
 
 def check_view(view: str) -> str:
+    """``view`` if it is one of ``VIEWS``, else a ``VizError`` listing them."""
     if view not in VIEWS:
         raise VizError(f"no view {view!r}{closest(str(view), VIEWS)}; views: {', '.join(VIEWS)}")
     return view
@@ -205,7 +206,7 @@ class _Picture:
     grads: bool
     contributions: dict[str, list[tuple[str, int, Any]]] | None
     ids: dict[str, str] = field(default_factory=dict)
-    helpers: dict[tuple[str, str], str] = field(default_factory=dict)
+    extras: dict[tuple[str, str], str] = field(default_factory=dict)
     lines: list[str] = field(default_factory=list)
 
     @property
@@ -314,16 +315,16 @@ def _gather(
     taken = set(names)
     for name in names:
         picture.ids[name] = quote_id(name)
-    picture.helpers = _helper_ids(taken, graph, member_set)
+    picture.extras = _extra_ids(taken, graph, member_set)
     return picture
 
 
-def _helper_ids(
+def _extra_ids(
     taken: set[str],
     graph: Graph,
     members: Collection[str],
 ) -> dict[tuple[str, str], str]:
-    """Ids for the helper nodes (gradient sums, seeds, legend) that no node name can take."""
+    """Ids for the extra nodes (gradient sums, seeds, legend) that no node name can take."""
 
     def fresh(base: str) -> str:
         candidate = base
@@ -499,7 +500,7 @@ def _sum_statement(p: _Picture, name: str) -> str:
     ]
     if p.frame is not None and not p.frame.edges.intersection(uses):
         pairs.append(("style", "invis"))  # nothing to sum yet at this step
-    return f"{p.helpers['sum', name]} {_attrs(pairs)}"
+    return f"{p.extras['sum', name]} {_attrs(pairs)}"
 
 
 def _seed_statement(p: _Picture, name: str) -> str:
@@ -509,7 +510,7 @@ def _seed_statement(p: _Picture, name: str) -> str:
         ("fontcolor", f'"{BACKWARD_COLOR}"'),
         ("tooltip", esc_string(f"the gradient backward() starts from at output {name}")),
     ]
-    return f"{p.helpers['seed', name]} {_attrs(pairs)}"
+    return f"{p.extras['seed', name]} {_attrs(pairs)}"
 
 
 def _forward_edges(p: _Picture) -> None:
@@ -571,7 +572,7 @@ def _backward_edges(p: _Picture) -> None:
             continue
         uses = _uses(p, name)
         fan = _fan_out(p, name)
-        target = p.helpers["sum", name] if fan else p.ids[name]
+        target = p.extras["sum", name] if fan else p.ids[name]
         for consumer, position in uses:
             g = _edge_gradient(p, name, consumer, position)
             label = None if g is None else summarize(g, lines=True)
@@ -586,7 +587,7 @@ def _backward_edges(p: _Picture) -> None:
             tip = f"seed of output {name}" + ("" if seed is None else ":\n" + full_text(seed))
             hidden = p.frame is not None and p.frame.phase != "backward"
             p.lines.append(
-                f"{target} -> {p.helpers['seed', name]} {_red(label, tip, hidden=hidden)}"
+                f"{target} -> {p.extras['seed', name]} {_red(label, tip, hidden=hidden)}"
             )
         if fan:
             total = None
@@ -651,4 +652,4 @@ def _legend(p: _Picture) -> None:
         '<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="2" COLOR="#bbbbbb">'
         f'<TR><TD COLSPAN="2"><B>legend</B></TD></TR>{cells}</TABLE>>'
     )
-    p.lines.append(f"{p.helpers['legend', '']} [shape=plaintext fontsize=9 label={label}]")
+    p.lines.append(f"{p.extras['legend', '']} [shape=plaintext fontsize=9 label={label}]")

@@ -55,7 +55,7 @@ def summarize(value: Any, *, lines: bool = False) -> str:
         return f"{_shape(array.shape)} complex"
     if array.size <= SMALL:
         if array.ndim == 0:
-            return format_number(array)
+            return format_number(float(array))
         return _nested(array)
     parts = [
         f"min {format_number(array.min())}",
