@@ -338,3 +338,34 @@ def test_escaped_ids_are_distinct_for_distinct_names() -> None:
     assert len(set(ids)) == len(ids)
     for text in ids:
         assert "\n" not in text and text.startswith('"') and text.endswith('"')
+
+
+@pytest.mark.dot
+def test_tooltips_hold_the_full_value_bounded() -> None:
+    import graphviz
+
+    from bngraph.viz.summary import TOOLTIP_CHARS, full_text
+
+    run = kept_run()
+    digraph = run.graph.to_graphviz(run)
+    assert isinstance(digraph, graphviz.Digraph)
+    root = svg_of(digraph)
+    link = "{http://www.w3.org/1999/xlink}title"
+    tips = {}
+    for group in root.iter(f"{SVG}g"):
+        anchor = group.find(f"{SVG}g/{SVG}a")
+        if group.get("class") == "node" and anchor is not None:
+            # Graphviz writes runs of spaces as no-break spaces
+            tips[group.find(f"{SVG}title").text] = anchor.get(link).replace("\xa0", " ")
+    assert "value:\n" + full_text(run.value("xhat")) in tips["xhat"]
+    assert "gradient:\n" + full_text(run.grad("x")) in tips["x"]
+    assert tips["xmu"].startswith("xmu = x − mu\nshape (5, 4)")
+
+    g = bg.Graph("wide")
+    g.output(bg.tanh(g.input("a"), name="t"))
+    big = g.forward(keep_values=True, a=np.linspace(0, 1, 100_000))
+    tip = next(
+        line for line in to_graphviz(g, big).source.splitlines() if line.strip().startswith('"t" [')
+    )
+    value = tip.split('value:\\n', 1)[1].rsplit('"]', 1)[0]
+    assert len(value.replace("\\n", "\n")) <= TOOLTIP_CHARS
