@@ -332,6 +332,15 @@ def test_hostile_names_render_as_text_and_inject_nothing() -> None:
         assert len(titles) == len(set(titles))
 
 
+@pytest.mark.dot
+def test_hostile_names_in_the_collapsed_view() -> None:
+    svg = pipe(to_graphviz(hostile_graph(), collapse=True), "svg")
+    root = ET.fromstring(svg)
+    assert b"<script" not in svg and b"<b>" not in svg
+    texts = [t.text or "" for t in root.iter(f"{SVG}text")]
+    assert 'stage "<&>"' in texts and "next" in texts and HOSTILE[1] in texts
+
+
 def test_escaped_ids_are_distinct_for_distinct_names() -> None:
     names = ["a\\", "a\\\\", 'a"', 'a\\"', "a\n", "a\\n", "a\x01", "a\\x01", "a"]
     ids = [quote_id(n) for n in names]
