@@ -211,6 +211,17 @@ def test_default_view_follows_the_run() -> None:
     assert "both view" in g.to_graphviz(kept_run()).source
 
 
+def test_a_graph_whose_declared_shapes_clash_still_draws() -> None:
+    g = bg.Graph("clash")
+    a = g.input("a", shape=(3,))
+    b = g.input("b", shape=(4,))
+    g.output((a + b).named("c"))
+    with pytest.raises(bg.errors.ShapeError):
+        g.forward(a=np.ones(3), b=np.ones(4))
+    texts = groups(svg_of(to_graphviz(g)), "node")
+    assert texts["c"][:3] == ["c", "a + b", "?"]
+
+
 def test_formulas() -> None:
     g = bg.library.get("batchnorm")
     assert [formula(g, n) for n in ("add_1", "sqrtvar", "xhat", "var")] == [

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import graphviz
 import numpy as np
 
-from ..errors import BngraphError, RunStateError, closest
+from ..errors import BngraphError, RunStateError, ShapeError, closest
 from ..ops import format_shape, get_op
 from ..shapes import static_shapes
 from .escape import esc_string, html_text, quote_id
@@ -278,7 +278,10 @@ def _gather(
     visible = [n for n in names if n in member_set or n in boundary]
     plan = graph.plan
     if run is None:
-        static = static_shapes(graph)
+        try:
+            static = static_shapes(graph)
+        except ShapeError:  # draw it anyway: the picture is how one finds the culprit
+            static = dict.fromkeys(names)
         shapes = {n: "?" if s is None else format_shape(s) for n, s in static.items()}
         released: frozenset[str] = frozenset()
     else:
