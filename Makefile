@@ -7,18 +7,24 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.bngraph-installed
 
-.PHONY: demo test bench install tools clean
+.PHONY: demo test bench renders install tools clean
 
 demo: install
 	@scripts/ensure-tools.sh dot
 	$(BIN)/bngraph demo
 
 test: install
-	@scripts/ensure-tools.sh dot
+	@scripts/ensure-tools.sh dot chromium chromedriver
 	$(BIN)/python -m pytest
 
 bench: install
 	$(BIN)/python benchmarks/bench_batchnorm.py
+	$(BIN)/python benchmarks/bench_render.py
+
+# the committed pictures of the library graphs (a test checks they are up to date)
+renders: install
+	@scripts/ensure-tools.sh dot
+	$(BIN)/python -m bngraph.viz.renders renders
 
 install: $(STAMP)
 

@@ -7,7 +7,7 @@
 ['beta', 'eps', 'gamma', 'x']
 """
 
-from . import errors, library, ops, reference, testing
+from . import errors, library, ops, reference, testing, viz
 from .errors import BngraphError
 from .functions import (
     add, broadcast_like, broadcast_to, div, exp, log, matmul, mean, mul, neg, pow,
@@ -17,12 +17,13 @@ from .graph import Graph, Node, NodeSpec
 from .layers import BatchNorm
 from .ops import Op, define_op, op
 from .run import Run
+from .viz import render, render_steps
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Graph", "Node", "NodeSpec", "Run", "BatchNorm", "Op", "define_op", "op", "BngraphError",
-    "errors", "library", "ops", "reference", "testing",
+    "errors", "library", "ops", "reference", "testing", "viz", "render", "render_steps",
     "add", "sub", "mul", "div", "neg", "pow", "square", "sqrt", "reciprocal", "exp", "log",
     "tanh", "relu", "sum", "mean", "broadcast_to", "broadcast_like", "reshape", "transpose",
     "matmul", "split_axis", "reshape_like",

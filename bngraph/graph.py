@@ -374,6 +374,18 @@ class Graph:
         given = {**inputs, **kwargs} if inputs else kwargs
         return Run(self, given, keep_values=keep_values, check_finite=check_finite)
 
+    def to_graphviz(self, run: Run | None = None, view: str | None = None, **options: Any) -> Any:
+        """Draw the graph (with ``run``'s values and gradients) as a ``graphviz.Digraph``;
+        see ``bngraph.viz.to_graphviz`` for the views and options."""
+        from .viz import to_graphviz
+
+        return to_graphviz(self, run, view, **options)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        from .viz import mimebundle
+
+        return mimebundle(self)
+
     def __repr__(self) -> str:
         state = "frozen" if self._frozen else "open"
         return f"<Graph {self.name!r}: {len(self)} nodes, {state}>"

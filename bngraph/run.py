@@ -401,6 +401,11 @@ class Run:
         """The concrete shape of a node's value in this run (known even once released)."""
         return self._shapes[self.graph._lookup(name)]
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        from .viz import mimebundle
+
+        return mimebundle(self.graph, self)
+
     def __repr__(self) -> str:
         state = "with gradients" if self._grads is not None else "forward only"
         return f"<Run of {self.graph.name!r}, {state}>"

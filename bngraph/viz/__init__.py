@@ -1,0 +1,27 @@
+"""Drawing graphs and runs: DOT text, rendered files, the collapsed view, the player.
+
+>>> import bngraph as bg
+>>> digraph = bg.library.get("batchnorm").to_graphviz(view="backward")
+>>> digraph.source.count('dir=back') > 10
+True
+"""
+
+from .collapse import collapsed_view
+from .dot import COLLAPSE_THRESHOLD, VIEWS, Frame, VizError, formula, to_graphviz
+from .player import render_steps
+from .render import FORMATS, GraphvizNotFoundError, mimebundle, render
+
+__all__ = [
+    "to_graphviz",
+    "render",
+    "render_steps",
+    "collapsed_view",
+    "formula",
+    "mimebundle",
+    "Frame",
+    "VizError",
+    "GraphvizNotFoundError",
+    "VIEWS",
+    "FORMATS",
+    "COLLAPSE_THRESHOLD",
+]

@@ -1,0 +1,105 @@
+"""Writing drawings to files (svg, png, pdf, dot) and showing them in Jupyter.
+
+Layout goes through the ``graphviz`` package and its ``dot`` executable; writing
+``.dot`` needs neither, so it works where Graphviz is not installed.
+
+>>> import bngraph as bg, os, tempfile
+>>> path = os.path.join(tempfile.mkdtemp(), "batchnorm.dot")
+>>> render(bg.library.get("batchnorm"), path)
+'...batchnorm.dot'
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import graphviz
+
+from ..errors import BngraphError
+from .dot import VizError, to_graphviz
+
+if TYPE_CHECKING:
+    from ..graph import Graph
+    from ..run import Run
+
+__all__ = ["FORMATS", "GraphvizNotFoundError", "render", "pipe", "mimebundle"]
+
+FORMATS = ("svg", "png", "pdf", "dot")
+
+INSTALL_HINT = (
+    "install Graphviz so that `dot` is on PATH (Debian/Ubuntu: apt-get install graphviz; "
+    "Fedora: dnf install graphviz; macOS: brew install graphviz; conda: conda install "
+    "-c conda-forge graphviz; Windows: winget install graphviz), or write a .dot file instead"
+)
+
+
+class GraphvizNotFoundError(BngraphError, RuntimeError):
+    """The Graphviz ``dot`` executable is not on PATH; the message says how to install it."""
+
+
+def _split(graph_or_run: Graph | Run, run: Run | None) -> tuple[Graph, Run | None]:
+    from ..run import Run
+
+    if isinstance(graph_or_run, Run):
+        if run is not None and run is not graph_or_run:
+            raise VizError("give the run once: render(run, path) or render(graph, path, run=run)")
+        return graph_or_run.graph, graph_or_run
+    return graph_or_run, run
+
+
+def pipe(digraph: graphviz.Digraph, fmt: str) -> bytes:
+    """Lay out ``digraph`` with ``dot`` and return the ``fmt`` bytes."""
+    try:
+        return digraph.pipe(format=fmt, engine="dot")
+    except graphviz.ExecutableNotFound:
+        raise GraphvizNotFoundError(
+            f"cannot draw {fmt}: the Graphviz `dot` executable was not found; {INSTALL_HINT}"
+        ) from None
+    except graphviz.CalledProcessError as error:
+        message = (error.stderr or b"").decode("utf-8", "replace").strip()
+        raise BngraphError(f"Graphviz `dot` failed: {message}") from None
+
+
+def render(
+    graph_or_run: Graph | Run,
+    path: str | os.PathLike[str],
+    run: Run | None = None,
+    view: str | None = None,
+    **options: Any,
+) -> str:
+    """Draw a graph (or a run, with its values and gradients) to ``path``.
+
+    The format comes from the suffix: ``.svg``, ``.png``, ``.pdf`` or ``.dot``.
+    ``view`` and the other options are those of ``to_graphviz``. Returns the path.
+    """
+    graph, run = _split(graph_or_run, run)
+    target = Path(path)
+    fmt = target.suffix.lower().lstrip(".")
+    if fmt == "gv":
+        fmt = "dot"
+    if fmt not in FORMATS:
+        raise VizError(
+            f"cannot tell the format of {str(target)!r} from its suffix; "
+            f"use one of: {', '.join('.' + f for f in FORMATS)}"
+        )
+    digraph = to_graphviz(graph, run, view, **options)
+    if fmt == "dot":
+        data = digraph.source.encode("utf-8")
+    else:
+        data = pipe(digraph, fmt)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+    return str(target)
+
+
+def mimebundle(graph: Graph, run: Run | None = None) -> dict[str, str]:
+    """What Jupyter shows for a graph or a run: SVG (collapsed above the threshold),
+    and plain text; without ``dot``, the plain text says why there is no picture."""
+    text = repr(run if run is not None else graph)
+    try:
+        svg = pipe(to_graphviz(graph, run), "svg").decode("utf-8")
+    except GraphvizNotFoundError as error:
+        return {"text/plain": f"{text}\n({error})"}
+    return {"image/svg+xml": svg, "text/plain": text}

@@ -1,0 +1,105 @@
+"""Short text for arrays in drawings: the whole array when small, else its statistics.
+
+Summaries are deterministic (they never read numpy's global print options), so the
+same values always give the same DOT text.
+
+>>> import numpy as np
+>>> summarize(np.array([1.0, 2.5, -0.0]))
+'[1, 2.5, 0]'
+>>> summarize(np.arange(20.0).reshape(5, 4))
+'(5, 4) min 0 mean 9.5 max 19'
+>>> summarize(0.1)
+'0.1'
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = ["SMALL", "TOOLTIP_CHARS", "format_number", "summarize", "full_text"]
+
+SMALL = 6
+"""Arrays with at most this many elements are shown whole."""
+
+TOOLTIP_CHARS = 2000
+"""The full value in a tooltip is cut after this many characters."""
+
+
+def format_number(number: float) -> str:
+    """Four significant digits; negative zero prints as ``0``.
+
+    >>> format_number(-0.0), format_number(1 / 3), format_number(12345678.0)
+    ('0', '0.3333', '1.235e+07')
+    """
+    number = float(number)
+    if number == 0:
+        return "0"
+    return f"{number:.4g}"
+
+
+def summarize(value: Any, *, lines: bool = False) -> str:
+    """The whole array when it has at most ``SMALL`` elements, else shape, min, mean, max.
+
+    ``lines=True`` (for edge labels, which sit next to a node showing the shape)
+    leaves the shape out and puts min, mean and max on lines of their own.
+
+    >>> print(summarize(np.arange(20.0), lines=True))
+    min 0
+    mean 9.5
+    max 19
+    """
+    array = np.asarray(value)
+    if array.dtype.kind == "c":
+        return f"{_shape(array.shape)} complex"
+    if array.size <= SMALL:
+        if array.ndim == 0:
+            return format_number(float(array))
+        return _nested(array)
+    parts = [
+        f"min {format_number(array.min())}",
+        f"mean {format_number(array.mean())}",
+        f"max {format_number(array.max())}",
+    ]
+    if lines:
+        return "\n".join(parts)
+    return " ".join([_shape(array.shape), *parts])
+
+
+def full_text(value: Any, limit: int = TOOLTIP_CHARS) -> str:
+    """The value in full (numpy's layout, six digits), cut after ``limit`` characters.
+
+    >>> full_text(np.array([[1.0, 2.0], [3.0, 4.0]]))
+    '[[1., 2.],\\n [3., 4.]]'
+    >>> full_text(np.arange(100.0), limit=12)
+    '[ 0.,  1., …'
+    """
+    array = np.asarray(value)
+    text = np.array2string(
+        array,
+        max_line_width=80,
+        precision=6,
+        suppress_small=False,
+        separator=", ",
+        threshold=200,
+        edgeitems=3,
+        floatmode="maxprec",
+        sign="-",
+        legacy=False,
+    )
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    if len(shape) == 1:
+        return f"({shape[0]},)"
+    return "(" + ", ".join(map(str, shape)) + ")"
+
+
+def _nested(array: np.ndarray) -> str:
+    if array.ndim == 1:
+        return "[" + ", ".join(format_number(v) for v in array) + "]"
+    return "[" + ", ".join(_nested(row) for row in array) + "]"
