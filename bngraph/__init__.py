@@ -7,7 +7,8 @@
 ['beta', 'eps', 'gamma', 'x']
 """
 
-from . import errors, library, ops
+from . import dsl, errors, library, ops
+from .dsl import DSLSyntaxError, from_json, load, parse
 from .errors import BngraphError
 from .functions import (
     add, broadcast_like, broadcast_to, div, exp, log, matmul, mean, mul, neg, pow,
@@ -21,7 +22,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Graph", "Node", "NodeSpec", "Run", "Op", "define_op", "op", "BngraphError",
-    "errors", "library", "ops",
+    "errors", "library", "ops", "dsl", "parse", "load", "from_json", "DSLSyntaxError",
     "add", "sub", "mul", "div", "neg", "pow", "square", "sqrt", "reciprocal", "exp", "log",
     "tanh", "relu", "sum", "mean", "broadcast_to", "broadcast_like", "reshape", "transpose",
     "matmul",

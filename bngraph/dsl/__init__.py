@@ -9,10 +9,15 @@ from .errors import (
     DSLGraphError, DSLLimitError, DSLNameError, DSLNotAllowedError, DSLPrintError,
     DSLSyntaxError, JSONFormatError,
 )
-from .parser import load, parse
+from .equality import differences, same_graph
+from .files import GraphFileError, load, save
+from .json_format import FORMAT_VERSION, from_json, to_json
+from .parser import parse
+from .printer import to_dsl
 
 __all__ = [
-    "parse", "load",
+    "parse", "load", "save", "to_dsl", "to_json", "from_json", "FORMAT_VERSION",
+    "same_graph", "differences", "GraphFileError",
     "DSLSyntaxError", "DSLNotAllowedError", "DSLNameError", "DSLGraphError", "DSLLimitError",
     "DSLPrintError", "JSONFormatError",
 ]
