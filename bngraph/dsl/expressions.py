@@ -47,40 +47,45 @@ _OTHER_OPERATORS: dict[type, str] = {
 }
 
 NOT_ALLOWED: dict[type, str] = {
-    ast.Attribute: "attribute access (a.b)",
-    ast.Subscript: "subscripts (a[i])",
-    ast.Lambda: "lambdas",
-    ast.ListComp: "comprehensions",
-    ast.SetComp: "comprehensions",
-    ast.DictComp: "comprehensions",
-    ast.GeneratorExp: "comprehensions",
-    ast.JoinedStr: "f-strings",
-    ast.FormattedValue: "f-strings",
-    ast.Compare: "comparisons",
-    ast.BoolOp: "'and' and 'or'",
-    ast.IfExp: "conditional expressions (a if c else b)",
-    ast.NamedExpr: "assignment expressions (:=)",
-    ast.Await: "await",
-    ast.Yield: "yield",
-    ast.YieldFrom: "yield",
-    ast.Starred: "unpacking (*a)",
-    ast.List: "lists",
-    ast.Set: "sets",
-    ast.Dict: "dicts",
-    ast.Tuple: "tuples (outside op parameters)",
-    ast.Slice: "slices",
+    ast.Attribute: "attribute access (a.b) is",
+    ast.Subscript: "subscripts (a[i]) are",
+    ast.Lambda: "lambdas are",
+    ast.ListComp: "comprehensions are",
+    ast.SetComp: "comprehensions are",
+    ast.DictComp: "comprehensions are",
+    ast.GeneratorExp: "comprehensions are",
+    ast.JoinedStr: "f-strings are",
+    ast.FormattedValue: "f-strings are",
+    ast.Compare: "comparisons are",
+    ast.BoolOp: "'and' and 'or' are",
+    ast.IfExp: "conditional expressions (a if c else b) are",
+    ast.NamedExpr: "assignment expressions (:=) are",
+    ast.Await: "await is",
+    ast.Yield: "yield is",
+    ast.YieldFrom: "yield is",
+    ast.Starred: "unpacking (*a) is",
+    ast.List: "lists are",
+    ast.Set: "sets are",
+    ast.Dict: "dicts are",
+    ast.Tuple: "tuples (outside op parameters) are",
+    ast.Slice: "slices are",
 }
-"""What each rejected expression node is called in error messages."""
+"""How an error names each rejected construct, with its verb (``... not allowed``)."""
 
 LANGUAGE_KEYWORDS = frozenset({"graph", "input", "stage", "output"})
 
 
 def describe(node: ast.AST) -> str:
-    """How an error names a construct that is not allowed."""
+    """How an error names a construct that is not allowed, with its verb.
+
+    >>> import ast
+    >>> describe(ast.parse("a.b", mode="eval").body)
+    'attribute access (a.b) is'
+    """
     if isinstance(node, ast.Constant):
-        kinds = {str: "strings", bytes: "bytes", complex: "complex numbers"}
-        return kinds.get(type(node.value), repr(node.value))
-    return NOT_ALLOWED.get(type(node), type(node).__name__)
+        kinds = {str: "strings are", bytes: "bytes are", complex: "complex numbers are"}
+        return kinds.get(type(node.value), f"{node.value!r} is")
+    return NOT_ALLOWED.get(type(node), f"{type(node).__name__} is")
 
 
 def check_name(place: Place, name: str, node: ast.AST, what: str = "a name") -> None:
@@ -148,11 +153,13 @@ def _is_number(value: Any) -> bool:
 
 
 def _show(node: ast.AST) -> str:
-    if isinstance(node, ast.Constant) and not isinstance(node.value, (str, bytes)):
+    if isinstance(node, ast.Constant):
+        if isinstance(node.value, (str, bytes)):
+            return f"the {type(node.value).__name__} {node.value!r}"[:80]
         return repr(node.value)
     if isinstance(node, ast.Name):
         return f"the name {node.id!r}"
-    return describe(node)
+    return describe(node).rsplit(" ", 1)[0]
 
 
 def build_node(
@@ -265,7 +272,7 @@ def _children(place: Place, node: ast.expr, symbols: dict[str, Node]) -> list[as
     if isinstance(node, ast.Call):
         _check_call(place, node, symbols)
         return list(node.args)
-    raise place.error(DSLNotAllowedError, f"{describe(node)} are not allowed", node)
+    raise place.error(DSLNotAllowedError, f"{describe(node)} not allowed", node)
 
 
 def _leaf(place: Place, node: ast.expr, symbols: dict[str, Node]) -> Value:
@@ -293,7 +300,7 @@ def _leaf(place: Place, node: ast.expr, symbols: dict[str, Node]) -> Value:
         )
     raise place.error(
         DSLNotAllowedError,
-        f"{describe(node)} are not allowed in expressions; operands are node names and "
+        f"{describe(node)} not allowed in expressions; operands are node names and "
         "int or float numbers",
         node,
     )
@@ -306,10 +313,10 @@ def _shorten(text: str, limit: int = 200) -> str:
 def _check_call(place: Place, node: ast.Call, symbols: dict[str, Node]) -> None:
     func = node.func
     if not isinstance(func, ast.Name):
-        what = describe(func) if not isinstance(func, ast.Call) else "calls of call results"
+        what = describe(func) if not isinstance(func, ast.Call) else "calling a call's result is"
         raise place.error(
             DSLNotAllowedError,
-            f"only registered ops can be called; {what} are not allowed", func,
+            f"only registered ops can be called; {what} not allowed", func,
         )
     check_name(place, func.id, func, "called")
     known = op_names()

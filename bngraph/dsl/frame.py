@@ -25,8 +25,8 @@ __all__ = ["Statement", "Source", "split_statements", "KEYWORDS", "MAX_CHARS"]
 KEYWORDS = ("graph", "input", "stage", "output")
 """The words that open a statement; they cannot name nodes."""
 
-MAX_CHARS = 1_000_000
-"""The default limit on the size of a text (about 30,000 nodes): a larger one is
+MAX_CHARS = 500_000
+"""The default limit on the size of a text (some 15,000 nodes): a larger one is
 refused at once rather than read for seconds; ``parse(..., max_chars=...)`` raises it."""
 
 _KEYWORD = re.compile(r"(graph|input|stage|output)(?![\w])")
@@ -75,15 +75,13 @@ class _Block:
 def split_statements(text: str, filename: str = "<string>",
                      max_chars: int = MAX_CHARS) -> list[Statement]:
     """Cut ``text`` into statements; raises ``DSLSyntaxError`` for a malformed frame."""
-    source = Source(filename, tuple(text.split("\n")))
     if len(text) > max_chars:
-        raise source.error(
-            DSLLimitError,
+        raise DSLLimitError(
             f"the text has {len(text):,} characters, more than the limit of {max_chars:,}; "
             "pass max_chars= to read it anyway",
-            1, 1,
+            filename, 1, 1, text[:200].split("\n", 1)[0],
         )
-    return list(_statements(source))
+    return list(_statements(Source(filename, tuple(text.split("\n")))))
 
 
 def _statements(source: Source) -> Iterator[Statement]:

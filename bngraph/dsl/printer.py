@@ -83,7 +83,7 @@ def _input_suffix(spec: NodeSpec) -> str:
         dims = [_dim(d, spec) for d in spec.params["shape"]]
         text += "[" + ", ".join(dims) + "]"
     if spec.params.get("default") is not None:
-        text += " = " + format_number(float(spec.params["default"]), spec)
+        text += " = " + _float(float(spec.params["default"]), spec)
     return text
 
 
@@ -126,8 +126,13 @@ def _rank(order: list[str]) -> Any:
 def _operand(operand: str | float, spec: NodeSpec) -> str:
     if isinstance(operand, str):
         return _name(operand, spec)
-    value = float(operand)
-    if value.is_integer() and abs(value) < 1e16 and not (value == 0 and math.copysign(1, value) < 0):
+    return _float(float(operand), spec)
+
+
+def _float(value: float, spec: NodeSpec) -> str:
+    """A number stored as a float whatever was written (operands, defaults): 1.0 prints as 1."""
+    negative_zero = value == 0 and math.copysign(1.0, value) < 0
+    if value.is_integer() and abs(value) < 1e16 and not negative_zero:
         return str(int(value))
     return format_number(value, spec)
 
