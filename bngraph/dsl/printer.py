@@ -105,8 +105,8 @@ def _expression(spec: NodeSpec) -> str:
         return f"{operands[0]} {_INFIX[spec.op]} {operands[1]}"
     if spec.op == "neg" and not params and len(operands) == 1:
         return f"-{operands[0]}"
-    if spec.op == "pow" and len(operands) == 1 and set(params) <= {"exponent"}:
-        exponent = params.get("exponent", dict(get_op("pow").params)["exponent"])
+    if spec.op == "pow" and len(operands) == 1 and set(params) == {"exponent"}:
+        exponent = params["exponent"]
         if type(exponent) in (int, float) and math.isfinite(exponent):
             return f"{operands[0]} ** {format_number(exponent, spec)}"
     arguments = operands + [f"{k}={_param(v, k, spec)}" for k, v in _ordered(spec).items()]
