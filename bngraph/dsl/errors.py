@@ -26,6 +26,7 @@ __all__ = [
     "DSLLimitError",
     "DSLPrintError",
     "JSONFormatError",
+    "clip",
 ]
 
 _SHOWN = 72  # characters of a long source line shown around the column
@@ -90,3 +91,14 @@ def _excerpt(source_line: str, column: int) -> tuple[str, int]:
     prefix = "..." if start else ""
     suffix = "..." if end < len(line) else ""
     return prefix + line[start:end] + suffix, len(prefix) + index - start
+
+
+def clip(name: str, limit: int = 40) -> str:
+    """A name quoted for a message, shortened when a hostile text makes it huge.
+
+    >>> clip("x"), clip("a" * 100)[-8:]
+    ("'x'", '...(100)')
+    """
+    if len(name) <= limit:
+        return repr(name)
+    return repr(name[:limit]) + f"...({len(name)})"

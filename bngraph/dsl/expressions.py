@@ -31,7 +31,7 @@ from typing import Any, Union
 from ..errors import BngraphError, closest
 from ..graph import Graph, Node
 from ..ops import get_op, op_names
-from .errors import DSLGraphError, DSLNameError, DSLNotAllowedError, DSLSyntaxError
+from .errors import DSLGraphError, DSLNameError, DSLNotAllowedError, DSLSyntaxError, clip
 from .place import Place
 
 __all__ = ["build_node", "literal_param", "number", "check_name", "NOT_ALLOWED"]
@@ -92,7 +92,7 @@ def check_name(place: Place, name: str, node: ast.AST, what: str = "a name") -> 
     """Reject names the language reserves: a leading underscore, a statement keyword."""
     if name.startswith("_"):
         raise place.error(
-            DSLNotAllowedError, f"names starting with '_' are not allowed ({name!r})", node
+            DSLNotAllowedError, f"names starting with '_' are not allowed ({clip(name)})", node
         )
     if name in LANGUAGE_KEYWORDS:
         raise place.error(
@@ -287,7 +287,7 @@ def _leaf(place: Place, node: ast.expr, symbols: dict[str, Node]) -> Value:
         defined = ", ".join(symbols) or "none yet"
         raise place.error(
             DSLNameError,
-            f"undefined name {node.id!r}{closest(node.id, symbols)}; a name must be defined "
+            f"undefined name {clip(node.id)}{closest(node.id, symbols)}; a name must be defined "
             f"before it is used (defined: {_shorten(defined)})",
             node,
         )
@@ -322,9 +322,9 @@ def _check_call(place: Place, node: ast.Call, symbols: dict[str, Node]) -> None:
     known = op_names()
     if func.id not in known:
         if func.id in symbols:
-            msg = f"{func.id!r} is a node, not an op; only registered ops can be called"
+            msg = f"{clip(func.id)} is a node, not an op; only registered ops can be called"
         else:
-            msg = f"unknown op {func.id!r}{closest(func.id, known)}"
+            msg = f"unknown op {clip(func.id)}{closest(func.id, known)}"
         raise place.error(DSLNameError, f"{msg}; known ops: {', '.join(known)}", func)
     for argument in node.args:
         if isinstance(argument, ast.Starred):

@@ -29,7 +29,9 @@ from typing import Any
 
 from ..errors import BngraphError, closest
 from ..graph import Graph, Node
-from .errors import DSLGraphError, DSLNameError, DSLNotAllowedError, DSLSyntaxError
+from .errors import (
+    DSLGraphError, DSLLimitError, DSLNameError, DSLNotAllowedError, DSLSyntaxError, clip,
+)
 from .expressions import build_node, check_name, number
 from .frame import MAX_CHARS, Source, Statement, split_statements
 from .place import Place
@@ -67,8 +69,8 @@ def load(path: str | os.PathLike[str], *, max_chars: int = MAX_CHARS) -> Graph:
     """Read a ``.bng`` file (UTF-8); a text without ``graph NAME`` is named after the file."""
     path = Path(path)
     size = path.stat().st_size
-    if size > 4 * max_chars:  # refuse before reading a huge file into memory
-        raise DSLSyntaxError(
+    if size > 4 * max_chars:  # refuse before reading a huge file (UTF-8: 4 bytes a character)
+        raise DSLLimitError(
             f"the file has {size:,} bytes, more than the limit of {max_chars:,} characters; "
             "pass max_chars= to read it anyway",
             str(path), 1, 1,
@@ -180,7 +182,7 @@ class _Reader:
             if item.id not in self.symbols:
                 raise place.error(
                     DSLNameError,
-                    f"undefined name {item.id!r}{closest(item.id, self.symbols)}; "
+                    f"undefined name {clip(item.id)}{closest(item.id, self.symbols)}; "
                     "output names a node defined above",
                     item,
                 )
@@ -218,7 +220,7 @@ class _Reader:
         if target.id in self.lines:
             raise place.error(
                 DSLNameError,
-                f"{target.id!r} is already defined on line {self.lines[target.id]}; "
+                f"{clip(target.id)} is already defined on line {self.lines[target.id]}; "
                 "each name is assigned once",
                 target,
             )
