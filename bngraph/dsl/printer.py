@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import keyword
 import math
+import unicodedata
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -179,6 +180,7 @@ def is_writable_name(name: str) -> bool:
     return (
         isinstance(name, str) and name.isidentifier() and not keyword.iskeyword(name)
         and not name.startswith("_") and name not in LANGUAGE_KEYWORDS
+        and unicodedata.normalize("NFKC", name) == name  # Python reads identifiers as NFKC
     )
 
 
@@ -197,6 +199,8 @@ def _why_not(name: str) -> str:
         return "names starting with '_' are not allowed"
     if keyword.iskeyword(name):
         return "it is a Python keyword"
+    if name.isidentifier() and unicodedata.normalize("NFKC", name) != name:
+        return f"Python's parser reads it as {unicodedata.normalize('NFKC', name)!r}"
     if name in LANGUAGE_KEYWORDS:
         return "it is a keyword of the language"
     return "it is not an identifier"
