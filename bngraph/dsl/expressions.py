@@ -103,19 +103,22 @@ def check_name(place: Place, name: str, node: ast.AST, what: str = "a name") -> 
 
 def number(place: Place, node: ast.expr, what: str) -> int | float:
     """An int or float literal, a minus sign folded in; anything else is an error."""
-    sign, inner = _signs(node)
-    if isinstance(inner, ast.Constant) and _is_number(inner.value):
-        return -inner.value if sign < 0 else inner.value
-    raise place.error(DSLSyntaxError, f"{what} must be a number, not {_show(inner)}", node)
+    value = _fold_number(node)
+    if value is not None:
+        return value
+    raise place.error(
+        DSLSyntaxError, f"{what} must be a number, not {_show(_signs(node)[1])}", node
+    )
 
 
 def literal_param(place: Place, node: ast.expr, key: str) -> Any:
     """A parameter value: int, float, bool, None, or a tuple of ints."""
+    folded = _fold_number(node)
+    if folded is not None:
+        return folded
     sign, inner = _signs(node)
     if isinstance(inner, ast.Constant):
         value = inner.value
-        if _is_number(value):
-            return -value if sign < 0 else value
         if sign == 1 and (value is None or isinstance(value, bool)):
             return value
     if isinstance(inner, ast.Tuple) and sign == 1:
@@ -129,12 +132,12 @@ def literal_param(place: Place, node: ast.expr, key: str) -> Any:
 
 
 def _tuple_int(place: Place, node: ast.expr, key: str) -> int:
-    sign, inner = _signs(node)
-    if isinstance(inner, ast.Constant) and type(inner.value) is int:
-        return -inner.value if sign < 0 else inner.value
+    value = _fold_number(node)
+    if type(value) is int:
+        return value
     raise place.error(
         DSLNotAllowedError,
-        f"parameter {key}=: a tuple holds only ints, not {_show(inner)}", node,
+        f"parameter {key}=: a tuple holds only ints, not {_show(_signs(node)[1])}", node,
     )
 
 
@@ -146,10 +149,6 @@ def _signs(node: ast.expr) -> tuple[int, ast.expr]:
             sign = -sign
         node = node.operand
     return sign, node
-
-
-def _is_number(value: Any) -> bool:
-    return type(value) in (int, float)
 
 
 def _show(node: ast.AST) -> str:
@@ -240,9 +239,13 @@ def _finite(place: Place, value: int | float, node: ast.expr) -> int | float:
 
 
 def _fold_number(node: ast.expr) -> int | float | None:
+    """The number a literal with its signs stands for (``- - 2`` is 2); else ``None``."""
     sign, inner = _signs(node)
-    if isinstance(inner, ast.Constant) and _is_number(inner.value):
-        return -inner.value if sign < 0 else inner.value
+    if not isinstance(inner, ast.Constant):
+        return None
+    value = inner.value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return -value if sign < 0 else value
     return None
 
 
@@ -411,9 +414,10 @@ def _apply(symbol: str, left: Any, right: Any) -> Node:
 
 
 def _exponent(place: Place, node: ast.expr) -> int | float:
-    sign, inner = _signs(node)
-    if isinstance(inner, ast.Constant) and _is_number(inner.value):
-        return -inner.value if sign < 0 else inner.value
+    value = _fold_number(node)
+    if value is not None:
+        return value
+    inner = _signs(node)[1]
     if isinstance(inner, ast.Name):
         raise place.error(
             DSLGraphError,
