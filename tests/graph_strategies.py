@@ -89,7 +89,7 @@ def _random_node(draw: Any, nodes: list[bg.Node]) -> bg.Node:
     if kind == "binary":
         op = draw(st.sampled_from(BINARY))
         left, right = draw(pick), draw(pick)
-        if op in ("add", "sub", "mul", "div") and draw(st.booleans()):
+        if draw(st.booleans()):
             if draw(st.booleans()):
                 left = draw(numbers)
             else:

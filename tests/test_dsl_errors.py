@@ -102,7 +102,6 @@ CASES = [
      "** takes a constant exponent, not the node 'x'"),
     ("expression exponent", P + "y = x ** (1 + 1)\noutput y", DSLSyntaxError, 3, 11,
      "the exponent of ** must be a number"),
-    ("matmul number", P + "y = x @ 2\noutput y", DSLGraphError, 3, 5, "@ takes two nodes"),
     ("arity", P + "y = add(x)\noutput y", DSLGraphError, 3, 5, "op add takes 2 operand(s), got 1"),
     ("no node operand", P + "y = sqrt(2.0)\noutput y", DSLGraphError, 3, 5,
      "sqrt(...) needs at least one node operand"),

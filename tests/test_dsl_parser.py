@@ -88,6 +88,7 @@ PRELUDE = "input x\ninput z\n"
         ("x * z", "mul", ("x", "z"), {}),
         ("x / z", "div", ("x", "z"), {}),
         ("x @ z", "matmul", ("x", "z"), {}),
+        ("x @ 2", "matmul", ("x", 2.0), {}),
         ("x ** 3", "pow", ("x",), {"exponent": 3}),
         ("x ** 2", "pow", ("x",), {"exponent": 2}),
         ("x ** 2.0", "pow", ("x",), {"exponent": 2.0}),
@@ -266,3 +267,14 @@ def test_same_graph_reports_what_differs() -> None:
     assert differences(a, bg.parse("input x\ny = x * -0.0\noutput y"))[0].startswith(
         "node 'y': operands"
     )
+
+
+def test_a_byte_order_mark_is_ignored() -> None:
+    assert bg.parse("\ufeffgraph g\ninput x\ny = -x\noutput y").name == "g"
+
+
+def test_matmul_with_a_number_prints_as_a_call() -> None:
+    g = bg.Graph("g")
+    g.output(bg.matmul(2.0, g.input("x"), name="y"))
+    assert "y = matmul(2, x)" in g.to_dsl()
+    assert differences(g, bg.parse(g.to_dsl())) == []

@@ -393,8 +393,6 @@ def _binary(place: Place, node: ast.BinOp, values: list[Value]) -> Value:
             f"{_number_text(right)}) is not allowed: write the number itself",
             node,
         )
-    if symbol == "@" and not (isinstance(left, Node) and isinstance(right, Node)):
-        raise place.error(DSLGraphError, "@ takes two nodes; use * to scale by a number", node)
     try:
         return _apply(symbol, left, right)
     except BngraphError as error:

@@ -60,6 +60,7 @@ def parse(text: str, filename: str = "<string>", *, max_chars: int = MAX_CHARS) 
     """
     if not isinstance(text, str):
         raise TypeError(f"parse() takes the text of a .bng file as str, not {type(text).__name__}")
+    text = text.removeprefix("\ufeff")  # a byte-order mark some editors write
     statements = split_statements(text, filename, max_chars)
     source = Source(filename, tuple(text.split("\n")))
     return _Reader(source, _graph_name(filename)).read(statements)

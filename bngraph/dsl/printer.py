@@ -102,7 +102,8 @@ def _dim(dim: Any, spec: NodeSpec) -> str:
 def _expression(spec: NodeSpec) -> str:
     operands = [_operand(o, spec) for o in spec.operands]
     params = dict(spec.params)
-    if spec.op in _INFIX and not params and len(operands) == 2:
+    infix = spec.op in _INFIX and not params and len(operands) == 2
+    if infix and (spec.op != "matmul" or all(isinstance(o, str) for o in spec.operands)):
         return f"{operands[0]} {_INFIX[spec.op]} {operands[1]}"
     if spec.op == "neg" and not params and len(operands) == 1:
         return f"-{operands[0]}"
