@@ -42,14 +42,16 @@ DEFAULT_GRAPH_NAME = "graph"
 """The name of a graph whose text has no ``graph NAME`` line (``load`` uses the file's stem)."""
 
 _STATEMENT_NAMES: dict[type, str] = {
-    ast.Import: "imports", ast.ImportFrom: "imports", ast.FunctionDef: "function definitions",
-    ast.AsyncFunctionDef: "function definitions", ast.ClassDef: "class definitions",
-    ast.Return: "return", ast.Delete: "del", ast.For: "loops", ast.AsyncFor: "loops",
-    ast.While: "loops", ast.If: "if statements", ast.With: "with statements",
-    ast.AsyncWith: "with statements", ast.Raise: "raise", ast.Try: "try statements",
-    ast.Assert: "assert", ast.Global: "global", ast.Nonlocal: "nonlocal", ast.Pass: "pass",
-    ast.Break: "break", ast.Continue: "continue", ast.AugAssign: "augmented assignment (+=)",
-    ast.AnnAssign: "annotations", ast.Match: "match statements",
+    ast.Import: "imports are", ast.ImportFrom: "imports are",
+    ast.FunctionDef: "function definitions are", ast.AsyncFunctionDef: "function definitions are",
+    ast.ClassDef: "class definitions are", ast.Return: "return is", ast.Delete: "del is",
+    ast.For: "loops are", ast.AsyncFor: "loops are", ast.While: "loops are",
+    ast.If: "if statements are", ast.With: "with statements are",
+    ast.AsyncWith: "with statements are", ast.Raise: "raise is", ast.Try: "try statements are",
+    ast.Assert: "assert is", ast.Global: "global is", ast.Nonlocal: "nonlocal is",
+    ast.Pass: "pass is", ast.Break: "break is", ast.Continue: "continue is",
+    ast.AugAssign: "augmented assignment (+=) is", ast.AnnAssign: "annotations are",
+    ast.Match: "match statements are",
 }
 
 
@@ -255,9 +257,8 @@ def _expression(place: Place) -> ast.expr:
 def _statement_message(statement: ast.stmt) -> str:
     if isinstance(statement, ast.Expr):
         return "an expression alone does nothing: assign it, NAME = EXPR"
-    what = _STATEMENT_NAMES.get(type(statement), type(statement).__name__)
-    return f"{what} are not allowed; a line holds NAME = EXPR" if what.endswith("s") else (
-        f"{what} is not allowed; a line holds NAME = EXPR")
+    what = _STATEMENT_NAMES.get(type(statement), f"{type(statement).__name__} is")
+    return f"{what} not allowed; a line holds NAME = EXPR"
 
 
 def _default(place: Place, node: ast.expr) -> float | None:
