@@ -178,7 +178,7 @@ def build_node(
     if not isinstance(value, Node):
         raise place.error(
             DSLSyntaxError,
-            f"{name} = {_number_text(value)}: an assignment must apply an op to a node; "
+            f"{name} = {value!r}: an assignment must apply an op to a node; "
             "declare a constant as an input with a default (input c = 1.0) or write the "
             "number where it is used",
             expr,
@@ -198,23 +198,22 @@ def build_node(
     return value
 
 
-def _number_text(value: float) -> str:
-    return repr(value)
-
-
 def _walk(place: Place, root: ast.expr, symbols: dict[str, Node], name: str) -> Value:
     """Post-order walk with an explicit stack: children first, left to right."""
     values: list[Value] = []
     stack: list[tuple[ast.expr, bool]] = [(root, False)]
+    not_numbers: set[int] = set()  # signs over a non-number: fold each chain once, not per sign
     while stack:
         node, ready = stack.pop()
         if ready:
-            values.append(_combine(place, node, values, root is node and name or None))
+            values.append(_combine(place, node, values, name if node is root else None))
             continue
-        folded = _fold_number(node)
-        if folded is not None:
-            values.append(_finite(place, folded, node))
-            continue
+        if id(node) not in not_numbers:
+            folded = _fold_number(node)
+            if folded is not None:
+                values.append(_finite(place, folded, node))
+                continue
+            not_numbers.update(_sign_chain(node))
         children = _children(place, node, symbols)
         if children is None:
             values.append(_leaf(place, node, symbols))
@@ -223,6 +222,15 @@ def _walk(place: Place, root: ast.expr, symbols: dict[str, Node], name: str) -> 
         stack.extend((child, False) for child in reversed(children))
     assert len(values) == 1
     return values[0]
+
+
+def _sign_chain(node: ast.expr) -> list[int]:
+    """The ids of the unary + and - nodes from ``node`` down to what they sign."""
+    ids = []
+    while isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        ids.append(id(node))
+        node = node.operand
+    return ids
 
 
 def _finite(place: Place, value: int | float, node: ast.expr) -> int | float:
@@ -389,8 +397,8 @@ def _binary(place: Place, node: ast.BinOp, values: list[Value]) -> Value:
     if not isinstance(left, Node) and not isinstance(right, Node):
         raise place.error(
             DSLNotAllowedError,
-            f"arithmetic on numbers alone ({_number_text(left)} {symbol} "
-            f"{_number_text(right)}) is not allowed: write the number itself",
+            f"arithmetic on numbers alone ({left!r} {symbol} {right!r}) is not allowed: "
+            "write the number itself",
             node,
         )
     try:
