@@ -15,7 +15,8 @@ automatic names (``add_1``, ...) are the ones the builder gives.
 >>> from bngraph.dsl.frame import Source, Statement
 >>> g = bg.Graph("g")
 >>> symbols = {"x": g.input("x")}
->>> place = Place(Source("<doc>", ("y = sqrt(x + 1)",)), Statement("assign", "y = sqrt(x + 1)", 1, 0))
+>>> text = "y = sqrt(x + 1)"
+>>> place = Place(Source("<doc>", (text,)), Statement("assign", text, 1, 0))
 >>> build_node(place, place.parse().value, g, symbols, "y")
 <Node 'y' sqrt>
 >>> g.names

@@ -175,8 +175,8 @@ def format_number(value: int | float, spec: NodeSpec | None = None) -> str:
 def is_writable_name(name: str) -> bool:
     """Whether ``name`` can name a node in ``.bng`` text.
 
-    >>> is_writable_name("xmu"), is_writable_name("_x"), is_writable_name("if"), is_writable_name("a b")
-    (True, False, False, False)
+    >>> [is_writable_name(n) for n in ("xmu", "_x", "if", "a b", "input")]
+    [True, False, False, False, False]
     """
     return (
         isinstance(name, str) and name.isidentifier() and not keyword.iskeyword(name)
