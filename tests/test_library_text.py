@@ -65,3 +65,8 @@ def test_a_text_entry_is_one_line() -> None:
 def test_a_python_entry_has_no_source() -> None:
     entry = library.Entry("py", "built in Python", batchnorm.build, batchnorm.example)
     assert entry.filename is None
+
+
+def test_every_entry_is_filed_under_its_own_name() -> None:
+    for name in library.names():
+        assert library._entry(name).name == name == library.get(name).name

@@ -66,14 +66,11 @@ def _read(filename: str) -> str:
 
 
 _ENTRIES: dict[str, Entry] = {
-    entry.name: entry
-    for entry in [
-        text_entry(
-            "batchnorm.bng",
-            "Batch normalization in the nine stages of its classic computational graph.",
-            batchnorm.example,
-        ),
-    ]
+    "batchnorm": text_entry(
+        "batchnorm.bng",
+        "Batch normalization in the nine stages of its classic computational graph.",
+        batchnorm.example,
+    ),
 }
 _CACHE: dict[str, Graph] = {}
 
