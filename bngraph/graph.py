@@ -597,7 +597,7 @@ def _check_name(name: Any) -> None:
 def _check_declared_shape(name: str, shape: Sequence[Any]) -> tuple[Dim, ...]:
     if isinstance(shape, (str, int)):
         shape = (shape,)
-    dims = []
+    dims: list[Dim] = []
     for dim in shape:
         if isinstance(dim, str) and dim.isidentifier():
             dims.append(dim)

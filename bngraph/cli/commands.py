@@ -119,7 +119,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     graph, example = resolve_graph(args.graph)
     run = graph.forward(gather(graph, args, example))
     seeds = load_seeds(args, graph)
-    grads = run.backward(**seeds)
+    grads = run.backward(seeds) if seeds else run.backward()
     arrays = {name: np.asarray(value) for name, value in run.outputs.items()}
     for name, grad in grads.items():
         key = f"grad_{name}"
@@ -127,7 +127,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise InputError(f"output {key!r} clashes with the gradient of input {name!r} in the .npz")
         arrays[key] = grad
     if args.output:
-        np.savez(args.output, **arrays)
+        np.savez(args.output, **arrays)  # type: ignore[arg-type]  # the stub's keywords
     report = {
         "graph": graph.name,
         "outputs": {name: summarize(run.outputs[name]) for name in graph.outputs},

@@ -98,7 +98,7 @@ define_op(
 def mean(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
     # the sum divided by the count, as np.mean computes it, without its overhead
     count, _ = _layout(getattr(x, "shape", ()), axis)
-    return np.add.reduce(x, axis=axis, keepdims=keepdims) / count
+    return np.add.reduce(x, axis=axis, keepdims=keepdims) / count  # type: ignore[call-overload]
 
 
 define_op(

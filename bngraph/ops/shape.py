@@ -26,7 +26,7 @@ def broadcast_to(x: Any, shape: tuple[int, ...] = ()) -> Any:
     return np.broadcast_to(x, shape)
 
 
-def _broadcast_to_shape(x: Shape, shape: tuple[int, ...] = ()) -> Shape:
+def _broadcast_to_shape(x: Shape, shape: Shape = ()) -> Shape:
     result = broadcast_shapes(x, shape)
     if len(result) != len(shape) or any(
         isinstance(r, int) and r != s for r, s in zip(result, shape)
