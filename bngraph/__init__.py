@@ -7,7 +7,8 @@
 ['beta', 'eps', 'gamma', 'x']
 """
 
-from . import errors, library, ops, reference, testing, viz
+from . import dsl, errors, library, ops, reference, testing, viz
+from .dsl import DSLSyntaxError, from_json, load, parse
 from .errors import BngraphError
 from .functions import (
     add, broadcast_like, broadcast_to, div, exp, log, matmul, mean, mul, neg, pow,
@@ -24,6 +25,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Graph", "Node", "NodeSpec", "Run", "BatchNorm", "Op", "define_op", "op", "BngraphError",
     "errors", "library", "ops", "reference", "testing", "viz", "render", "render_steps",
+    "dsl", "parse", "load", "from_json", "DSLSyntaxError",
     "add", "sub", "mul", "div", "neg", "pow", "square", "sqrt", "reciprocal", "exp", "log",
     "tanh", "relu", "sum", "mean", "broadcast_to", "broadcast_like", "reshape", "transpose",
     "matmul", "split_axis", "reshape_like",

@@ -19,6 +19,7 @@ number of threads, share.
 from __future__ import annotations
 
 import heapq
+import os
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -385,6 +386,24 @@ class Graph:
         from .viz import mimebundle
 
         return mimebundle(self)
+
+    def to_dsl(self) -> str:
+        """The canonical ``.bng`` text of the graph (see ``bngraph.dsl.printer``)."""
+        from .dsl.printer import to_dsl
+
+        return to_dsl(self)
+
+    def to_json(self) -> str:
+        """The graph as JSON: networkx's node-link layout plus ``format_version``."""
+        from .dsl.json_format import to_json
+
+        return to_json(self)
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the graph to ``path``: ``.bng`` text, or JSON for a ``.json`` suffix."""
+        from .dsl.files import save
+
+        save(self, path)
 
     def __repr__(self) -> str:
         state = "frozen" if self._frozen else "open"

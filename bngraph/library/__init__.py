@@ -1,8 +1,13 @@
 """The built-in graphs: ``names()`` lists them, ``get(name)`` returns one (frozen).
 
+The graphs are ``.bng`` files in this folder, read through the parser: an entry
+built with ``text_entry`` names its file (adding a graph is one line). The
+Python builders beside them (``batchnorm.py``, ...) are their counterparts, and the
+tests check that both give the same graph.
+
 A graph that takes build parameters (``groupnorm`` takes ``groups``) is built
-with other values by ``build(name, **params)``; ``get(name)`` is the graph with
-the default parameters, ``params(name)`` lists them.
+with other values by ``build(name, **params)`` (through its Python builder);
+``get(name)`` is the graph with the default parameters, ``params(name)`` lists them.
 
 >>> import bngraph as bg
 >>> "batchnorm" in bg.library.names()
@@ -20,13 +25,17 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any
 
 from ..errors import BngraphError, ParamError, closest
 from ..graph import Graph
 from . import batchnorm, batchnorm_composite, batchnorm_spatial, groupnorm, layernorm
 
-__all__ = ["names", "get", "build", "params", "describe", "example", "Entry", "LibraryError"]
+__all__ = [
+    "names", "get", "build", "params", "describe", "example", "source", "Entry",
+    "LibraryError", "text_entry",
+]
 
 
 class LibraryError(BngraphError, KeyError):
@@ -45,13 +54,32 @@ class Entry:
     description: str
     build: Callable[..., Graph]
     example: Callable[[], dict[str, Any]]
+    filename: str | None = None
+    """The ``.bng`` file in this package that defines the graph, if it is one."""
+
+
+def text_entry(
+    filename: str, description: str, example: Callable[[], dict[str, Any]]
+) -> Entry:
+    """An entry whose graph is the ``.bng`` file ``filename`` of this package."""
+    name = filename.removesuffix(".bng")
+
+    def build() -> Graph:
+        from ..dsl import parse
+
+        return parse(_read(filename), f"bngraph/library/{filename}")
+
+    return Entry(name, description, build, example, filename)
+
+
+def _read(filename: str) -> str:
+    return resources.files(__package__).joinpath(filename).read_text(encoding="utf-8")
 
 
 _ENTRIES: dict[str, Entry] = {
-    "batchnorm": Entry(
-        "batchnorm",
+    "batchnorm": text_entry(
+        "batchnorm.bng",
         "Batch normalization in the nine stages of its classic computational graph.",
-        batchnorm.build,
         batchnorm.example,
     ),
     "batchnorm_composite": Entry(
@@ -129,6 +157,16 @@ def build(name: str, **values: Any) -> Graph:
 def describe(name: str) -> str:
     """The one-line description of a library graph."""
     return _entry(name).description
+
+
+def source(name: str) -> str | None:
+    """The ``.bng`` text a library graph is read from (``None`` for a Python-built one).
+
+    >>> print(source("batchnorm").splitlines()[1])
+    graph batchnorm
+    """
+    filename = _entry(name).filename
+    return None if filename is None else _read(filename)
 
 
 def example(name: str) -> dict[str, Any]:

@@ -1,0 +1,437 @@
+"""The allow-list walk over an expression's ``ast``: it builds nodes, it evaluates nothing.
+
+Allowed: node names, int and float literals (a minus sign folds into the
+number), ``+ - * / ** @``, unary ``-`` and ``+``, and calls of registered ops
+with node or number operands and keyword parameters whose values are literals
+(int, float, bool, None, tuples of ints). Everything else is rejected with an
+error saying what is not allowed. The walk keeps its own stack, so no depth of
+nesting can exhaust Python's recursion limit.
+
+Nodes are made through the Python builder in the order Python would evaluate
+the same expression (left operand, right operand, call arguments), so the
+automatic names (``add_1``, ...) are the ones the builder gives.
+
+>>> import bngraph as bg
+>>> from bngraph.dsl.frame import Source, Statement
+>>> g = bg.Graph("g")
+>>> symbols = {"x": g.input("x")}
+>>> text = "y = sqrt(x + 1)"
+>>> place = Place(Source("<doc>", (text,)), Statement("assign", text, 1, 0))
+>>> build_node(place, place.parse().value, g, symbols, "y")
+<Node 'y' sqrt>
+>>> g.names
+('x', 'add_1', 'y')
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from typing import Any, Union
+
+from ..errors import BngraphError, closest
+from ..graph import Graph, Node
+from ..ops import get_op, op_names
+from .errors import DSLGraphError, DSLNameError, DSLNotAllowedError, DSLSyntaxError, clip
+from .place import Place
+
+__all__ = ["build_node", "literal_param", "number", "check_name", "NOT_ALLOWED"]
+
+Value = Union[Node, int, float]
+
+_OPERATORS: dict[type, str] = {
+    ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.MatMult: "@",
+}
+_OTHER_OPERATORS: dict[type, str] = {
+    ast.FloorDiv: "//", ast.Mod: "%", ast.LShift: "<<", ast.RShift: ">>",
+    ast.BitOr: "|", ast.BitXor: "^", ast.BitAnd: "&", ast.Not: "not", ast.Invert: "~",
+}
+
+NOT_ALLOWED: dict[type, str] = {
+    ast.Attribute: "attribute access (a.b) is",
+    ast.Subscript: "subscripts (a[i]) are",
+    ast.Lambda: "lambdas are",
+    ast.ListComp: "comprehensions are",
+    ast.SetComp: "comprehensions are",
+    ast.DictComp: "comprehensions are",
+    ast.GeneratorExp: "comprehensions are",
+    ast.JoinedStr: "f-strings are",
+    ast.FormattedValue: "f-strings are",
+    ast.Compare: "comparisons are",
+    ast.BoolOp: "'and' and 'or' are",
+    ast.IfExp: "conditional expressions (a if c else b) are",
+    ast.NamedExpr: "assignment expressions (:=) are",
+    ast.Await: "await is",
+    ast.Yield: "yield is",
+    ast.YieldFrom: "yield is",
+    ast.Starred: "unpacking (*a) is",
+    ast.List: "lists are",
+    ast.Set: "sets are",
+    ast.Dict: "dicts are",
+    ast.Tuple: "tuples (outside op parameters) are",
+    ast.Slice: "slices are",
+}
+"""How an error names each rejected construct, with its verb (``... not allowed``)."""
+
+LANGUAGE_KEYWORDS = frozenset({"graph", "input", "stage", "output"})
+
+
+def describe(node: ast.AST) -> str:
+    """How an error names a construct that is not allowed, with its verb.
+
+    >>> import ast
+    >>> describe(ast.parse("a.b", mode="eval").body)
+    'attribute access (a.b) is'
+    """
+    if isinstance(node, ast.Constant):
+        kinds = {str: "strings are", bytes: "bytes are", complex: "complex numbers are"}
+        return kinds.get(type(node.value), f"{node.value!r} is")
+    return NOT_ALLOWED.get(type(node), f"{type(node).__name__} is")
+
+
+def check_name(place: Place, name: str, node: ast.AST, what: str = "a name") -> None:
+    """Reject names the language reserves: a leading underscore, a statement keyword."""
+    if name.startswith("_"):
+        raise place.error(
+            DSLNotAllowedError, f"names starting with '_' are not allowed ({clip(name)})", node
+        )
+    if name in LANGUAGE_KEYWORDS:
+        raise place.error(
+            DSLSyntaxError,
+            f"{name!r} is a keyword of the language and cannot be {what}", node,
+        )
+
+
+def number(place: Place, node: ast.expr, what: str) -> int | float:
+    """An int or float literal, a minus sign folded in; anything else is an error."""
+    value = _fold_number(node)
+    if value is not None:
+        return value
+    raise place.error(
+        DSLSyntaxError, f"{what} must be a number, not {_show(_signs(node)[1])}", node
+    )
+
+
+def literal_param(place: Place, node: ast.expr, key: str) -> Any:
+    """A parameter value: int, float, bool, None, or a tuple of ints."""
+    folded = _fold_number(node)
+    if folded is not None:
+        return folded
+    sign, inner = _signs(node)
+    if isinstance(inner, ast.Constant):
+        value = inner.value
+        if sign == 1 and (value is None or isinstance(value, bool)):
+            return value
+    if isinstance(inner, ast.Tuple) and sign == 1:
+        return tuple(_tuple_int(place, element, key) for element in inner.elts)
+    raise place.error(
+        DSLNotAllowedError,
+        f"parameter {key}= takes a literal (int, float, bool, None or a tuple of ints), "
+        f"not {_show(inner)}",
+        node,
+    )
+
+
+def _tuple_int(place: Place, node: ast.expr, key: str) -> int:
+    value = _fold_number(node)
+    if type(value) is int:
+        return value
+    raise place.error(
+        DSLNotAllowedError,
+        f"parameter {key}=: a tuple holds only ints, not {_show(_signs(node)[1])}", node,
+    )
+
+
+def _signs(node: ast.expr) -> tuple[int, ast.expr]:
+    """Strip unary + and - (iteratively); the sign they make and the inner node."""
+    sign = 1
+    while isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        if isinstance(node.op, ast.USub):
+            sign = -sign
+        node = node.operand
+    return sign, node
+
+
+def _show(node: ast.AST) -> str:
+    if isinstance(node, ast.Constant):
+        if isinstance(node.value, (str, bytes)):
+            return f"the {type(node.value).__name__} {node.value!r}"[:80]
+        return repr(node.value)
+    if isinstance(node, ast.Name):
+        return f"the name {node.id!r}"
+    return describe(node).rsplit(" ", 1)[0]
+
+
+def build_node(
+    place: Place, expr: ast.expr, graph: Graph, symbols: dict[str, Node], name: str
+) -> Node:
+    """Build the nodes of ``expr`` in ``graph`` and name the last one ``name``; returns it.
+
+    ``symbols`` maps the names defined so far to their nodes.
+    """
+    before = len(graph)
+    try:
+        value = _walk(place, expr, symbols, name)
+    except DSLSyntaxError:
+        raise
+    except BngraphError as error:  # raised by the builder; located at the statement
+        raise place.error(DSLGraphError, str(error), expr) from None
+    if not isinstance(value, Node):
+        raise place.error(
+            DSLSyntaxError,
+            f"{name} = {value!r}: an assignment must apply an op to a node; "
+            "declare a constant as an input with a default (input c = 1.0) or write the "
+            "number where it is used",
+            expr,
+        )
+    if value.index < before:
+        raise place.error(
+            DSLSyntaxError,
+            f"{name} = {value.name} would only give node {value.name!r} a second name; "
+            "an assignment must apply an op",
+            expr,
+        )
+    if value.name != name:
+        try:
+            value.named(name)
+        except BngraphError as error:
+            raise place.error(DSLGraphError, str(error), expr) from None
+    return value
+
+
+def _walk(place: Place, root: ast.expr, symbols: dict[str, Node], name: str) -> Value:
+    """Post-order walk with an explicit stack: children first, left to right."""
+    values: list[Value] = []
+    stack: list[tuple[ast.expr, bool]] = [(root, False)]
+    not_numbers: set[int] = set()  # signs over a non-number: fold each chain once, not per sign
+    while stack:
+        node, ready = stack.pop()
+        if ready:
+            values.append(_combine(place, node, values, name if node is root else None))
+            continue
+        if id(node) not in not_numbers:
+            folded = _fold_number(node)
+            if folded is not None:
+                values.append(_finite(place, folded, node))
+                continue
+            not_numbers.update(_sign_chain(node))
+        children = _children(place, node, symbols)
+        if children is None:
+            values.append(_leaf(place, node, symbols))
+            continue
+        stack.append((node, True))
+        stack.extend((child, False) for child in reversed(children))
+    assert len(values) == 1
+    return values[0]
+
+
+def _sign_chain(node: ast.expr) -> list[int]:
+    """The ids of the unary + and - nodes from ``node`` down to what they sign."""
+    ids = []
+    while isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        ids.append(id(node))
+        node = node.operand
+    return ids
+
+
+def _finite(place: Place, value: int | float, node: ast.expr) -> int | float:
+    """A number operand must be a finite float (ints are stored as floats)."""
+    try:
+        ok = math.isfinite(float(value))
+    except OverflowError:
+        ok = False
+    if not ok:
+        raise place.error(
+            DSLSyntaxError, f"the number {_show(_signs(node)[1])} is not a finite float", node
+        )
+    return value
+
+
+def _fold_number(node: ast.expr) -> int | float | None:
+    """The number a literal with its signs stands for (``- - 2`` is 2); else ``None``."""
+    sign, inner = _signs(node)
+    if not isinstance(inner, ast.Constant):
+        return None
+    value = inner.value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return -value if sign < 0 else value
+    return None
+
+
+def _children(place: Place, node: ast.expr, symbols: dict[str, Node]) -> list[ast.expr] | None:
+    """The operands to build before ``node``; ``None`` for a leaf. Rejects the rest."""
+    if isinstance(node, (ast.Name, ast.Constant)):
+        return None
+    if isinstance(node, ast.BinOp):
+        symbol = _OPERATORS.get(type(node.op))
+        if symbol is None:
+            raise place.error(
+                DSLNotAllowedError,
+                f"the operator {_OTHER_OPERATORS.get(type(node.op), '?')} is not allowed; "
+                "operators: + - * / ** @ and unary -",
+                node,
+            )
+        return [node.left] if symbol == "**" else [node.left, node.right]
+    if isinstance(node, ast.UnaryOp):
+        if isinstance(node.op, (ast.USub, ast.UAdd)):
+            return [node.operand]
+        raise place.error(
+            DSLNotAllowedError,
+            f"the operator {_OTHER_OPERATORS[type(node.op)]} is not allowed; "
+            "operators: + - * / ** @ and unary -",
+            node,
+        )
+    if isinstance(node, ast.Call):
+        _check_call(place, node, symbols)
+        return list(node.args)
+    raise place.error(DSLNotAllowedError, f"{describe(node)} not allowed", node)
+
+
+def _leaf(place: Place, node: ast.expr, symbols: dict[str, Node]) -> Value:
+    if isinstance(node, ast.Name):
+        check_name(place, node.id, node, "used as a value")
+        if node.id in symbols:
+            return symbols[node.id]
+        if node.id in op_names():
+            raise place.error(
+                DSLNameError, f"{node.id!r} is an op, not a node: call it, {node.id}(...)", node
+            )
+        defined = ", ".join(symbols) or "none yet"
+        raise place.error(
+            DSLNameError,
+            f"undefined name {clip(node.id)}{closest(node.id, symbols)}; a name must be defined "
+            f"before it is used (defined: {_shorten(defined)})",
+            node,
+        )
+    assert isinstance(node, ast.Constant)
+    if isinstance(node.value, bool) or node.value is None:
+        raise place.error(
+            DSLNotAllowedError,
+            f"{node.value!r} is only allowed as an op parameter value (key={node.value!r})",
+            node,
+        )
+    raise place.error(
+        DSLNotAllowedError,
+        f"{describe(node)} not allowed in expressions; operands are node names and "
+        "int or float numbers",
+        node,
+    )
+
+
+def _shorten(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[:limit] + ", ..."
+
+
+def _check_call(place: Place, node: ast.Call, symbols: dict[str, Node]) -> None:
+    func = node.func
+    if not isinstance(func, ast.Name):
+        what = describe(func) if not isinstance(func, ast.Call) else "calling a call's result is"
+        raise place.error(
+            DSLNotAllowedError,
+            f"only registered ops can be called; {what} not allowed", func,
+        )
+    check_name(place, func.id, func, "called")
+    known = op_names()
+    if func.id not in known:
+        if func.id in symbols:
+            msg = f"{clip(func.id)} is a node, not an op; only registered ops can be called"
+        else:
+            msg = f"unknown op {clip(func.id)}{closest(func.id, known)}"
+        raise place.error(DSLNameError, f"{msg}; known ops: {', '.join(known)}", func)
+    for argument in node.args:
+        if isinstance(argument, ast.Starred):
+            raise place.error(DSLNotAllowedError, "unpacking (*args) is not allowed", argument)
+    for keyword in node.keywords:
+        if keyword.arg is None:
+            raise place.error(
+                DSLNotAllowedError, "unpacking (**kwargs) is not allowed", keyword.value
+            )
+        if keyword.arg == "name":
+            raise place.error(
+                DSLNotAllowedError,
+                "name= is not a parameter here: the node takes the name it is assigned to",
+                keyword.value,
+            )
+
+
+def _combine(place: Place, node: ast.expr, values: list[Value], name: str | None) -> Value:
+    """Apply ``node`` to the values its children left on the stack."""
+    if isinstance(node, ast.UnaryOp):
+        operand = values.pop()
+        return -operand if isinstance(node.op, ast.USub) else operand
+    if isinstance(node, ast.BinOp):
+        return _binary(place, node, values)
+    assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+    count = len(node.args)
+    operands = values[len(values) - count:] if count else []
+    del values[len(values) - count:]
+    params = {k.arg: literal_param(place, k.value, k.arg) for k in node.keywords if k.arg}
+    op = get_op(node.func.id)
+    if not any(isinstance(o, Node) for o in operands):
+        raise place.error(
+            DSLGraphError,
+            f"{op.name}(...) needs at least one node operand; declare constants as inputs",
+            node,
+        )
+    try:
+        return op(*operands, name=name, **params)
+    except BngraphError as error:
+        raise place.error(DSLGraphError, str(error), node) from None
+
+
+def _binary(place: Place, node: ast.BinOp, values: list[Value]) -> Value:
+    symbol = _OPERATORS[type(node.op)]
+    if symbol == "**":
+        base = values.pop()
+        exponent = _exponent(place, node.right)
+        if not isinstance(base, Node):
+            raise place.error(
+                DSLNotAllowedError,
+                "arithmetic on numbers alone is not allowed: write the number itself", node,
+            )
+        try:
+            return base ** exponent
+        except BngraphError as error:
+            raise place.error(DSLGraphError, str(error), node) from None
+    right = values.pop()
+    left = values.pop()
+    if not isinstance(left, Node) and not isinstance(right, Node):
+        raise place.error(
+            DSLNotAllowedError,
+            f"arithmetic on numbers alone ({left!r} {symbol} {right!r}) is not allowed: "
+            "write the number itself",
+            node,
+        )
+    try:
+        return _apply(symbol, left, right)
+    except BngraphError as error:
+        raise place.error(DSLGraphError, str(error), node) from None
+
+
+def _apply(symbol: str, left: Any, right: Any) -> Node:
+    if symbol == "+":
+        return left + right
+    if symbol == "-":
+        return left - right
+    if symbol == "*":
+        return left * right
+    if symbol == "/":
+        return left / right
+    return left @ right
+
+
+def _exponent(place: Place, node: ast.expr) -> int | float:
+    value = _fold_number(node)
+    if value is not None:
+        return value
+    inner = _signs(node)[1]
+    if isinstance(inner, ast.Name):
+        raise place.error(
+            DSLGraphError,
+            f"** takes a constant exponent, not the node {inner.id!r}; write "
+            f"exp({inner.id} * log(base)) for a node exponent",
+            node,
+        )
+    raise place.error(
+        DSLSyntaxError, f"the exponent of ** must be a number, not {_show(inner)}", node
+    )
