@@ -12,7 +12,11 @@ from bngraph import library, reference
 from bngraph.dsl import differences
 from bngraph.library import batchnorm
 
-PYTHON_BUILDERS = {"batchnorm": batchnorm.build}
+
+def test_every_library_graph_is_read_from_a_text_file() -> None:
+    for name in library.names():
+        assert library._entry(name).filename == f"{name}.bng"
+        assert library.source(name) is not None
 
 
 def test_batchnorm_is_read_from_its_text_file() -> None:
@@ -24,9 +28,14 @@ def test_batchnorm_is_read_from_its_text_file() -> None:
     assert differences(library.get("batchnorm"), bg.parse(text)) == []
 
 
-@pytest.mark.parametrize("name", sorted(PYTHON_BUILDERS))
+@pytest.mark.parametrize("name", library.names())
 def test_each_text_graph_equals_its_python_builder(name: str) -> None:
-    assert differences(library.get(name), PYTHON_BUILDERS[name]()) == []
+    assert differences(library.get(name), library._entry(name).build()) == []
+
+
+def test_other_build_parameters_go_through_the_python_builder() -> None:
+    assert library.build("groupnorm", groups=4).spec("xg").params["parts"] == 4
+    assert differences(library.build("groupnorm"), library.get("groupnorm")) == []
 
 
 def test_the_shipped_file_is_the_canonical_text_under_its_comment() -> None:
@@ -57,9 +66,9 @@ def test_the_text_graph_runs_to_the_closed_form_on_the_example() -> None:
 
 
 def test_a_text_entry_is_one_line() -> None:
-    entry = library.text_entry("batchnorm.bng", "again", batchnorm.example)
+    entry = library.text_entry("batchnorm.bng", "again", batchnorm.build, batchnorm.example)
     assert entry.name == "batchnorm" and entry.filename == "batchnorm.bng"
-    assert differences(entry.build(), batchnorm.build()) == []
+    assert differences(library._load(entry), batchnorm.build()) == []
 
 
 def test_a_python_entry_has_no_source() -> None:

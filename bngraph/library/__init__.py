@@ -47,65 +47,72 @@ class LibraryError(BngraphError, KeyError):
 
 @dataclass(frozen=True)
 class Entry:
-    """One library graph: how to build it (``build(**params)``), what it is, and
-    example inputs (which fit the graph built with its default parameters)."""
+    """One library graph: what it is, its Python builder, example inputs, and the
+    ``.bng`` file of this package that defines it (when there is one)."""
 
     name: str
     description: str
     build: Callable[..., Graph]
     example: Callable[[], dict[str, Any]]
     filename: str | None = None
-    """The ``.bng`` file in this package that defines the graph, if it is one."""
 
 
 def text_entry(
-    filename: str, description: str, example: Callable[[], dict[str, Any]]
+    filename: str,
+    description: str,
+    build: Callable[..., Graph],
+    example: Callable[[], dict[str, Any]],
 ) -> Entry:
-    """An entry whose graph is the ``.bng`` file ``filename`` of this package."""
-    name = filename.removesuffix(".bng")
-
-    def build() -> Graph:
-        from ..dsl import parse
-
-        return parse(_read(filename), f"bngraph/library/{filename}")
-
-    return Entry(name, description, build, example, filename)
+    """An entry whose graph is the ``.bng`` file ``filename`` of this package;
+    ``build`` is its Python counterpart (used for other build parameters)."""
+    return Entry(filename.removesuffix(".bng"), description, build, example, filename)
 
 
 def _read(filename: str) -> str:
     return resources.files(__package__).joinpath(filename).read_text(encoding="utf-8")
 
 
+def _load(entry: Entry) -> Graph:
+    """The entry's graph with its default parameters: parsed from its file if it has one."""
+    if entry.filename is None:
+        return entry.build()
+    from ..dsl import parse
+
+    return parse(_read(entry.filename), f"bngraph/library/{entry.filename}")
+
+
 _ENTRIES: dict[str, Entry] = {
-    "batchnorm": text_entry(
-        "batchnorm.bng",
-        "Batch normalization in the nine stages of its classic computational graph.",
-        batchnorm.example,
-    ),
-    "batchnorm_composite": Entry(
-        "batchnorm_composite",
-        "Batch normalization as the seed notebook's chain of small steps (broadcast, power, multiply).",
-        batchnorm_composite.build,
-        batchnorm_composite.example,
-    ),
-    "batchnorm_spatial": Entry(
-        "batchnorm_spatial",
-        "Spatial batch normalization of x (N, C, H, W) over axes (0, 2, 3), gamma and beta per channel.",
-        batchnorm_spatial.build,
-        batchnorm_spatial.example,
-    ),
-    "layernorm": Entry(
-        "layernorm",
-        "Layer normalization of x (N, D) over its last axis, gamma and beta per feature.",
-        layernorm.build,
-        layernorm.example,
-    ),
-    "groupnorm": Entry(
-        "groupnorm",
-        "Group normalization of x (N, C, H, W) in G groups of channels (build parameter groups, default 2).",
-        groupnorm.build,
-        groupnorm.example,
-    ),
+    entry.name: entry
+    for entry in (
+        text_entry(
+            "batchnorm.bng",
+            "Batch normalization in the nine stages of its classic computational graph.",
+            batchnorm.build, batchnorm.example,
+        ),
+        text_entry(
+            "batchnorm_composite.bng",
+            "Batch normalization as the seed notebook's chain of small steps "
+            "(broadcast, power, multiply).",
+            batchnorm_composite.build, batchnorm_composite.example,
+        ),
+        text_entry(
+            "batchnorm_spatial.bng",
+            "Spatial batch normalization of x (N, C, H, W) over axes (0, 2, 3), "
+            "gamma and beta per channel.",
+            batchnorm_spatial.build, batchnorm_spatial.example,
+        ),
+        text_entry(
+            "layernorm.bng",
+            "Layer normalization of x (N, D) over its last axis, gamma and beta per feature.",
+            layernorm.build, layernorm.example,
+        ),
+        text_entry(
+            "groupnorm.bng",
+            "Group normalization of x (N, C, H, W) in G groups of channels "
+            "(build parameter groups, default 2).",
+            groupnorm.build, groupnorm.example,
+        ),
+    )
 }
 _CACHE: dict[str, Graph] = {}
 
@@ -128,7 +135,7 @@ def _entry(name: str) -> Entry:
 def get(name: str) -> Graph:
     """The library graph ``name``, frozen (so it can be shared)."""
     if name not in _CACHE:
-        _CACHE[name] = _entry(name).build().freeze()
+        _CACHE[name] = _load(_entry(name)).freeze()
     return _CACHE[name]
 
 
@@ -151,7 +158,8 @@ def build(name: str, **values: Any) -> Graph:
                 f"library graph {name!r} has no parameter {key!r}{closest(key, known)}; "
                 f"its parameters: {valid}"
             )
-    return _entry(name).build(**values).freeze()
+    entry = _entry(name)
+    return (entry.build(**values) if values else _load(entry)).freeze()
 
 
 def describe(name: str) -> str:
