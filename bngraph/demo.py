@@ -1,22 +1,34 @@
-"""The main job: the nine-stage BatchNorm on the seed notebook's data, every stage shown.
+"""The main job: the nine-stage BatchNorm on the seed notebook's data, every stage
+shown, checked three ways, and drawn.
 
->>> import io
+1. Every stage's node, shape, value and gradient (x = arange(20) as 5x4, gamma = 2,
+   beta = 1, eps = 0.1, backward seeded with dout = out).
+2. The largest difference from the closed-form backward of DESIGN.md.
+3. ``gradcheck``: the backward pass against central differences.
+4. The seed notebook's experiment done right: the nine-stage graph against the
+   composite one built from mean, power and broadcast nodes, outputs and gradients.
+5. The forward and backward pictures and the step-by-step player, written to a folder.
+
+>>> import io, tempfile
 >>> out = io.StringIO()
->>> run_demo(out)
+>>> with tempfile.TemporaryDirectory() as folder:
+...     run_demo(out, None)
 0
->>> "closed form" in out.getvalue()
+>>> "closed form" in out.getvalue() and "batchnorm_composite" in out.getvalue()
 True
 """
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import TextIO
 
 import numpy as np
 
 from . import library
 from .reference import batchnorm_backward, batchnorm_forward
+from .run import Run
 from .tables import stage_table
 
 __all__ = ["run_demo", "TOLERANCE"]
@@ -26,26 +38,73 @@ TOLERANCE = 1e-12
 about 50 ulps of the largest gradient, far below any real mistake)."""
 
 
-def run_demo(out: TextIO = sys.stdout) -> int:
-    """Print the stage table and the check against the closed form; 0 when it holds."""
+def _closed_form(run: Run, out: TextIO) -> bool:
+    inputs = {name: run.value(name) for name in run.graph.inputs}
+    dout = run.outputs["out"]
+    expected_out, cache = batchnorm_forward(**inputs)
+    expected = batchnorm_backward(dout, cache)
+    print("\nagainst the closed form (DESIGN.md):", file=out)
+    worst = float(np.max(np.abs(dout - expected_out)))
+    print(f"  out     largest difference {worst:.3g}", file=out)
+    for name in ("x", "gamma", "beta", "eps"):
+        diff = float(np.max(np.abs(run.grads[name] - expected[name])))
+        worst = max(worst, diff)
+        print(f"  d{name:<6} largest difference {diff:.3g}", file=out)
+    agrees = worst <= TOLERANCE
+    print(f"  {'agrees' if agrees else 'DIFFERS'} (tolerance {TOLERANCE:g})", file=out)
+    return agrees
+
+
+def _gradcheck(inputs: dict, out: TextIO) -> bool:
+    from .testing import GradcheckError, gradcheck
+
+    print("\ngradcheck, central differences against backward:", file=out)
+    try:
+        report = gradcheck(library.get("batchnorm"), inputs, seed=0)
+    except GradcheckError as error:
+        report = error.report
+    print(report, file=out)
+    return report.ok
+
+
+def _composite(inputs: dict, dout: np.ndarray, out: TextIO) -> bool:
+    from .testing import compare
+
+    print("\nthe seed notebook's experiment, done right: nine stages against the composite "
+          "graph, dout = out", file=out)
+    report = compare(library.get("batchnorm"), library.get("batchnorm_composite"), inputs,
+                     {"out": dout})
+    print(report, file=out)
+    return report.ok
+
+
+def _pictures(run: Run, folder: Path, out: TextIO) -> None:
+    from .viz import render, render_steps
+
+    folder.mkdir(parents=True, exist_ok=True)
+    written = [render(run, folder / f"batchnorm_{view}.svg", view=view)
+               for view in ("forward", "backward")]
+    written.append(render_steps(run, folder / "player"))
+    print("\npictures:", file=out)
+    for path in written:
+        print(f"  {path}", file=out)
+
+
+def run_demo(out: TextIO = sys.stdout, folder: Path | None = Path("renders/demo")) -> int:
+    """Tell the whole story on ``out``; draw into ``folder`` (nothing drawn for ``None``).
+    Returns 0 when every check holds, 1 otherwise."""
     graph = library.get("batchnorm")
     inputs = library.example("batchnorm")
     run = graph.forward(inputs, keep_values=True)
     dout = run.outputs["out"]
-    grads = run.backward(dout)
+    run.backward(dout)
     print(f"bngraph demo: {graph.name}({graph.signature()})", file=out)
     print("data: x = arange(20) as 5x4, gamma = 2, beta = 1, eps = 0.1; "
           "backward seeded with dout = out\n", file=out)
     print(stage_table(run), file=out)
-    expected_out, cache = batchnorm_forward(**inputs)
-    expected = batchnorm_backward(dout, cache)
-    print("\nagainst the closed form (DESIGN.md):", file=out)
-    worst = float(np.max(np.abs(run.outputs["out"] - expected_out)))
-    print(f"  out     largest difference {worst:.3g}", file=out)
-    for name in ("x", "gamma", "beta", "eps"):
-        diff = float(np.max(np.abs(grads[name] - expected[name])))
-        worst = max(worst, diff)
-        print(f"  d{name:<6} largest difference {diff:.3g}", file=out)
-    verdict = "agrees" if worst <= TOLERANCE else "DIFFERS"
-    print(f"\nbngraph {verdict} with the closed form (tolerance {TOLERANCE:g}).", file=out)
-    return 0 if worst <= TOLERANCE else 1
+    checks = [_closed_form(run, out), _gradcheck(inputs, out), _composite(inputs, dout, out)]
+    if folder is not None:
+        _pictures(run, folder, out)
+    verdict = "every check holds" if all(checks) else "A CHECK FAILED"
+    print(f"\nbngraph demo: {verdict}.", file=out)
+    return 0 if all(checks) else 1

@@ -138,3 +138,142 @@ def test_a_bad_option_value_is_a_usage_error() -> None:
 def test_debug_shows_the_traceback() -> None:
     result = run_cli("--debug", "run", "batchnrm")
     assert result.returncode != 0 and "Traceback" in result.stderr
+
+
+BAD_RELU = """\
+# relu has no derivative at 0: central differences see 1/2 there, the rule 0
+graph kink
+input x[N]
+stage "1 kink": y = relu(x)
+output y
+"""
+
+DOUBLE = "graph twice\ninput x[N]\ny = x * 2\noutput y\n"
+TRIPLE = "graph thrice\ninput x[N]\ny = x * 3\noutput y\n"
+
+
+def test_render_draws_a_library_graph_with_its_example(tmp_path: Path) -> None:
+    result = run_cli("render", "batchnorm", "--example", "--view", "backward", "-o", "bn.svg",
+                     cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    svg = (tmp_path / "bn.svg").read_text()
+    assert svg.startswith("<?xml") and "xmu" in svg and "grad" in svg
+
+
+def test_render_without_inputs_draws_the_structure_and_names_the_file(tmp_path: Path) -> None:
+    result = run_cli("render", "layernorm", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "wrote layernorm_forward.svg"
+    assert (tmp_path / "layernorm_forward.svg").exists()
+
+
+def test_render_to_dot_needs_no_run(tmp_path: Path) -> None:
+    result = run_cli("render", "batchnorm", "-o", "bn.dot", cwd=tmp_path)
+    assert result.returncode == 0 and (tmp_path / "bn.dot").read_text().startswith("digraph")
+
+
+def test_check_passes_on_a_library_graph_with_its_closed_form() -> None:
+    result = run_cli("check", "groupnorm")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "gradcheck of graph 'groupnorm' passed" in result.stdout
+    assert "'closed form' agree" in result.stdout
+    assert result.stdout.rstrip().endswith("groupnorm: check passed")
+
+
+def test_check_fails_with_exit_1_and_a_table(tmp_path: Path) -> None:
+    (tmp_path / "kink.bng").write_text(BAD_RELU)
+    np.save(tmp_path / "x.npy", np.array([-1.0, 0.0, 2.0]))
+    result = run_cli("check", "kink.bng", "--input", "x=x.npy", cwd=tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "CHECK FAILED" in result.stdout and "(1,)" in result.stdout  # the worst index
+    json_result = run_cli("check", "kink.bng", "--input", "x=x.npy", "--json", cwd=tmp_path)
+    assert json_result.returncode == 1 and json.loads(json_result.stdout)["ok"] is False
+
+
+def test_compare_agrees_and_reports_in_json() -> None:
+    result = run_cli("compare", "batchnorm", "batchnorm_composite", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["ok"] is True
+
+
+def test_compare_exits_1_when_graphs_differ(tmp_path: Path) -> None:
+    (tmp_path / "twice.bng").write_text(DOUBLE)
+    (tmp_path / "thrice.bng").write_text(TRIPLE)
+    result = run_cli("compare", "twice.bng", "thrice.bng", "--dim", "N=4", cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert "differ" in result.stdout
+    assert run_cli("compare", "twice.bng", "thrice.bng", "--dim", "N=4", "--quiet",
+                   cwd=tmp_path).stdout == ""
+
+
+def test_a_bng_error_is_one_line_with_file_line_and_column(tmp_path: Path) -> None:
+    (tmp_path / "bad.bng").write_text("graph bad\ninput x\ny = x.real\noutput y\n")
+    result = run_cli("run", "bad.bng", "--set", "x=1", cwd=tmp_path)
+    assert_one_line_error(result, 2, "bad.bng:3:5:", "attribute access")
+
+
+def test_a_missing_bng_file_is_one_line() -> None:
+    assert_one_line_error(run_cli("check", "nowhere.bng"), 2, "no such file: nowhere.bng")
+
+
+def test_demo_tells_the_whole_story_and_writes_its_files(tmp_path: Path) -> None:
+    result = run_cli("demo", "--out", "pictures", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    for stage in ("1 mean", "2 center", "3 square", "4 variance", "5 std", "6 invert",
+                  "7 normalize", "8 scale", "9 shift"):
+        assert f"\n{stage}\n" in out
+    for node in ("mu", "xmu", "sq", "var", "sqrtvar", "ivar", "xhat", "gammax", "out"):
+        assert f"\n  {node}  [" in out
+    assert "agrees (tolerance 1e-12)" in out
+    assert "gradcheck of graph 'batchnorm' passed" in out
+    assert "graphs 'batchnorm' and 'batchnorm_composite' agree" in out
+    assert out.rstrip().endswith("every check holds.")
+    for name in ("batchnorm_forward.svg", "batchnorm_backward.svg", "player/index.html"):
+        assert (tmp_path / "pictures" / name).is_file(), name
+        assert f"pictures/{name}" in out
+
+
+def test_the_readme_quick_tour_works_as_written(tmp_path: Path) -> None:
+    import re
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    tour = re.search(r"### Quick tour\n\n```sh\n(.*?)```", readme, flags=re.DOTALL)
+    assert tour, "the README has a quick tour"
+    env = {**__import__("os").environ,
+           "PATH": f"{Path(bngraph_command()[0]).parent}:{__import__('os').environ['PATH']}"}
+    result = subprocess.run(["bash", "-e", "-c", tour.group(1)], capture_output=True, text=True,
+                            cwd=tmp_path, env=env, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "batchnorm_backward.svg").is_file() and (tmp_path / "run.npz").is_file()
+    assert "scaled_tanh: check passed" in result.stdout
+
+
+def test_a_slow_check_draws_a_progress_bar_on_a_terminal_only() -> None:
+    import os
+    import pty
+
+    piped = subprocess.run([*bngraph_command(), "check", "batchnorm", "--dim", "N=200",
+                            "--dim", "D=64", "--quiet"], capture_output=True, text=True,
+                           timeout=300)
+    assert piped.returncode == 0 and piped.stderr == ""
+    # about 13,000 probes of two forward runs each: two seconds here, past the bar's delay
+    args = [*bngraph_command(), "check", "batchnorm", "--dim", "N=200", "--dim", "D=64",
+            "--quiet"]
+    main, secondary = pty.openpty()
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=secondary)
+    os.close(secondary)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(main, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    process.wait(timeout=300)
+    os.close(main)
+    assert process.returncode == 0
+    assert b"gradcheck batchnorm [" in seen and b"%" in seen

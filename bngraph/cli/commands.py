@@ -153,13 +153,113 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from ..demo import run_demo
 
-    return run_demo(sys.stdout)
+    return run_demo(sys.stdout, Path(args.out))
+
+
+def _given_inputs(args: argparse.Namespace) -> bool:
+    return bool(args.inputs or args.input or args.set or args.dim or args.random_seed is not None)
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from ..viz import render
+
+    graph, example = resolve_graph(args.graph)
+    output = args.output or f"{graph.name}_{args.view}.svg"
+    if args.example or _given_inputs(args):
+        if args.example and example is None:
+            raise InputError(f"{args.graph} has no example inputs; give them with --inputs, "
+                             "--input, --set or --dim")
+        run = graph.forward(gather(graph, args, example), keep_values=True)
+        if args.view != "forward":
+            seeds = load_seeds(args, graph)
+            run.backward(seeds) if seeds else run.backward()
+        written = render(run, output, view=args.view)
+    else:
+        written = render(graph, output, view=args.view)
+    print(f"wrote {written}")
+    return 0
+
+
+def _against_reference(spec: str, graph: Graph, inputs: dict[str, Any], seed: int) -> Any:
+    """The graph against its closed form (library graphs only), on a random backward
+    seed, as a ``CompareReport``; ``None`` for graphs without one."""
+    from ..reference import REFERENCE_NAMES, closed_form
+    from ..testing.compare import CompareReport, difference
+
+    if spec not in library.names() or spec not in REFERENCE_NAMES:
+        return None
+    values = {k: np.asarray(v, dtype=np.float64) for k, v in inputs.items()}
+    run = graph.forward(values)
+    dout = np.random.default_rng(seed).standard_normal(np.shape(run.outputs["out"]))
+    grads = run.backward(out=dout)
+    expected_out, expected = closed_form(spec, values, dout)
+    # float64 throughout: the graph and the closed form round differently, by a few
+    # ulps of values of order one; 1e-10 is far below any mistake
+    rows = [difference("output", "out", run.outputs["out"], expected_out, 1e-10, 1e-10)]
+    rows += [difference("gradient", name, grads[name], expected[name], 1e-10, 1e-10)
+             for name in graph.inputs if name in expected]
+    return CompareReport(graph.name, "closed form", tuple(rows), 1e-10, 1e-10)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from ..testing import GradcheckError, gradcheck
+    from .progress import Progress
+
+    graph, example = resolve_graph(args.graph)
+    inputs = gather(graph, args, example)
+    seed = args.random_seed or 0
+    bar: Progress | None = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = Progress(f"gradcheck {graph.name}", total)
+        bar.done = done
+        bar.advance(1)
+
+    try:
+        report = gradcheck(graph, inputs, fast=args.fast, seed=seed, progress=progress)
+    except GradcheckError as error:
+        report = error.report
+    finally:
+        if bar is not None:
+            bar.close()
+    reference = _against_reference(args.graph, graph, inputs, seed)
+    ok = report.ok and (reference is None or reference.ok)
+    if args.json:
+        print(json.dumps({
+            "graph": graph.name, "ok": ok, "gradcheck": report.to_dict(),
+            "reference": None if reference is None else reference.to_dict(),
+        }, indent=2))
+    elif not args.quiet:
+        print(report)
+        if reference is not None:
+            print(f"\n{reference}")
+        print(f"\n{graph.name}: {'check passed' if ok else 'CHECK FAILED'}")
+    return 0 if ok else 1
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from ..testing import compare
+
+    first, example = resolve_graph(args.graph)
+    second, other_example = resolve_graph(args.other)
+    inputs = gather(first, args, example if example is not None else other_example)
+    report = compare(first, second, inputs, load_seeds(args, first) or None)
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2))
+    elif not args.quiet:
+        print(report)
+    return 0 if report.ok else 1
 
 
 COMMANDS = {
     "demo": cmd_demo,
     "list": cmd_list,
     "run": cmd_run,
+    "render": cmd_render,
+    "check": cmd_check,
+    "compare": cmd_compare,
 }
 
 

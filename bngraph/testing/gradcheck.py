@@ -180,10 +180,14 @@ def _row(name: str, analytic: np.ndarray, numeric: np.ndarray, atol: float, rtol
 Objective = Callable[[dict[str, Any]], float]
 
 
-def _entrywise(objective: Objective, values: dict[str, np.ndarray], name: str, eps: float) -> np.ndarray:
+def _entrywise(
+    objective: Objective, values: dict[str, np.ndarray], name: str, eps: float,
+    tick: Callable[[], None],
+) -> np.ndarray:
     base = values[name]
     numeric = np.zeros_like(base)
     for index in np.ndindex(base.shape):
+        tick()
         shifted = base.copy()
         shifted[index] += eps
         plus = objective({**values, name: shifted})
@@ -195,11 +199,12 @@ def _entrywise(objective: Objective, values: dict[str, np.ndarray], name: str, e
 
 def _projected(
     objective: Objective, values: dict[str, np.ndarray], name: str, eps: float,
-    grad: np.ndarray, rng: np.random.Generator, count: int,
+    grad: np.ndarray, rng: np.random.Generator, count: int, tick: Callable[[], None],
 ) -> tuple[np.ndarray, np.ndarray]:
     base = values[name]
     analytic, numeric = np.zeros(count), np.zeros(count)
     for k in range(count):
+        tick()
         u = rng.standard_normal(base.shape)
         plus = objective({**values, name: base + eps * u})
         minus = objective({**values, name: base - eps * u})
@@ -219,6 +224,7 @@ def gradcheck(
     seed: int | None = None,
     projections: int = 3,
     check_finite: bool = True,
+    progress: Callable[[int, int], None] | None = None,
 ) -> GradcheckReport:
     """Check ``backward`` against central differences for every input; return the report.
 
@@ -227,6 +233,8 @@ def gradcheck(
     ``projections`` random directions per input instead of every entry, so it
     costs ``2 * projections`` forward runs per input whatever the size.
     Raises ``GradcheckError`` (an ``AssertionError``) with the report's table.
+    ``progress(done, total)``, if given, is called before each probe (a pair of
+    forward runs), for a progress bar.
     """
     rng = np.random.default_rng(seed)
     values = _float64_inputs(graph, inputs)
@@ -234,12 +242,22 @@ def gradcheck(
     seeds = {o: rng.standard_normal(np.shape(run.outputs[o])) for o in graph.outputs}
     grads = run.backward(seeds, check_finite=check_finite)
     objective = _objective(graph, seeds)
+    total = len(graph.inputs) * projections if fast else sum(
+        int(np.size(values[name])) for name in graph.inputs)
+    done = iter(range(total))
+
+    def tick() -> None:
+        if progress is not None:
+            progress(next(done), total)
+
     rows = []
     for name in graph.inputs:
         if fast:
-            analytic, numeric = _projected(objective, values, name, eps, grads[name], rng, projections)
+            analytic, numeric = _projected(
+                objective, values, name, eps, grads[name], rng, projections, tick)
         else:
-            analytic, numeric = np.asarray(grads[name], dtype=np.float64), _entrywise(objective, values, name, eps)
+            analytic = np.asarray(grads[name], dtype=np.float64)
+            numeric = _entrywise(objective, values, name, eps, tick)
         rows.append(_row(name, analytic, numeric, atol, rtol))
     report = GradcheckReport(graph.name, tuple(rows), eps, atol, rtol, fast, seed)
     if report.ok:
