@@ -277,3 +277,15 @@ def test_a_slow_check_draws_a_progress_bar_on_a_terminal_only() -> None:
     os.close(main)
     assert process.returncode == 0
     assert b"gradcheck batchnorm [" in seen and b"%" in seen
+
+
+def test_a_single_npy_given_as_inputs_is_read_by_its_name(tmp_path: Path) -> None:
+    np.save(tmp_path / "x.npy", np.arange(12.0).reshape(4, 3))
+    result = run_cli("run", "batchnorm", "--inputs", "x.npy", "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["outputs"]["out"]["shape"] == [4, 3]
+
+
+def test_an_output_file_that_cannot_be_written_is_one_line(tmp_path: Path) -> None:
+    result = run_cli("run", "batchnorm", "-o", "missing/folder/out.npz", cwd=tmp_path)
+    assert_one_line_error(result, 2, "No such file or directory")

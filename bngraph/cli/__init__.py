@@ -22,6 +22,7 @@ __all__ = ["main", "build_parser"]
 
 EXIT_FAILED_CHECK = 1
 EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 3
 
 
 class _Parser(argparse.ArgumentParser):
@@ -150,6 +151,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"bngraph {args.command}: error: {commands.one_line(error)}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except OSError as error:  # a file that cannot be written, a full disk
+        if args.debug:
+            raise
+        print(f"bngraph {args.command}: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print(f"bngraph {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Exception as error:  # noqa: BLE001 - a bug: still one line, the traceback on demand
+        if args.debug:
+            raise
+        print(f"bngraph {args.command}: internal error: {type(error).__name__}: {error} "
+              "(run with --debug for the traceback)", file=sys.stderr)
+        return EXIT_INTERNAL

@@ -51,10 +51,11 @@ def load_arrays(path: Path) -> dict[str, np.ndarray]:
     if not path.is_file():
         raise InputError(f"no such file: {path}")
     try:
-        with np.load(path, allow_pickle=False) as loaded:
+        loaded = np.load(path, allow_pickle=False)
+        if isinstance(loaded, np.ndarray):
+            return {path.stem: loaded}
+        with loaded:
             return {name: loaded[name] for name in loaded.files}
-    except AttributeError:  # a .npy file: np.load returned the array itself
-        return {path.stem: np.load(path, allow_pickle=False)}
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
         raise InputError(f"cannot read {path}: not a valid .npz/.npy file ({error})") from None
 
