@@ -19,9 +19,13 @@ from __future__ import annotations
 __all__ = ["quote_id", "html_text", "esc_string"]
 
 
-def _visible(char: str) -> str:
-    """Control characters are not valid in SVG (XML) text: show them as ``\\xNN``."""
-    return f"\\x{ord(char):02x}"
+# Control characters are not valid in SVG (XML) text: they are shown as ``\xNN``.
+_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(32), 127)}
+_ID = str.maketrans({**_CONTROLS, "\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
+_HTML = str.maketrans({
+    **_CONTROLS, "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\n": "<BR/>",
+})
+_STRING = str.maketrans({**_CONTROLS, "\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\n"})
 
 
 def quote_id(name: str) -> str:
@@ -33,21 +37,7 @@ def quote_id(name: str) -> str:
     >>> quote_id("a\\\\") != quote_id("a\\n")
     True
     """
-    out = []
-    for char in name:
-        if char == "\\":
-            out.append("\\\\")
-        elif char == '"':
-            out.append('\\"')
-        elif char == "\n":
-            out.append("\\n")
-        elif char == "\r":
-            out.append("\\r")
-        elif ord(char) < 32 or ord(char) == 127:
-            out.append(_visible(char))
-        else:
-            out.append(char)
-    return '"' + "".join(out) + '"'
+    return '"' + name.translate(_ID) + '"'
 
 
 def html_text(text: str) -> str:
@@ -57,38 +47,10 @@ def html_text(text: str) -> str:
     >>> html_text('x"\\ny')
     'x&quot;<BR/>y'
     """
-    out = []
-    for char in text:
-        if char == "&":
-            out.append("&amp;")
-        elif char == "<":
-            out.append("&lt;")
-        elif char == ">":
-            out.append("&gt;")
-        elif char == '"':
-            out.append("&quot;")
-        elif char == "\n":
-            out.append("<BR/>")
-        elif ord(char) < 32 or ord(char) == 127:
-            out.append(_visible(char))
-        else:
-            out.append(char)
-    return "".join(out)
+    return text.translate(_HTML)
 
 
 def esc_string(text: str) -> str:
     """A quoted DOT attribute value (tooltips): backslashes and quotes escaped,
     newlines as ``\\n`` (which Graphviz shows as line breaks)."""
-    out = []
-    for char in text:
-        if char == "\\":
-            out.append("\\\\")
-        elif char == '"':
-            out.append('\\"')
-        elif char in "\r\n":
-            out.append("\\n")
-        elif ord(char) < 32 or ord(char) == 127:
-            out.append(_visible(char))
-        else:
-            out.append(char)
-    return '"' + "".join(out) + '"'
+    return '"' + text.translate(_STRING) + '"'
