@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .errors import RunStateError
 from .graph import INPUT
 from .ops import format_shape, get_op
 from .run import Run
@@ -55,5 +56,5 @@ def stage_table(run: Run) -> str:
 def _value_text(run: Run, name: str) -> str:
     try:
         return format_array(run.value(name), indent=13)
-    except Exception:  # noqa: BLE001 - a released value is reported as such
+    except RunStateError:
         return "(released after its last use)"
