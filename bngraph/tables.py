@@ -10,6 +10,9 @@ inputs
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 
 from .errors import RunStateError
@@ -17,7 +20,41 @@ from .graph import INPUT
 from .ops import format_shape, get_op
 from .run import Run
 
-__all__ = ["stage_table", "format_array"]
+__all__ = ["stage_table", "format_array", "format_table", "format_number", "format_index"]
+
+
+def format_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Columns padded to their widest cell, a rule under the header.
+
+    >>> print(format_table(["a", "b"], [["1", "22"]]))
+    a  b
+    -  --
+    1  22
+    """
+    widths = [max(len(str(c)) for c in column) for column in zip(header, *rows)]
+    lines = [header, ["-" * w for w in widths], *rows]
+    return "\n".join(
+        "  ".join(str(c).ljust(w) for c, w in zip(line, widths)).rstrip() for line in lines
+    )
+
+
+def format_number(number: Any) -> str:
+    """Four significant digits (``nan``/``inf`` as such); negative zero prints as ``0``.
+
+    >>> format_number(-0.0), format_number(1 / 3), format_number(12345678.0), format_number(2.0)
+    ('0', '0.3333', '1.235e+07', '2')
+    """
+    number = float(number)
+    return "0" if number == 0 else f"{number:.4g}"
+
+
+def format_index(index: tuple[int, ...]) -> str:
+    """An array index as written in numpy: ``(2, 1)``, ``()`` for a scalar.
+
+    >>> format_index((2, 1)), format_index((3,)), format_index(())
+    ('(2, 1)', '(3,)', '()')
+    """
+    return str(tuple(int(k) for k in index))
 
 
 def format_array(value: object, indent: int = 0) -> str:

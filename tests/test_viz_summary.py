@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from bngraph.viz.summary import SMALL, format_number, full_text, summarize
+from bngraph.tables import format_number
+from bngraph.viz.summary import SMALL, full_text, summarize
 
 
 def test_small_arrays_are_shown_whole() -> None:

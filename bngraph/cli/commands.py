@@ -17,6 +17,7 @@ import numpy as np
 from .. import library
 from ..errors import BngraphError, InputError, UnknownInputError, closest
 from ..graph import Graph
+from ..tables import format_index, format_number, format_table
 from .inputs import InputOptions, gather_inputs, load_arrays, parse_assignment
 
 __all__ = ["dispatch", "resolve_graph", "one_line"]
@@ -100,12 +101,14 @@ def summarize(array: Any) -> dict[str, Any]:
     }
 
 
-def _summary_line(name: str, facts: dict[str, Any]) -> str:
-    shape = "(" + ", ".join(map(str, facts["shape"])) + ("," if len(facts["shape"]) == 1 else "") + ")"
-    if facts["min"] is None:
-        return f"  {name:<16} {shape:<12} {facts['dtype']:<8} (empty)"
-    return (f"  {name:<16} {shape:<12} {facts['dtype']:<8} min {facts['min']:<12.6g} "
-            f"mean {facts['mean']:<12.6g} max {facts['max']:.6g}")
+def _summary_table(facts: dict[str, dict[str, Any]]) -> str:
+    rows = [
+        [name, format_index(tuple(f["shape"])), f["dtype"],
+         *(("(empty)", "", "") if f["min"] is None else
+           (format_number(f["min"]), format_number(f["mean"]), format_number(f["max"])))]
+        for name, f in facts.items()
+    ]
+    return format_table(["", "shape", "dtype", "min", "mean", "max"], rows)
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -139,12 +142,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     elif not args.quiet:
         print(f"{graph.name}: forward and backward ({run.stats.forward_seconds * 1e3:.3g} ms + "
               f"{(run.stats.backward_seconds or 0) * 1e3:.3g} ms)")
-        print("outputs")
-        for name, facts in report["outputs"].items():
-            print(_summary_line(name, facts))
-        print("gradients")
-        for name, facts in report["gradients"].items():
-            print(_summary_line(name, facts))
+        print("\noutputs\n" + _summary_table(report["outputs"]))
+        print("\ngradients\n" + _summary_table(report["gradients"]))
         if args.output:
             print(f"wrote {args.output}")
     return 0

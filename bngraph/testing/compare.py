@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import BngraphError, node_context
-from .tables import format_index, format_number, format_table, worst
+from ..tables import format_index, format_number, format_table
+from .tables import worst
 
 if TYPE_CHECKING:
     from ..graph import Graph

@@ -24,7 +24,8 @@ import numpy as np
 
 from ..errors import BngraphError, node_context
 from ..ops import get_op, unbroadcast
-from .tables import format_index, format_number, format_table, worst
+from ..tables import format_index, format_number, format_table
+from .tables import worst
 
 if TYPE_CHECKING:
     from ..graph import Graph, NodeSpec

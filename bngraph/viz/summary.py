@@ -18,25 +18,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["SMALL", "TOOLTIP_CHARS", "format_number", "summarize", "full_text"]
+from ..tables import format_number
+
+__all__ = ["SMALL", "TOOLTIP_CHARS", "summarize", "full_text"]
 
 SMALL = 6
 """Arrays with at most this many elements are shown whole."""
 
 TOOLTIP_CHARS = 2000
 """The full value in a tooltip is cut after this many characters."""
-
-
-def format_number(number: float) -> str:
-    """Four significant digits; negative zero prints as ``0``.
-
-    >>> format_number(-0.0), format_number(1 / 3), format_number(12345678.0)
-    ('0', '0.3333', '1.235e+07')
-    """
-    number = float(number)
-    if number == 0:
-        return "0"
-    return f"{number:.4g}"
 
 
 def summarize(value: Any, *, lines: bool = False) -> str:
