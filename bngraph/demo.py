@@ -7,7 +7,9 @@ shown, checked three ways, and drawn.
 3. ``gradcheck``: the backward pass against central differences.
 4. The seed notebook's experiment done right: the nine-stage graph against the
    composite one built from mean, power and broadcast nodes, outputs and gradients.
-5. The forward and backward pictures and the step-by-step player, written to a folder.
+5. What the notebook got wrong: its graph rebuilt with its two bugs, caught by
+   ``compare`` and ``gradcheck``, which name the nodes at fault.
+6. The forward and backward pictures and the step-by-step player, written to a folder.
 
 >>> import io
 >>> out = io.StringIO()
@@ -77,6 +79,32 @@ def _composite(inputs: dict, dout: np.ndarray, out: TextIO) -> bool:
     return report.ok
 
 
+def _notebook_bugs(out: TextIO) -> bool:
+    """The notebook's own graph, bugs included, against the composite graph: the check
+    holds when both tools catch the bugs."""
+    from .notebook import notebook_graph, seed_data
+    from .testing import GradcheckError, compare, gradcheck
+
+    print("\nwhat the notebook got wrong: its graph with its two bugs (a multiply that hands "
+          "each operand its own value, a centering that drops the minus sign), per-feature "
+          "gamma = 2, against the composite graph", file=out)
+    inputs = seed_data(gamma=np.full(4, 2.0))
+    buggy = notebook_graph("notebook", bad_multiply=True, bad_center=True)
+    dout = library.get("batchnorm_composite").forward(inputs).outputs["out"]
+    report = compare(buggy, library.get("batchnorm_composite"), inputs, {"out": dout})
+    print(report, file=out)
+    try:
+        gradcheck(buggy, inputs, seed=0)
+        suspects: list[str] = []
+    except GradcheckError as error:
+        suspects = list(dict.fromkeys(s.node for s in error.report.suspects))
+    print("gradcheck names the nodes whose rules disagree with their forward: "
+          + (", ".join(suspects) or "none"), file=out)
+    caught = not report.ok and bool(suspects)
+    print(f"  {'both bugs caught' if caught else 'NOT CAUGHT'}", file=out)
+    return caught
+
+
 def _pictures(run: Run, folder: Path, out: TextIO) -> None:
     from .viz import render, render_steps
 
@@ -101,7 +129,8 @@ def run_demo(out: TextIO = sys.stdout, folder: Path | None = Path("renders/demo"
     print("data: x = arange(20) as 5x4, gamma = 2, beta = 1, eps = 0.1; "
           "backward seeded with dout = out\n", file=out)
     print(stage_table(run), file=out)
-    checks = [_closed_form(run, out), _gradcheck(inputs, out), _composite(inputs, dout, out)]
+    checks = [_closed_form(run, out), _gradcheck(inputs, out), _composite(inputs, dout, out),
+              _notebook_bugs(out)]
     if folder is not None:
         _pictures(run, folder, out)
     verdict = "every check holds" if all(checks) else "A CHECK FAILED"

@@ -229,6 +229,9 @@ def test_demo_tells_the_whole_story_and_writes_its_files(tmp_path: Path) -> None
     assert "agrees (tolerance 1e-12)" in out
     assert "gradcheck of graph 'batchnorm' passed" in out
     assert "graphs 'batchnorm' and 'batchnorm_composite' agree" in out
+    assert "graphs 'notebook' and 'batchnorm_composite' DIFFER" in out
+    assert "they first part at node 'gamma_x_norm'" in out
+    assert "xmu, x_norm, gamma_x_norm" in out and "both bugs caught" in out
     assert out.rstrip().endswith("every check holds.")
     for name in ("batchnorm_forward.svg", "batchnorm_backward.svg", "player/index.html"):
         assert (tmp_path / "pictures" / name).is_file(), name

@@ -14,52 +14,9 @@ import numpy as np
 import pytest
 
 import bngraph as bg
-from bngraph import functions as F
 from bngraph import reference
+from bngraph.notebook import notebook_graph, seed_data
 from bngraph.testing import GradcheckError, compare, gradcheck
-
-notebook_mul = bg.define_op(
-    "notebook_mul", lambda a, b: a * b,
-    vjps=[lambda g, out, a, b: g * a, lambda g, out, a, b: g * b],  # the bug: own value
-    label="×", saves=[0, 1], replace=True,
-)
-notebook_center = bg.define_op(
-    "notebook_center", lambda x: x - np.mean(x, axis=0),
-    vjps=[lambda g, out, x: g + np.mean(g, axis=0)],  # the bug: should be g - mean(g)
-    label="center", saves=[], replace=True,
-)
-
-
-def notebook_graph(name, *, bad_multiply=False, bad_center=False):
-    """The composite decomposition, with the notebook's buggy pieces where asked."""
-    mul = notebook_mul if bad_multiply else F.mul
-    g = bg.Graph(name)
-    x = g.input("x", shape=("N", "D"))
-    gamma, beta = g.input("gamma", shape=("D",)), g.input("beta", shape=("D",))
-    eps = g.input("eps", default=1e-5)
-    with g.stage("1 center"):
-        if bad_center:
-            xmu = notebook_center(x, name="xmu")
-        else:
-            mu = F.mean(x, axis=0, name="mu")
-            xmu = (x - F.broadcast_like(mu, x, name="mu_b")).named("xmu")
-    with g.stage("2 variance"):
-        var = F.mean(F.pow(xmu, exponent=2, name="xmu2"), axis=0, name="var")
-    with g.stage("3 inverse std"):
-        std = F.pow((var + eps).named("var_eps"), exponent=0.5, name="std")
-        istd = F.pow(std, exponent=-1, name="istd")
-    with g.stage("4 normalize"):
-        x_norm = mul(xmu, F.broadcast_like(istd, xmu, name="istd_b"), name="x_norm")
-    with g.stage("5 scale"):
-        gamma_x_norm = mul(x_norm, F.broadcast_like(gamma, x_norm, name="gamma_b"), name="gamma_x_norm")
-    with g.stage("6 shift"):
-        out = (gamma_x_norm + F.broadcast_like(beta, gamma_x_norm, name="beta_b")).named("out")
-    g.output(out)
-    return g
-
-
-def seed_data(gamma=2.0):
-    return {"x": np.arange(20.0).reshape(5, 4), "gamma": gamma, "beta": 1.0, "eps": 0.1}
 
 
 def closed_form(inputs):
