@@ -152,6 +152,7 @@ DOUBLE = "graph twice\ninput x[N]\ny = x * 2\noutput y\n"
 TRIPLE = "graph thrice\ninput x[N]\ny = x * 3\noutput y\n"
 
 
+@pytest.mark.dot
 def test_render_draws_a_library_graph_with_its_example(tmp_path: Path) -> None:
     result = run_cli("render", "batchnorm", "--example", "--view", "backward", "-o", "bn.svg",
                      cwd=tmp_path)
@@ -160,6 +161,7 @@ def test_render_draws_a_library_graph_with_its_example(tmp_path: Path) -> None:
     assert svg.startswith("<?xml") and "xmu" in svg and "grad" in svg
 
 
+@pytest.mark.dot
 def test_render_without_inputs_draws_the_structure_and_names_the_file(tmp_path: Path) -> None:
     result = run_cli("render", "layernorm", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -217,6 +219,7 @@ def test_a_missing_bng_file_is_one_line() -> None:
     assert_one_line_error(run_cli("check", "nowhere.bng"), 2, "no such file: nowhere.bng")
 
 
+@pytest.mark.dot
 def test_demo_tells_the_whole_story_and_writes_its_files(tmp_path: Path) -> None:
     result = run_cli("demo", "--out", "pictures", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -238,6 +241,7 @@ def test_demo_tells_the_whole_story_and_writes_its_files(tmp_path: Path) -> None
         assert f"pictures/{name}" in out
 
 
+@pytest.mark.dot
 def test_the_readme_quick_tour_works_as_written(tmp_path: Path) -> None:
     import re
 

@@ -17,6 +17,7 @@ def test_the_readme_has_python_examples() -> None:
     assert len(BLOCKS) >= 2
 
 
+@pytest.mark.dot  # the drawing example renders SVG
 @pytest.mark.parametrize("index", range(len(BLOCKS)))
 def test_readme_example_runs(index: int, tmp_path: Path) -> None:
     script = tmp_path / f"example_{index}.py"
