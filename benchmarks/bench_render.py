@@ -19,29 +19,13 @@ import time
 from pathlib import Path
 
 import bngraph as bg
+from bngraph.testing.graphs import layered
 from bngraph.viz import to_graphviz
-
-
-def layered(stages: int, width: int) -> bg.Graph:
-    """``stages`` stages of ``width`` nodes, each mixing two nodes of the stage before."""
-    g = bg.Graph("layered")
-    layer = [g.input(f"x{k}") for k in range(width)]
-    for s in range(stages):
-        with g.stage(f"layer {s}"):
-            layer = [bg.tanh(layer[k] * layer[(k + 1) % width]) for k in range(width // 2)] + [
-                layer[k] + 1.0 for k in range(width // 2, width)
-            ]
-    with g.stage("sum"):
-        total = layer[0]
-        for node in layer[1:]:
-            total = total + node
-    g.output(total.named("total"))
-    return g.freeze()
 
 
 def main(rounds: int = 5) -> None:
     start = time.perf_counter()
-    graph = layered(stages=41, width=80)
+    graph = layered(stages=41, width=80).freeze()
     built = time.perf_counter() - start
     print(f"graph: {len(graph)} nodes in {len(graph.stages)} stages (built in {built:.2f} s)")
     with tempfile.TemporaryDirectory() as tmp:

@@ -9,27 +9,11 @@ import numpy as np
 import pytest
 
 import bngraph as bg
+from bngraph.testing.graphs import layered
 from bngraph.viz import COLLAPSE_THRESHOLD, to_graphviz
 from bngraph.viz.render import pipe
 
 SVG = "{http://www.w3.org/2000/svg}"
-
-
-def layered(stages: int, width: int) -> bg.Graph:
-    """``stages`` stages of ``width`` nodes; node k of a stage mixes nodes k and k+1 before it."""
-    g = bg.Graph("layered")
-    layer = [g.input(f"x{k}") for k in range(width)]
-    for s in range(stages):
-        with g.stage(f"layer {s}"):
-            layer = [bg.tanh(layer[k] * layer[(k + 1) % width]) for k in range(width // 2)] + [
-                layer[k] + 1.0 for k in range(width // 2, width)
-            ]
-    with g.stage("sum"):
-        total = layer[0]
-        for node in layer[1:]:
-            total = total + node
-    g.output(total.named("total"))
-    return g
 
 
 def node_titles(digraph) -> list[str]:

@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from .. import functions as F
 from ..graph import Graph
+from .stages import standardize
 
 __all__ = ["build", "example"]
 
@@ -24,20 +24,7 @@ def build() -> Graph:
     gamma = g.input("gamma", shape=("D",))
     beta = g.input("beta", shape=("D",))
     eps = g.input("eps", default=1e-5)
-    with g.stage("1 mean"):
-        mu = F.mean(x, axis=0, name="mu")
-    with g.stage("2 center"):
-        xmu = (x - mu).named("xmu")
-    with g.stage("3 square"):
-        sq = (xmu ** 2).named("sq")
-    with g.stage("4 variance"):
-        var = F.mean(sq, axis=0, name="var")
-    with g.stage("5 std"):
-        sqrtvar = F.sqrt(var + eps, name="sqrtvar")
-    with g.stage("6 invert"):
-        ivar = (1 / sqrtvar).named("ivar")
-    with g.stage("7 normalize"):
-        xhat = (xmu * ivar).named("xhat")
+    xhat = standardize(g, x, eps, axis=0)
     with g.stage("8 scale"):
         gammax = (gamma * xhat).named("gammax")
     with g.stage("9 shift"):

@@ -19,14 +19,12 @@ from typing import Any
 
 import numpy as np
 
-from .. import functions as F
 from ..graph import Graph
+from .stages import scale_and_shift_channels, standardize
 
 __all__ = ["build", "example"]
 
 AXES = (0, 2, 3)
-CHANNELS_LAST = (0, 2, 3, 1)
-CHANNELS_FIRST = (0, 3, 1, 2)
 
 
 def build() -> Graph:
@@ -36,27 +34,8 @@ def build() -> Graph:
     gamma = g.input("gamma", shape=("C",))
     beta = g.input("beta", shape=("C",))
     eps = g.input("eps", default=1e-5)
-    with g.stage("1 mean"):
-        mu = F.mean(x, axis=AXES, keepdims=True, name="mu")
-    with g.stage("2 center"):
-        xmu = (x - mu).named("xmu")
-    with g.stage("3 square"):
-        sq = (xmu ** 2).named("sq")
-    with g.stage("4 variance"):
-        var = F.mean(sq, axis=AXES, keepdims=True, name="var")
-    with g.stage("5 std"):
-        sqrtvar = F.sqrt(var + eps, name="sqrtvar")
-    with g.stage("6 invert"):
-        ivar = (1 / sqrtvar).named("ivar")
-    with g.stage("7 normalize"):
-        xhat = (xmu * ivar).named("xhat")
-    with g.stage("8 scale"):
-        xhat_t = F.transpose(xhat, axes=CHANNELS_LAST, name="xhat_t")
-        gammax = (gamma * xhat_t).named("gammax")
-    with g.stage("9 shift"):
-        shifted = (gammax + beta).named("shifted")
-        out = F.transpose(shifted, axes=CHANNELS_FIRST, name="out")
-    g.output(out)
+    xhat = standardize(g, x, eps, axis=AXES, keepdims=True)
+    g.output(scale_and_shift_channels(g, xhat, gamma, beta, first=8))
     return g
 
 

@@ -24,13 +24,12 @@ import numpy as np
 from .. import functions as F
 from ..errors import ParamError
 from ..graph import Graph
+from .stages import scale_and_shift_channels, standardize
 
 __all__ = ["build", "example", "DEFAULT_GROUPS"]
 
 DEFAULT_GROUPS = 2
 AXES = (2, 3, 4)
-CHANNELS_LAST = (0, 2, 3, 1)
-CHANNELS_FIRST = (0, 3, 1, 2)
 
 
 def build(groups: int = DEFAULT_GROUPS) -> Graph:
@@ -44,28 +43,10 @@ def build(groups: int = DEFAULT_GROUPS) -> Graph:
     eps = g.input("eps", default=1e-5)
     with g.stage("1 group"):
         xg = F.split_axis(x, axis=1, parts=groups, name="xg")
-    with g.stage("2 mean"):
-        mu = F.mean(xg, axis=AXES, keepdims=True, name="mu")
-    with g.stage("3 center"):
-        xmu = (xg - mu).named("xmu")
-    with g.stage("4 square"):
-        sq = (xmu ** 2).named("sq")
-    with g.stage("5 variance"):
-        var = F.mean(sq, axis=AXES, keepdims=True, name="var")
-    with g.stage("6 std"):
-        sqrtvar = F.sqrt(var + eps, name="sqrtvar")
-    with g.stage("7 invert"):
-        ivar = (1 / sqrtvar).named("ivar")
+    xhat_g = standardize(g, xg, eps, axis=AXES, keepdims=True, first=2, name="xhat_g")
     with g.stage("8 normalize"):
-        xhat_g = (xmu * ivar).named("xhat_g")
         xhat = F.reshape_like(xhat_g, x, name="xhat")
-    with g.stage("9 scale"):
-        xhat_t = F.transpose(xhat, axes=CHANNELS_LAST, name="xhat_t")
-        gammax = (gamma * xhat_t).named("gammax")
-    with g.stage("10 shift"):
-        shifted = (gammax + beta).named("shifted")
-        out = F.transpose(shifted, axes=CHANNELS_FIRST, name="out")
-    g.output(out)
+    g.output(scale_and_shift_channels(g, xhat, gamma, beta, first=9))
     return g
 
 
