@@ -163,6 +163,22 @@ class Graph:
             self._check_open(f"declare output {self._names[index]!r}")
             self._outputs.append(index)
 
+    def apply(
+        self,
+        op: Op,
+        operands: Sequence[Any],
+        params: Mapping[str, Any] | None = None,
+        name: str | None = None,
+    ) -> Node:
+        """Add a node applying ``op`` to ``operands`` (nodes of this graph or numbers);
+        what calling an op does.
+
+        >>> g = Graph("g"); x = g.input("x")
+        >>> g.apply(get_op("mean"), [x], {"axis": 0}, "mu")
+        <Node 'mu' mean>
+        """
+        return apply_op(op, operands, params or {}, name)
+
     def _resolve(self, node: Node | str) -> int:
         if isinstance(node, Node):
             if node.graph is not self:

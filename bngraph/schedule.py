@@ -121,17 +121,19 @@ def make_plan(graph: Graph) -> Plan:
         release.setdefault(last_use.get(index, index), []).append(index)
     forward_steps = tuple(
         ForwardStep(
-            i, op.forward, fetcher(slots[i]), graph._params[i], tuple(release.get(i, ())),
+            i, op.forward, fetcher(slots[i]), op.full_params(graph._params[i]),
+            tuple(release.get(i, ())),
             slots[i],
         )
         for i in order if (op := ops[i]) is not None
     )
     backward_steps = tuple(
         BackwardStep(
-            i, fetcher(slots[i]), graph._params[i],
+            i, fetcher(slots[i]), op.full_params(graph._params[i]),
             tuple(
-                (k, op.vjps[k], slots[i][k])
-                for k, o in enumerate(graph._operands[i]) if isinstance(o, int)
+                (k, vjp, slots[i][k])
+                for k, o in enumerate(graph._operands[i])
+                if isinstance(o, int) and (vjp := op.vjps[k]) is not None
             ),
             slots[i],
         )

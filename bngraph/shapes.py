@@ -109,7 +109,7 @@ def static_shapes(graph: Graph, dims: dict[str, int] | None = None) -> dict[str,
             known[index] = None
             continue
         try:
-            known[index] = tuple(op.shape(*operands, **params))
+            known[index] = tuple(op.shape(*operands, **op.full_params(params)))
         except ShapeError as error:
             raise ShapeError(
                 f"{node_context(name, op_name, graph._stages[index])}: {error}"
