@@ -30,7 +30,7 @@ import numpy as np
 from . import library
 from .reference import batchnorm_backward, batchnorm_forward
 from .run import Run
-from .tables import stage_table
+from .run_table import stage_table
 
 __all__ = ["run_demo", "TOLERANCE"]
 

@@ -10,8 +10,8 @@ from .errors import (
     DSLSyntaxError, JSONFormatError,
 )
 from .equality import differences, same_graph
-from .files import GraphFileError, load, save
-from .json_format import FORMAT_VERSION, from_json, to_json
+from .files import GraphFileError, from_json, load, save
+from .json_format import FORMAT_VERSION, to_json
 from .parser import parse
 from .printer import to_dsl
 

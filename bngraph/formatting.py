@@ -1,11 +1,7 @@
-"""Plain-text tables of a run: per stage, each node with its shape, value and gradient.
+"""Text formatting for reports, tables and drawings: numbers, indices, arrays, tables.
 
->>> import bngraph as bg
->>> g = bg.library.get("batchnorm")
->>> run = g.forward(**bg.library.example("batchnorm"), keep_values=True)
->>> _ = run.backward(run.outputs["out"])
->>> print(stage_table(run).splitlines()[0])
-inputs
+>>> format_number(1 / 3), format_index((2, 1)), worst_index(np.array([0.1, 0.5, 0.2]))
+('0.3333', '(2, 1)', (1,))
 """
 
 from __future__ import annotations
@@ -15,12 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import RunStateError
-from .graph import INPUT
-from .ops import format_shape, get_op
-from .run import Run
-
-__all__ = ["stage_table", "format_array", "format_table", "format_number", "format_index"]
+__all__ = ["format_array", "format_table", "format_number", "format_index", "worst_index"]
 
 
 def format_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -69,29 +60,11 @@ def format_array(value: object, indent: int = 0) -> str:
     return text.replace("\n", "\n" + " " * indent)
 
 
-def stage_table(run: Run) -> str:
-    """Every node of the run, grouped by stage in schedule order: name, op, shape,
-    value and gradient (the gradient once ``run.backward`` has been called)."""
-    graph = run.graph
-    lines: list[str] = []
-    current: object = object()
-    has_grads = bool(run.grads)
-    for name in graph.order:
-        spec = graph.spec(name)
-        stage = "inputs" if spec.op == INPUT else (spec.stage or "(no stage)")
-        if stage != current:
-            lines.append(stage if not lines else f"\n{stage}")
-            current = stage
-        label = "input" if spec.op == INPUT else get_op(spec.op).display(spec.params)
-        lines.append(f"  {name}  [{label}]  shape {format_shape(run.shape(name))}")
-        lines.append("    value    " + _value_text(run, name))
-        if has_grads:
-            lines.append("    gradient " + format_array(run.grad(name), indent=13))
-    return "\n".join(lines)
-
-
-def _value_text(run: Run, name: str) -> str:
-    try:
-        return format_array(run.value(name), indent=13)
-    except RunStateError:
-        return "(released after its last use)"
+def worst_index(errors: np.ndarray) -> tuple[int, ...]:
+    """Where a report points: the index of the largest entry of ``errors`` (NaN counts
+    as largest; ``()`` for an empty array)."""
+    errors = np.asarray(errors)
+    if errors.size == 0:
+        return ()
+    flat = np.where(np.isnan(errors), np.inf, errors).ravel()
+    return tuple(int(k) for k in np.unravel_index(int(np.argmax(flat)), errors.shape))
