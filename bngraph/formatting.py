@@ -22,10 +22,10 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     -  --
     1  22
     """
-    widths = [max(len(str(c)) for c in column) for column in zip(header, *rows)]
+    widths = [max(len(str(c)) for c in column) for column in zip(header, *rows, strict=True)]
     lines = [header, ["-" * w for w in widths], *rows]
     return "\n".join(
-        "  ".join(str(c).ljust(w) for c, w in zip(line, widths)).rstrip() for line in lines
+        "  ".join(str(c).ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in lines
     )
 
 

@@ -298,7 +298,7 @@ class Graph:
         """The inputs as a user reads them: ``x[N, D], gamma[D], eps = 1e-05``."""
         return self._reading().signature()
 
-    def to_networkx(self) -> nx.MultiDiGraph:
+    def to_networkx(self) -> nx.MultiDiGraph[str]:
         """A copy of the IR: node attributes op/params/stage/index, edge key = operand position.
 
         >>> g = Graph("g"); x = g.input("x"); g.output((x * x).named("y"))

@@ -170,10 +170,10 @@ class IR:
             parts.append(text)
         return ", ".join(parts)
 
-    def to_networkx(self) -> nx.MultiDiGraph:
+    def to_networkx(self) -> nx.MultiDiGraph[str]:
         """A new networkx copy: node attributes op/params/stage/index, edge key =
         operand position, number operands as the node's ``literals`` by position."""
-        graph = nx.MultiDiGraph(name=self.name, outputs=self.outputs)
+        graph: nx.MultiDiGraph[str] = nx.MultiDiGraph(name=self.name, outputs=self.outputs)
         for index, name in enumerate(self.names):
             graph.add_node(
                 name, op=self.ops[index], params=dict(self.params[index]),

@@ -68,7 +68,7 @@ def fetcher(slots: tuple[int, ...]) -> Callable[[list[Any]], tuple[Any, ...]]:
     if len(slots) == 1:
         (only,) = slots
         return lambda values: (values[only],)
-    return itemgetter(*slots)  # type: ignore[return-value]
+    return itemgetter(*slots)
 
 
 @dataclass(frozen=True, eq=False)
@@ -146,7 +146,7 @@ def topological_order(ir: IR) -> list[int]:
     indegree = [0] * count
     users: list[list[int]] = [[] for _ in range(count)]
     for index, operands in enumerate(ir.operands):
-        for o in set(o for o in operands if isinstance(o, int)):
+        for o in {o for o in operands if isinstance(o, int)}:
             indegree[index] += 1
             users[o].append(index)
     ready = [i for i in range(count) if indegree[i] == 0]
@@ -166,7 +166,7 @@ def topological_order(ir: IR) -> list[int]:
 
 def _describe_cycle(ir: IR, done: list[int]) -> str:
     finished = set(done)
-    rest = nx.DiGraph()
+    rest: nx.DiGraph[str] = nx.DiGraph()
     for index, operands in enumerate(ir.operands):
         if index in finished:
             continue

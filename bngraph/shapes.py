@@ -48,7 +48,7 @@ def bind_dims(declared: Sequence[Declared]) -> dict[str, int]:
                 f"input {name!r} has shape {format_shape(actual)}, which has more "
                 f"dimensions than its declared shape {_declared(shape)}"
             )
-        for want, got in zip(shape[len(shape) - len(actual):], actual):
+        for want, got in zip(shape[len(shape) - len(actual):], actual, strict=True):
             if got == 1:
                 continue
             if isinstance(want, str):
@@ -110,7 +110,7 @@ def static_shapes(graph: Planned, dims: dict[str, int] | None = None) -> dict[st
             shape = params.get("shape")
             if shape is None and "default" in params:
                 shape = ()
-            known[index] = None if shape is None else tuple(dims.get(d, d) for d in shape)  # type: ignore[arg-type]
+            known[index] = None if shape is None else tuple(dims.get(d, d) for d in shape)
             continue
         operands = [known[o] if isinstance(o, int) else () for o in ir.operands[index]]
         if op.shape is None or any(s is None for s in operands):

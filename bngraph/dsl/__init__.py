@@ -5,11 +5,16 @@ convert to and from networkx's node-link layout, and ``same_graph`` compares two
 graphs node by node.
 """
 
-from .errors import (
-    DSLGraphError, DSLLimitError, DSLNameError, DSLNotAllowedError, DSLPrintError,
-    DSLSyntaxError, JSONFormatError,
-)
 from .equality import differences, same_graph
+from .errors import (
+    DSLGraphError,
+    DSLLimitError,
+    DSLNameError,
+    DSLNotAllowedError,
+    DSLPrintError,
+    DSLSyntaxError,
+    JSONFormatError,
+)
 from .files import GraphFileError, from_json, load, save
 from .json_format import FORMAT_VERSION, to_json
 from .parser import parse

@@ -15,7 +15,6 @@ from pathlib import Path
 
 from ..errors import BngraphError
 from ..graph import Graph
-from ..ir import HasIR
 from ..schedule import Planned
 from .errors import DSLLimitError, DSLSyntaxError
 from .frame import MAX_CHARS
@@ -80,5 +79,5 @@ def from_json(text: str | bytes) -> Graph:
 def save(graph: Planned, path: str | os.PathLike[str]) -> None:
     """Write ``graph`` to ``path`` as ``.bng`` text or a ``.json`` document (UTF-8)."""
     path = Path(path)
-    text = to_json(graph) if _suffix(path) == ".json" else to_dsl(graph)
+    text = to_json(graph.plan) if _suffix(path) == ".json" else to_dsl(graph)
     path.write_text(text, encoding="utf-8")

@@ -42,10 +42,7 @@ def to_json(graph: HasIR) -> str:
 def to_document(graph: HasIR) -> dict[str, Any]:
     """The JSON document as Python data (tuples become lists)."""
     ir = graph.ir.to_networkx()
-    try:
-        data = nx.node_link_data(ir, edges="edges")
-    except TypeError:  # networkx < 3.4 names the argument link=
-        data = nx.node_link_data(ir, link="edges")
+    data = nx.node_link_data(ir, edges="edges")
     return {"format": "bngraph", "format_version": FORMAT_VERSION, **_plain(data)}
 
 

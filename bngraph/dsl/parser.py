@@ -29,7 +29,11 @@ from typing import Any
 from ..errors import BngraphError, closest
 from ..graph import Graph, Node
 from .errors import (
-    DSLGraphError, DSLNameError, DSLNotAllowedError, DSLSyntaxError, clip,
+    DSLGraphError,
+    DSLNameError,
+    DSLNotAllowedError,
+    DSLSyntaxError,
+    clip,
 )
 from .expressions import build_node, check_name, number
 from .frame import MAX_CHARS, Source, Statement, split_statements

@@ -31,7 +31,7 @@ from __future__ import annotations
 import keyword
 import math
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from ..errors import node_context

@@ -13,8 +13,8 @@ array([[0.33333333, 0.33333333],
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 import numpy as np

@@ -32,11 +32,14 @@ import inspect
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import GraphDefinitionError, ParamError, UnknownOpError, closest
+
+if TYPE_CHECKING:
+    from ..node import Node
 
 __all__ = ["Op", "define_op", "op", "get_op", "op_names", "is_literal_param"]
 
@@ -147,14 +150,15 @@ class Op:
         """
         return {key: params.get(key, default) for key, default in self.params}
 
-    def __call__(self, *operands: Any, name: str | None = None, **params: Any) -> Any:
+    def __call__(self, *operands: Any, name: str | None = None, **params: Any) -> Node:
         builder = next((o.graph for o in operands if hasattr(o, "graph")), None)
         if builder is None:
             raise GraphDefinitionError(
                 f"op {self.name} needs at least one node operand, got only "
                 f"{tuple(operands)!r}"
             )
-        return builder.apply(self, operands, params, name)
+        node: Node = builder.apply(self, operands, params, name)
+        return node
 
     def __repr__(self) -> str:
         return f"<bngraph op {self.name}/{self.arity}>"
