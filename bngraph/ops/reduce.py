@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ShapeError
-from .broadcasting import Shape, broadcast_view
+from .broadcasting import Shape, broadcast_view, format_shape
 from .registry import define_op
 
 __all__ = ["normalize_axes"]
@@ -109,9 +109,17 @@ define_op(
 
 
 def mean(x: Any, *, axis: Axis = None, keepdims: bool = False) -> Any:
-    """The mean of x over ``axis`` (an int, a tuple of ints, or None for all)."""
+    """The mean of x over ``axis`` (an int, a tuple of ints, or None for all); the
+    mean of no elements (an empty batch) is refused rather than NaN."""
     # the sum divided by the count, as np.mean computes it, without its overhead
-    count, _ = _layout(getattr(x, "shape", ()), axis)
+    shape = getattr(x, "shape", ())
+    count, _ = _layout(shape, axis)
+    if count == 0:
+        where = "every axis" if axis is None else f"axis {axis}"
+        raise ShapeError(
+            f"the mean over {where} of a value of shape {format_shape(shape)} is a mean of "
+            "no elements: is the batch empty?"
+        )
     return np.add.reduce(x, axis=axis, keepdims=keepdims) / count  # type: ignore[call-overload]
 
 
