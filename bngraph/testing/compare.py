@@ -294,6 +294,7 @@ def assert_graphs_match(
     >>> _ = assert_graphs_match(bg.library.get("batchnorm"), bg.library.get("batchnorm_composite"),
     ...                         bg.library.example("batchnorm"))
     """
+    __tracebackhide__ = True  # pytest shows the report, not this function's source
     report = compare(g1, g2, inputs, seed_grads, atol=atol, rtol=rtol, seed=seed,
                      check_finite=check_finite)
     if not report.ok:
