@@ -3,39 +3,17 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_run import assert_one_line_error, bngraph_command, run_cli
 
 from bngraph.reference import batchnorm_backward, batchnorm_forward
 
 COMMANDS = ["demo", "list", "run", "render", "check", "compare"]
-
-
-def bngraph_command() -> list[str]:
-    """The installed ``bngraph`` script next to this interpreter (the package's entry point)."""
-    script = Path(sys.executable).with_name("bngraph")
-    found = str(script) if script.exists() else shutil.which("bngraph")
-    assert found, "the bngraph console script is not installed (run make test)"
-    return [found]
-
-
-def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*bngraph_command(), *args], capture_output=True, text=True,
-                          timeout=300, cwd=cwd)
-
-
-def assert_one_line_error(result: subprocess.CompletedProcess[str], code: int, *parts: str) -> None:
-    assert result.returncode == code, (result.stdout, result.stderr)
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    for part in parts:
-        assert part in lines[0], lines[0]
 
 
 def test_python_dash_m_runs_the_same_command_line() -> None:
@@ -119,7 +97,7 @@ def test_a_name_the_graph_does_not_have_is_one_line_and_exit_2(tmp_path: Path) -
 
 def test_a_shape_that_does_not_fit_is_one_line_and_exit_2(tmp_path: Path) -> None:
     np.save(tmp_path / "gamma.npy", np.ones(3))
-    result = run_cli("run", "batchnorm", "--input", "gamma=gamma.npy", cwd=tmp_path)
+    result = run_cli("run", "batchnorm", "--example", "--input", "gamma=gamma.npy", cwd=tmp_path)
     assert_one_line_error(result, 2, "input 'gamma' has shape (3,)", "D = 4")
 
 
@@ -288,7 +266,8 @@ def test_a_slow_check_draws_a_progress_bar_on_a_terminal_only() -> None:
 
 def test_a_single_npy_given_as_inputs_is_read_by_its_name(tmp_path: Path) -> None:
     np.save(tmp_path / "x.npy", np.arange(12.0).reshape(4, 3))
-    result = run_cli("run", "batchnorm", "--inputs", "x.npy", "--json", cwd=tmp_path)
+    result = run_cli("run", "batchnorm", "--inputs", "x.npy", "--set", "gamma=1", "--set", "beta=0",
+                     "--json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["outputs"]["out"]["shape"] == [4, 3]
 
