@@ -235,35 +235,6 @@ def test_the_readme_quick_tour_works_as_written(tmp_path: Path) -> None:
     assert "scaled_tanh: check passed" in result.stdout
 
 
-def test_a_slow_check_draws_a_progress_bar_on_a_terminal_only() -> None:
-    import os
-    import pty
-
-    piped = subprocess.run([*bngraph_command(), "check", "batchnorm", "--dim", "N=200",
-                            "--dim", "D=64", "--quiet"], capture_output=True, text=True,
-                           timeout=300)
-    assert piped.returncode == 0 and piped.stderr == ""
-    # about 13,000 probes of two forward runs each: two seconds here, past the bar's delay
-    args = [*bngraph_command(), "check", "batchnorm", "--dim", "N=200", "--dim", "D=64",
-            "--quiet"]
-    main, secondary = pty.openpty()
-    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=secondary)
-    os.close(secondary)
-    seen = b""
-    while True:
-        try:
-            chunk = os.read(main, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        seen += chunk
-    process.wait(timeout=300)
-    os.close(main)
-    assert process.returncode == 0
-    assert b"gradcheck batchnorm [" in seen and b"%" in seen
-
-
 def test_a_single_npy_given_as_inputs_is_read_by_its_name(tmp_path: Path) -> None:
     np.save(tmp_path / "x.npy", np.arange(12.0).reshape(4, 3))
     result = run_cli("run", "batchnorm", "--inputs", "x.npy", "--set", "gamma=1", "--set", "beta=0",
