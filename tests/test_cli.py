@@ -219,22 +219,6 @@ def test_demo_tells_the_whole_story_and_writes_its_files(tmp_path: Path) -> None
         assert f"pictures/{name}" in out
 
 
-@pytest.mark.dot
-def test_the_readme_quick_tour_works_as_written(tmp_path: Path) -> None:
-    import re
-
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    tour = re.search(r"### Quick tour\n\n```sh\n(.*?)```", readme, flags=re.DOTALL)
-    assert tour, "the README has a quick tour"
-    env = {**__import__("os").environ,
-           "PATH": f"{Path(bngraph_command()[0]).parent}:{__import__('os').environ['PATH']}"}
-    result = subprocess.run(["bash", "-e", "-c", tour.group(1)], capture_output=True, text=True,
-                            cwd=tmp_path, env=env, timeout=300)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert (tmp_path / "batchnorm_backward.svg").is_file() and (tmp_path / "run.npz").is_file()
-    assert "scaled_tanh: check passed" in result.stdout
-
-
 def test_a_single_npy_given_as_inputs_is_read_by_its_name(tmp_path: Path) -> None:
     np.save(tmp_path / "x.npy", np.arange(12.0).reshape(4, 3))
     result = run_cli("run", "batchnorm", "--inputs", "x.npy", "--set", "gamma=1", "--set", "beta=0",
