@@ -181,7 +181,7 @@ def cmd_run(args: argparse.Namespace, notes: Notes) -> int:
         arrays[key] = grad
     if output is not None:
         np.savez(output, **arrays)  # type: ignore[arg-type]  # the stub's keywords
-    report = {
+    report: dict[str, Any] = {
         "graph": graph.name,
         "inputs": inputs.sources,
         "outputs": {name: summarize(run.outputs[name]) for name in graph.outputs},

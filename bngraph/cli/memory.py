@@ -58,14 +58,17 @@ class RunNeed:
 
 def run_bytes(graph: Graph, dims: dict[str, int], itemsize: int) -> RunNeed:
     """Twice the bytes of every node whose shape is known (its value and its gradient)."""
-    total, largest, largest_shape, largest_bytes = 0, None, None, -1
+    total, largest_bytes = 0, -1
+    largest: str | None = None
+    largest_shape: tuple[int, ...] | None = None
     for name, shape in static_shapes(graph, dims).items():
-        if shape is None or not all(isinstance(d, int) for d in shape):
+        sizes = tuple(d for d in shape or () if isinstance(d, int))
+        if shape is None or len(sizes) != len(shape):  # unknown, or a symbol not bound yet
             continue
-        nbytes = math.prod(shape) * itemsize  # type: ignore[arg-type]  # ints, checked above
+        nbytes = math.prod(sizes) * itemsize
         total += 2 * nbytes
         if nbytes > largest_bytes:
-            largest, largest_shape, largest_bytes = name, tuple(shape), nbytes  # type: ignore[arg-type]
+            largest, largest_shape, largest_bytes = name, sizes, nbytes
     return RunNeed(total, largest, largest_shape, max(largest_bytes, 0))
 
 
