@@ -112,7 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("graph", metavar="GRAPH")
     run.add_argument("-o", "--output", metavar="OUT.npz",
-                     help="write outputs (by name) and gradients (grad_<input>) here")
+                     help="write outputs (by name) and gradients (grad_<input>) to this file "
+                     "(.npz is added to another suffix; a directory is refused)")
     _input_options(run)
     _output_options(run)
 
