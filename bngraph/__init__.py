@@ -11,8 +11,28 @@ from . import dsl, errors, library, ops, reference, testing, viz
 from .dsl import DSLSyntaxError, from_json, load, parse
 from .errors import BngraphError
 from .functions import (
-    add, broadcast_like, broadcast_to, div, exp, log, matmul, mean, mul, neg, pow,
-    reciprocal, relu, reshape, reshape_like, split_axis, sqrt, square, sub, sum, tanh, transpose,
+    add,
+    broadcast_like,
+    broadcast_to,
+    div,
+    exp,
+    log,
+    matmul,
+    mean,
+    mul,
+    neg,
+    pow,
+    reciprocal,
+    relu,
+    reshape,
+    reshape_like,
+    split_axis,
+    sqrt,
+    square,
+    sub,
+    sum,
+    tanh,
+    transpose,
 )
 from .graph import Graph, Node, NodeSpec
 from .layers import BatchNorm

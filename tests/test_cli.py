@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from cli_run import assert_one_line_error, bngraph_command, run_cli
+from cli_run import assert_one_line_error, run_cli
 
 from bngraph.reference import batchnorm_backward, batchnorm_forward
 

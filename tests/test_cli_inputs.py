@@ -40,8 +40,11 @@ def test_missing_inputs_are_not_filled_from_the_example_unasked(folder, capsys) 
                           "--dim SYMBOL=SIZE")
 
 
-def test_with_example_the_declared_default_wins_and_stderr_says_where_each_came_from(folder, capsys) -> None:
-    result = main_cli(capsys, "run", "batchnorm", "--inputs", "x_only.npz", "--example", "-o", "out.npz")
+def test_with_example_the_declared_default_wins_and_stderr_says_where_each_came_from(
+    folder: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    result = main_cli(capsys, "run", "batchnorm", "--inputs", "x_only.npz", "--example",
+                      "-o", "out.npz")
     assert result.returncode == 0, result.stderr
     assert notes(result) == ["inputs: x given (x_only.npz); gamma, beta from the example of "
                              "'batchnorm'; eps = 1e-05 by default"]
@@ -64,7 +67,8 @@ def test_given_values_win_and_random_draws_fill_the_rest(folder, capsys) -> None
     result = main_cli(capsys, "run", "batchnorm", "--input", "x=x.npy", "--set", "eps=0.5",
                       "--random-seed", "3", "--json")
     assert result.returncode == 0, result.stderr
-    assert notes(result) == ["inputs: x given (x.npy); gamma, beta random (seed 3); eps given (--set)"]
+    assert notes(result) == [
+        "inputs: x given (x.npy); gamma, beta random (seed 3); eps given (--set)"]
     assert json.loads(result.stdout)["inputs"] == {
         "x": "given (x.npy)", "gamma": "random (seed 3)", "beta": "random (seed 3)",
         "eps": "given (--set)"}

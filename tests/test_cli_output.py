@@ -34,7 +34,8 @@ def test_run_refuses_a_directory_for_its_output(folder, capsys, target) -> None:
     """-o DIR wrote DIR.npz beside the directory and exited 0."""
     (folder / "pictures").mkdir()
     result = main_cli(capsys, "run", "batchnorm", "-o", target)
-    assert_one_line_error(result, 2, f"-o {target}: is a directory; name the file to write, e.g. -o ")
+    assert_one_line_error(result, 2,
+                          f"-o {target}: is a directory; name the file to write, e.g. -o ")
     assert sorted(p.name for p in folder.iterdir()) == ["pictures"]
 
 
@@ -82,7 +83,8 @@ def test_compare_says_when_the_outputs_differ_in_shape(folder, capsys) -> None:
     (folder / "doubled.bng").write_text("graph doubled\ninput x[N]\ny = x * 2\noutput y\n")
     result = main_cli(capsys, "compare", "summed.bng", "doubled.bng", "--dim", "N=3")
     assert result.returncode == 1
-    assert "output 'y': the shapes differ, () in 'summed' against (3,) in 'doubled'" in result.stdout
+    said = "output 'y': the shapes differ, () in 'summed' against (3,) in 'doubled'"
+    assert said in result.stdout
     assert "inf" not in result.stdout and "nan" not in result.stdout
     as_json = main_cli(capsys, "compare", "summed.bng", "doubled.bng", "--dim", "N=3", "--json")
     row = json.loads(as_json.stdout)["rows"][0]  # standard JSON: no Infinity, no NaN
@@ -95,4 +97,5 @@ def test_json_stays_standard_when_values_are_not_finite(folder, capsys) -> None:
     result = main_cli(capsys, "run", "log.bng", "--input", "x=x.npy", "--json")
     assert result.returncode == 0, result.stderr
     assert "NaN" not in result.stdout and json.loads(result.stdout)["outputs"]["y"]["max"] is None
-    assert _stderr_lines(result, "run")[-1].endswith("invalid value encountered in log (RuntimeWarning)")
+    last = _stderr_lines(result, "run")[-1]
+    assert last.endswith("invalid value encountered in log (RuntimeWarning)")

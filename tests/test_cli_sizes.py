@@ -27,7 +27,8 @@ def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
          "--dim N: '99999999999999999999' is too large for a size (at most 2**63 - 1)"),
         (["--dim", "N=" + "9" * 100_000, "--dim", "D=3"],
          "--dim N: '999999999999999999999999'... (100,000 characters) is too large for a size"),
-        (["--dim", "N=\u00b2", "--dim", "D=3"], "--dim N: '\u00b2' is not a size (a whole number >= 1)"),
+        (["--dim", "N=\u00b2", "--dim", "D=3"],
+         "--dim N: '\u00b2' is not a size (a whole number >= 1)"),
         (["--dim", "N=0", "--dim", "D=3"], "--dim N: '0' is not a size"),
         (["--dim", "N=-4", "--dim", "D=3"], "--dim N: '-4' is not a size"),
         (["--dim", "N=4.5", "--dim", "D=3"], "--dim N: '4.5' is not a size"),
@@ -60,9 +61,11 @@ def test_a_size_beyond_the_machine_is_refused_naming_the_input_and_its_size(fold
 
 
 def test_a_broadcast_output_beyond_the_machine_is_refused_naming_the_node(folder, capsys) -> None:
-    (folder / "outer.bng").write_text("graph outer\ninput a[N, 1]\ninput b[1, M]\ny = a + b\noutput y\n")
+    (folder / "outer.bng").write_text(
+        "graph outer\ninput a[N, 1]\ninput b[1, M]\ny = a + b\noutput y\n")
     result = main_cli(capsys, "run", "outer.bng", "--dim", "N=1000000", "--dim", "M=1000000")
-    assert_one_line_error(result, 2, "node 'y' (op add) alone has shape (1000000, 1000000): 7.3 TiB")
+    assert_one_line_error(result, 2,
+                          "node 'y' (op add) alone has shape (1000000, 1000000): 7.3 TiB")
     np.save(folder / "a.npy", np.zeros((10**6, 1)))  # 8 MB given, 8 TB broadcast
     given = main_cli(capsys, "run", "outer.bng", "--input", "a=a.npy", "--dim", "M=1000000")
     assert_one_line_error(given, 2, "node 'y' (op add) alone has shape (1000000, 1000000)")
@@ -76,14 +79,18 @@ def _header_only(shape: tuple[int, ...]) -> bytes:
     return buffer.getvalue() + bytes(64)
 
 
-def test_an_npy_header_declaring_a_tera_element_array_is_refused_before_reading(folder, capsys) -> None:
+def test_an_npy_header_declaring_a_tera_element_array_is_refused_before_reading(
+    folder: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
     (folder / "huge.npy").write_bytes(_header_only((TERA,)))
     result = main_cli(capsys, "run", "batchnorm", "--example", "--input", "x=huge.npy")
     assert_one_line_error(result, 2, "--input x: cannot read huge.npy: its header declares "
                           f"shape ({TERA},) float64 (7.3 TiB) but it holds only 64 B of data")
 
 
-def test_an_npz_member_declaring_a_tera_element_array_is_refused_before_reading(folder, capsys) -> None:
+def test_an_npz_member_declaring_a_tera_element_array_is_refused_before_reading(
+    folder: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
     with zipfile.ZipFile(folder / "huge.npz", "w") as archive:
         archive.writestr("x.npy", _header_only((10**6, 10**6)))
     result = main_cli(capsys, "run", "batchnorm", "--example", "--inputs", "huge.npz")
@@ -107,10 +114,12 @@ def test_a_compressed_archive_is_measured_before_it_is_decompressed(
         patched.setattr(np.lib.format, "read_array", no_reading)
         alone = main_cli(capsys, "run", "batchnorm", "--inputs", "zeros.npz", "--max-memory", "4M")
         assert_one_line_error(alone, 2, "input 'x' in zeros.npz:x.npy has shape (1000, 1000) "
-                              "float64 (7.6 MiB), more than the memory allowed, 4 MiB (--max-memory)")
+                              "float64 (7.6 MiB), more than the memory allowed, 4 MiB "
+                              "(--max-memory)")
         run = main_cli(capsys, "run", "batchnorm", "--inputs", "zeros.npz", "--max-memory", "40M")
         assert_one_line_error(run, 2, "graph 'batchnorm' would need about 92 MiB",
-                              "input 'x' alone has shape (1000, 1000): 7.6 MiB", "40 MiB (--max-memory)")
+                              "input 'x' alone has shape (1000, 1000): 7.6 MiB",
+                              "40 MiB (--max-memory)")
     fits = main_cli(capsys, "run", "batchnorm", "--inputs", "zeros.npz", "--max-memory", "100M",
                     "--quiet")
     assert fits.returncode == 0, fits.stderr
@@ -120,8 +129,8 @@ def test_compare_counts_both_graphs(folder, capsys) -> None:
     one = main_cli(capsys, "run", "batchnorm", "--dim", "N=1000", "--dim", "D=100", "--max-memory",
                    "12M", "--quiet")
     assert one.returncode == 0, one.stderr  # one graph needs 9.2 MiB
-    both = main_cli(capsys, "compare", "batchnorm", "batchnorm", "--dim", "N=1000", "--dim", "D=100",
-                    "--max-memory", "12M")
+    both = main_cli(capsys, "compare", "batchnorm", "batchnorm", "--dim", "N=1000",
+                    "--dim", "D=100", "--max-memory", "12M")
     assert_one_line_error(both, 2, "graphs 'batchnorm' and 'batchnorm' would need about 18 MiB")
 
 

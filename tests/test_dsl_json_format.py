@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 from typing import Any
@@ -189,7 +190,8 @@ def with_text(change: Any, old: str, new: str) -> str:
         (broken(lambda d: d.update(format_version=True)), "unknown format_version True"),
         (broken(lambda d: d.update(format_version=1.0)), "unknown format_version 1.0"),
         (with_text(lambda d: d.update(format_version=7), "7", "NaN"),
-         "not valid JSON: NaN is not a JSON number (numbers in a graph are finite) (line 1, column"),
+         "not valid JSON: NaN is not a JSON number (numbers in a graph are finite) "
+         "(line 1, column"),
         (with_text(lambda d: node(d, "ivar").update(literals={"0": 7.0}), "7.0", "Infinity"),
          "not valid JSON: Infinity is not a JSON number"),
         (with_text(lambda d: node(d, "ivar").update(literals={"0": 7.0}), "7.0", "-Infinity"),
@@ -200,7 +202,9 @@ def with_text(change: Any, old: str, new: str) -> str:
         ('{"a": ' * 100_000 + "1" + "}" * 100_000, "the document is nested too deeply to be read"),
     ],
 )
-def test_every_malformed_document_is_a_format_error_naming_the_field(text: str, message: str) -> None:
+def test_every_malformed_document_is_a_format_error_naming_the_field(
+    text: str, message: str,
+) -> None:
     """Each of these escaped as a raw TypeError, OverflowError, ValueError or RecursionError,
     or was read although the text language refuses it (NaN, inf, a bool version)."""
     with pytest.raises(JSONFormatError) as caught:
@@ -211,7 +215,8 @@ def test_every_malformed_document_is_a_format_error_naming_the_field(text: str, 
 
 def test_a_refused_token_is_located_by_line_and_column() -> None:
     text = '{\n  "format_version": 1,\n  "x": [1, -Infinity]}'
-    with pytest.raises(JSONFormatError, match=r"-Infinity is not a JSON number .*\(line 3, column 12\)"):
+    located = r"-Infinity is not a JSON number .*\(line 3, column 12\)"
+    with pytest.raises(JSONFormatError, match=located):
         from_json(text)
     with pytest.raises(JSONFormatError, match=r"\(line 1, column 15\)"):
         from_json(b'{"a": 1, "b": ' + b"1" * 5000 + b"}")
@@ -237,7 +242,11 @@ HOSTILE_VALUES = [
 
 def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     found = [prefix]
-    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    items: Any = ()
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
     for key, inner in items:
         found += _paths(inner, (*prefix, key))
     return found
@@ -281,7 +290,5 @@ def test_a_mutated_document_is_read_whole_or_refused_with_a_bngraph_error(text: 
     except bg.BngraphError:
         return
     assert from_json(graph.to_json()).to_json() == graph.to_json()
-    try:
+    with contextlib.suppress(bg.dsl.DSLPrintError):  # a name the text cannot spell; JSON keeps it
         graph.to_dsl()
-    except bg.dsl.DSLPrintError:  # a name the text cannot spell; JSON keeps it
-        pass

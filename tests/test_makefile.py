@@ -32,8 +32,9 @@ def project(tmp_path: Path) -> Path:
     shutil.copytree(ROOT / "scripts", tmp_path / "scripts")
     bin_dir = tmp_path / "fake-bin"
     bin_dir.mkdir()
-    for name, version in [("python3.10", "3.10.4"), ("python3.12", "3.12.1"), ("python3.13", "3.13.0"),
-                          ("python3.12-too", "3.12.1")]:
+    stand_ins = [("python3.10", "3.10.4"), ("python3.12", "3.12.1"), ("python3.13", "3.13.0"),
+                 ("python3.12-too", "3.12.1")]
+    for name, version in stand_ins:
         (bin_dir / name).write_text(STAND_IN.format(version=version))
         (bin_dir / name).chmod(0o755)
     return tmp_path

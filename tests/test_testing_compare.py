@@ -110,7 +110,8 @@ def test_outputs_of_different_shapes_say_so_with_both_shapes():
     """It printed `inf inf inf () nan nan NO` and then compared gradients seeded with a
     seed broadcast to the other output's shape (or raised a ShapeError from backward)."""
     doubled, summed = _shapes_graph("doubled", "y = x * 2"), _shapes_graph("summed", "y = sum(x)")
-    for first, second, shapes in [(summed, doubled, ("()", "(3,)")), (doubled, summed, ("(3,)", "()"))]:
+    cases = [(summed, doubled, ("()", "(3,)")), (doubled, summed, ("(3,)", "()"))]
+    for first, second, shapes in cases:
         report = compare(first, second, {"x": np.arange(3.0)})
         text = str(report)
         assert not report.ok and [r.name for r in report.rows] == ["y"]  # no gradient compared
@@ -118,7 +119,8 @@ def test_outputs_of_different_shapes_say_so_with_both_shapes():
                 f"{shapes[1]} in {second.name!r}") in text
         assert f"shape {shapes[0]}" in text and "inf" not in text and "nan" not in text
         assert "gradients not compared: the outputs differ in shape" in text
-        assert report.first_divergence.endswith(f"its shapes differ, {shapes[0]} against {shapes[1]}")
+        said = f"its shapes differ, {shapes[0]} against {shapes[1]}"
+        assert report.first_divergence.endswith(said)
         row = report.to_dict()["rows"][0]
         assert row["first_shape"] == list(first.forward(x=np.arange(3.0)).outputs["y"].shape)
         assert row["max_abs"] is None

@@ -39,7 +39,9 @@ def session(pytester: pytest.Pytester) -> pytest.Pytester:
     return pytester
 
 
-def test_a_failing_gradcheck_shows_its_table_without_bngraphs_source(session: pytest.Pytester) -> None:
+def test_a_failing_gradcheck_shows_its_table_without_bngraphs_source(
+    session: pytest.Pytester,
+) -> None:
     result = session.runpytest("-k", "wrong_rule")
     result.assert_outcomes(failed=1)
     out = result.stdout.str()
@@ -60,13 +62,16 @@ def test_a_failing_graph_comparison_shows_its_table_without_bngraphs_source(
     assert "compare.py" not in out and "raise GraphsDifferError" not in out
 
 
-def test_gradcheck_takes_the_tests_seed_and_the_seed_option_changes_it(session: pytest.Pytester) -> None:
+def test_gradcheck_takes_the_tests_seed_and_the_seed_option_changes_it(
+    session: pytest.Pytester,
+) -> None:
     def seen(*args: str) -> list[str]:
         result = session.runpytest("-s", "-k", "test_seed", *args)
         result.assert_outcomes(passed=1)
         line = next(line for line in result.outlines if "SEED " in line)
         return line.split("SEED ", 1)[1].split()
 
-    first, again, other = seen("--bngraph-seed=3"), seen("--bngraph-seed=3"), seen("--bngraph-seed=4")
+    first, again = seen("--bngraph-seed=3"), seen("--bngraph-seed=3")
+    other = seen("--bngraph-seed=4")
     assert first == again and first[0] == first[1]  # the report's seed is the test's seed
     assert other[0] == other[1] and other != first

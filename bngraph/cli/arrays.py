@@ -30,7 +30,9 @@ import numpy as np
 from ..errors import InputError
 from .numbers import format_bytes
 
-__all__ = ["read_header", "declared_arrays", "declared_npy", "load_arrays", "Declared", "MemoryLimit"]
+__all__ = [
+    "read_header", "declared_arrays", "declared_npy", "load_arrays", "Declared", "MemoryLimit",
+]
 
 
 class MemoryLimit:
@@ -57,10 +59,18 @@ def read_header(stream: IO[bytes], where: str) -> tuple[tuple[int, ...], np.dtyp
             raise ValueError(f"format version {version[0]}.{version[1]} holds structured "
                              "arrays, which are not inputs")
     except (ValueError, OSError, EOFError, SyntaxError) as error:
-        raise InputError(f"cannot read {where}: not a valid .npy array ({_first_line(error)})") from None
+        raise _not_npy(where, error) from None
     if dtype.hasobject:
         raise InputError(f"cannot read {where}: it holds Python objects, which are never unpickled")
     return tuple(shape), dtype, math.prod(shape) * dtype.itemsize
+
+
+def _not_npy(where: str, error: BaseException) -> InputError:
+    return InputError(f"cannot read {where}: not a valid .npy array ({_first_line(error)})")
+
+
+def _not_npz(path: Path, error: BaseException) -> InputError:
+    return InputError(f"cannot read {path}: not a valid .npz/.npy file ({_first_line(error)})")
 
 
 def _first_line(error: BaseException) -> str:
@@ -115,13 +125,14 @@ def declared_arrays(path: Path, memory: MemoryLimit) -> dict[str, Declared]:
     try:
         with zipfile.ZipFile(path) as archive:
             arrays = {
-                member.filename.removesuffix(".npy"): _declared_member(archive, member, path, memory)
+                member.filename.removesuffix(".npy"):
+                    _declared_member(archive, member, path, memory)
                 for member in archive.infolist() if not member.is_dir()
             }
     except InputError:
         raise
     except _ZIP_ERRORS as error:
-        raise InputError(f"cannot read {path}: not a valid .npz/.npy file ({_first_line(error)})") from None
+        raise _not_npz(path, error) from None
     total = sum(array.nbytes for array in arrays.values())
     if total > memory.limit:
         raise InputError(
@@ -166,7 +177,7 @@ def _read_member(path: Path, member: str) -> np.ndarray:
     except InputError:
         raise
     except _ZIP_ERRORS as error:
-        raise InputError(f"cannot read {path}: not a valid .npz/.npy file ({_first_line(error)})") from None
+        raise _not_npz(path, error) from None
 
 
 def _open(path: Path) -> IO[bytes]:
@@ -180,4 +191,4 @@ def _read(stream: IO[bytes], where: str) -> np.ndarray:
     try:
         return np.lib.format.read_array(stream, allow_pickle=False)
     except (ValueError, OSError, EOFError) as error:
-        raise InputError(f"cannot read {where}: not a valid .npy array ({_first_line(error)})") from None
+        raise _not_npy(where, error) from None

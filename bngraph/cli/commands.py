@@ -18,8 +18,8 @@ import numpy as np
 
 from .. import library
 from ..errors import BngraphError, InputError, UnknownInputError, closest
+from ..formatting import format_index, format_number, format_table
 from ..graph import Graph
-from ..tables import format_index, format_number, format_table
 from .arrays import load_arrays
 from .inputs import InputOptions, Inputs, gather_inputs, parse_assignment
 from .memory import memory_limit
@@ -177,7 +177,8 @@ def cmd_run(args: argparse.Namespace, notes: Notes) -> int:
     for name, grad in grads.items():
         key = f"grad_{name}"
         if key in arrays:
-            raise InputError(f"output {key!r} clashes with the gradient of input {name!r} in the .npz")
+            raise InputError(
+                f"output {key!r} clashes with the gradient of input {name!r} in the .npz")
         arrays[key] = grad
     if output is not None:
         np.savez(output, **arrays)  # type: ignore[arg-type]  # the stub's keywords
@@ -273,7 +274,8 @@ def cmd_check(args: argparse.Namespace, notes: Notes) -> int:
     ok = report.ok and (reference is None or reference.ok)
     if args.json:
         print_json({
-            "graph": graph.name, "ok": ok, "inputs": gathered.sources, "gradcheck": report.to_dict(),
+            "graph": graph.name, "ok": ok, "inputs": gathered.sources,
+            "gradcheck": report.to_dict(),
             "reference": None if reference is None else reference.to_dict(),
         })
     elif not args.quiet:
@@ -295,8 +297,9 @@ def cmd_compare(args: argparse.Namespace, notes: Notes) -> int:
     for name, value in inputs.defaults.items():
         other = second.spec(name).params.get("default") if name in second.inputs else None
         if other != value:
+            theirs = "not declared" if other is None else f"{other:g}"
             notes.append(f"both graphs get {name} = {value:g}, the default of {first.name!r} "
-                         f"(in {second.name!r} it is {'not declared' if other is None else f'{other:g}'})")
+                         f"(in {second.name!r} it is {theirs})")
     report = compare(first, second, inputs.values, load_seeds(args, first) or None)
     if args.json:
         print_json({**report.to_dict(), "inputs": inputs.sources})

@@ -97,9 +97,8 @@ def parse_assignment(text: str, what: str) -> tuple[str, str]:
 
 def symbols(graph: Graph) -> list[str]:
     """The symbolic dimensions the graph's inputs declare, in order of first use."""
-    return list(dict.fromkeys(
-        d for n in graph.inputs for d in graph.spec(n).params.get("shape") or () if isinstance(d, str)
-    ))
+    declared = [graph.spec(n).params.get("shape") or () for n in graph.inputs]
+    return list(dict.fromkeys(d for shape in declared for d in shape if isinstance(d, str)))
 
 
 def _check_names(graph: Graph, names: Sequence[str], source: str) -> None:
@@ -115,9 +114,11 @@ def _check_dims(graph: Graph, dims: dict[str, int]) -> None:
     known = symbols(graph)
     for symbol in dims:
         if symbol not in known:
-            listed = f"its symbols: {', '.join(known)}" if known else "it declares no symbolic dimension"
+            listed = (f"its symbols: {', '.join(known)}" if known
+                      else "it declares no symbolic dimension")
             same_letters = [k for k in known if k.lower() == symbol.lower()]
-            hint = f" (did you mean {same_letters[0]!r}?)" if same_letters else closest(symbol, known)
+            hint = (f" (did you mean {same_letters[0]!r}?)" if same_letters
+                    else closest(symbol, known))
             raise UnknownInputError(
                 f"--dim {symbol}: graph {graph.name!r} has no symbol {symbol!r}{hint}; {listed} "
                 f"(inputs {graph.signature()})"
@@ -131,7 +132,7 @@ def _given(graph: Graph, options: InputOptions) -> tuple[dict[str, Any], dict[st
         arrays = declared_arrays(options.npz, options.memory)
         _check_names(graph, list(arrays), f"--inputs {options.npz}")
         values.update(arrays)
-        sources.update({name: f"given ({options.npz.name})" for name in arrays})
+        sources.update(dict.fromkeys(arrays, f"given ({options.npz.name})"))
     for name, path in options.files:
         _check_names(graph, [name], f"--input {name}")
         try:
@@ -155,7 +156,7 @@ def _bound_dims(graph: Graph, values: dict[str, Any], dims: dict[str, int]) -> d
         shape = _shape(value)
         if declared is None or len(shape) > len(declared):
             continue
-        for want, got in zip(declared[len(declared) - len(shape):], shape):
+        for want, got in zip(declared[len(declared) - len(shape):], shape, strict=True):
             if not isinstance(want, str) or got == 1:
                 continue
             if want in dims and dims[want] != got:
@@ -214,7 +215,7 @@ def gather_inputs(
     values, sources = _given(graph, options)
     defaults = {n: graph.spec(n).params["default"] for n in graph.inputs
                 if n not in values and graph.spec(n).params.get("default") is not None}
-    sources.update({n: DEFAULT for n in defaults})
+    sources.update(dict.fromkeys(defaults, DEFAULT))
     if explicit_defaults:
         values.update(defaults)
     missing = [n for n in graph.inputs if n not in sources]
@@ -224,7 +225,8 @@ def gather_inputs(
         values.update({n: example[n] for n in missing if n in example})
         sources.update({n: f"from the example of {graph.name!r}" for n in missing if n in example})
     elif missing and not options.random:
-        example_too = ", or take the library example's with --example" if example is not None else ""
+        example_too = ("" if example is None
+                       else ", or take the library example's with --example")
         raise MissingInputError(
             f"graph {graph.name!r}: missing input(s) {', '.join(map(repr, missing))}; give them "
             f"with --inputs, --input or --set, draw them with --dim SYMBOL=SIZE{example_too} "

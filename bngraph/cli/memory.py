@@ -84,10 +84,12 @@ def check_fits(graphs: Sequence[Graph], dims: dict[str, int], itemsize: int,
     graph, need = max(needs, key=lambda pair: pair[1].largest_bytes)
     assert need.largest is not None
     spec = graph.spec(need.largest)
-    what = f"input {need.largest!r}" if spec.op == "input" else f"node {need.largest!r} (op {spec.op})"
+    what = (f"input {need.largest!r}" if spec.op == "input"
+            else f"node {need.largest!r} (op {spec.op})")
     names = " and ".join(repr(g.name) for g in graphs)
     raise InputError(
-        f"{'graphs' if len(graphs) > 1 else 'graph'} {names} would need about {format_bytes(total)} for values and gradients "
+        f"{'graphs' if len(graphs) > 1 else 'graph'} {names} would need about "
+        f"{format_bytes(total)} for values and gradients "
         f"({what} alone has shape {need.largest_shape}: {format_bytes(need.largest_bytes)}), "
         f"more than the memory allowed, {memory.describe()}"
     )

@@ -90,5 +90,6 @@ def format_bytes(count: float) -> str:
     for unit, scale in (("PiB", 2**50), ("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20),
                         ("KiB", 2**10)):
         if count >= scale:
-            return f"{count / scale:.2g} {unit}" if count / scale < 10 else f"{count / scale:,.0f} {unit}"
+            amount = count / scale
+            return f"{amount:.2g} {unit}" if amount < 10 else f"{amount:,.0f} {unit}"
     return f"{int(count)} B"

@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import ast
 import math
-from typing import Any, Union
+import operator
+from typing import Any
 
 from ..errors import BngraphError, closest
 from ..graph import Graph, Node
@@ -37,7 +38,7 @@ from .place import Place
 
 __all__ = ["build_node", "literal_param", "number", "check_name", "NOT_ALLOWED"]
 
-Value = Union[Node, int, float]
+Value = Node | int | float
 
 _OPERATORS: dict[type, str] = {
     ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.MatMult: "@",
@@ -419,16 +420,15 @@ def _binary(place: Place, node: ast.BinOp, values: list[Value]) -> Value:
         raise place.error(DSLGraphError, str(error), node) from None
 
 
+_ARITHMETIC = {
+    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
+    "@": operator.matmul,
+}
+
+
 def _apply(symbol: str, left: Any, right: Any) -> Node:
-    if symbol == "+":
-        return left + right
-    if symbol == "-":
-        return left - right
-    if symbol == "*":
-        return left * right
-    if symbol == "/":
-        return left / right
-    return left @ right
+    node: Node = _ARITHMETIC[symbol](left, right)
+    return node
 
 
 def _exponent(place: Place, node: ast.expr) -> int | float:

@@ -2,9 +2,9 @@
 
 >>> import numpy as np
 >>> from bngraph.ops import get_op
->>> get_op("mean").shape(("N", "D"), axis=0)
+>>> get_op("mean").shape(("N", "D"), axis=0, keepdims=False)
 ('D',)
->>> get_op("mean").vjps[0](np.ones(2), None, np.zeros((3, 2)), axis=0)
+>>> get_op("mean").vjps[0](np.ones(2), None, np.zeros((3, 2)), axis=0, keepdims=False)
 array([[0.33333333, 0.33333333],
        [0.33333333, 0.33333333],
        [0.33333333, 0.33333333]])
@@ -13,8 +13,8 @@ array([[0.33333333, 0.33333333],
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -49,7 +49,7 @@ def normalize_axes(axis: Axis, ndim: int) -> tuple[int, ...]:
     return tuple(sorted(normalized))
 
 
-def _reduced_shape(x: Shape, axis: Axis = None, keepdims: bool = False) -> Shape:
+def _reduced_shape(x: Shape, *, axis: Axis, keepdims: bool) -> Shape:
     axes = normalize_axes(axis, len(x))
     if keepdims:
         return tuple(1 if k in axes else d for k, d in enumerate(x))
@@ -84,25 +84,42 @@ def _axis_label(name: str) -> Any:
     return label
 
 
-def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:  # noqa: A001
+def _spread_rule(scaled: str) -> Any:
+    def rule(params: Mapping[str, Any]) -> str:
+        axis = params["axis"]
+        where = "every axis" if axis is None else f"axis {axis}"
+        return f"{scaled} broadcast back over {where}"
+
+    return rule
+
+
+def sum(x: Any, *, axis: Axis = None, keepdims: bool = False) -> Any:  # noqa: A001
+    """The sum of x over ``axis`` (an int, a tuple of ints, or None for all)."""
     return np.sum(x, axis=axis, keepdims=keepdims)
 
 
+def _sum_vjp(g: Any, out: Any, x: Any, *, axis: Axis, keepdims: bool) -> Any:
+    return _spread(g, x, axis, keepdims, False)
+
+
 define_op(
-    "sum", sum,
-    [lambda g, out, x, axis=None, keepdims=False: _spread(g, x, axis, keepdims, False)],
-    _reduced_shape, _axis_label("Σ"), saves=[],
+    "sum", sum, [_sum_vjp],
+    shape=_reduced_shape, label=_axis_label("Σ"), saves=[], rules=[_spread_rule("g")],
 )
 
 
-def mean(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
+def mean(x: Any, *, axis: Axis = None, keepdims: bool = False) -> Any:
+    """The mean of x over ``axis`` (an int, a tuple of ints, or None for all)."""
     # the sum divided by the count, as np.mean computes it, without its overhead
     count, _ = _layout(getattr(x, "shape", ()), axis)
     return np.add.reduce(x, axis=axis, keepdims=keepdims) / count  # type: ignore[call-overload]
 
 
+def _mean_vjp(g: Any, out: Any, x: Any, *, axis: Axis, keepdims: bool) -> Any:
+    return _spread(g, x, axis, keepdims, True)
+
+
 define_op(
-    "mean", mean,
-    [lambda g, out, x, axis=None, keepdims=False: _spread(g, x, axis, keepdims, True)],
-    _reduced_shape, _axis_label("mean"), saves=[],
+    "mean", mean, [_mean_vjp],
+    shape=_reduced_shape, label=_axis_label("mean"), saves=[], rules=[_spread_rule("g/N")],
 )

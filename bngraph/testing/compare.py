@@ -25,13 +25,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import BngraphError, node_context
-from ..tables import format_index, format_number, format_table
-from .tables import worst
+from ..errors import BngraphError
+from ..formatting import format_index, format_number, format_table, worst_index
+from ..run import forward
 
 if TYPE_CHECKING:
-    from ..graph import Graph
+    from ..ir import IR
     from ..run import Run
+    from ..schedule import Planned
 
 __all__ = ["compare", "assert_graphs_match", "CompareReport", "Difference", "CompareError",
            "GraphsDifferError"]
@@ -77,11 +78,12 @@ class Difference:
     def cells(self) -> list[str]:
         """The row of the report's table: numbers, or both shapes when they differ."""
         if self.shapes_differ:
-            return [self.kind, self.name, "-", "-", "-", "-", f"shape {format_index(self.first_shape or ())}",
+            return [self.kind, self.name, "-", "-", "-", "-",
+                    f"shape {format_index(self.first_shape or ())}",
                     f"shape {format_index(self.second_shape or ())}", "NO"]
         return [self.kind, self.name, format_number(self.max_abs), format_number(self.max_rel),
-                format_number(self.max_ulp), format_index(self.worst_index), format_number(self.first),
-                format_number(self.second), "yes" if self.ok else "NO"]
+                format_number(self.max_ulp), format_index(self.worst_index),
+                format_number(self.first), format_number(self.second), "yes" if self.ok else "NO"]
 
 
 @dataclass(frozen=True)
@@ -130,7 +132,8 @@ class CompareReport:
         ]
         lines += [
             f"{r.kind} {r.name!r}: the shapes differ, {format_index(r.first_shape or ())} in "
-            f"{self.first_graph!r} against {format_index(r.second_shape or ())} in {self.second_graph!r}"
+            f"{self.first_graph!r} against {format_index(r.second_shape or ())} in "
+            f"{self.second_graph!r}"
             for r in shown if r.shapes_differ
         ]
         if self.note:
@@ -164,14 +167,14 @@ def difference(kind: str, name: str, a: Any, b: Any, atol: float, rtol: float) -
     bad = ~(err <= atol + rtol * np.abs(b64))
     if a.size == 0:
         return Difference(kind, name, 0.0, 0.0, 0.0, (), 0.0, 0.0, True, *shapes)
-    index = worst(np.where(bad, err, -1.0) if bad.any() else err)
+    index = worst_index(np.where(bad, err, -1.0) if bad.any() else err)
     return Difference(
         kind, name, float(err.max()), float(rel.max()), float(np.max(ulp)), index,
         float(a64[index]), float(b64[index]), not bool(bad.any()), *shapes,
     )
 
 
-def _seeds(graph: Graph, run: Run, seed_grads: Any, seed: int | None) -> dict[str, Any]:
+def _seeds(graph: IR, run: Run, seed_grads: Any, seed: int | None) -> dict[str, Any]:
     if isinstance(seed_grads, Mapping):
         return dict(seed_grads)
     if seed_grads == "ones":
@@ -182,7 +185,7 @@ def _seeds(graph: Graph, run: Run, seed_grads: Any, seed: int | None) -> dict[st
     return {o: rng.standard_normal(np.shape(run.outputs[o])) for o in graph.outputs}
 
 
-def _check_alike(g1: Graph, g2: Graph) -> None:
+def _check_alike(g1: IR, g2: IR) -> None:
     for what in ("inputs", "outputs"):
         one, two = getattr(g1, what), getattr(g2, what)
         if set(one) != set(two):
@@ -193,8 +196,8 @@ def _check_alike(g1: Graph, g2: Graph) -> None:
 
 
 def compare(
-    g1: Graph,
-    g2: Graph,
+    g1: Planned,
+    g2: Planned,
     inputs: Mapping[str, Any],
     seed_grads: Mapping[str, Any] | str | None = None,
     *,
@@ -210,28 +213,31 @@ def compare(
     (ones can hide differences that sum to zero). ``g2`` is the reference of
     the relative tolerance: an entry agrees when ``|a - b| <= atol + rtol * |b|``.
     """
-    _check_alike(g1, g2)
-    run1 = g1.forward(inputs, keep_values=True, check_finite=check_finite)
-    run2 = g2.forward(inputs, keep_values=True, check_finite=check_finite)
-    rows = [difference("output", o, run1.outputs[o], run2.outputs[o], atol, rtol) for o in g1.outputs]
+    ir1, ir2 = g1.plan.ir, g2.plan.ir
+    _check_alike(ir1, ir2)
+    run1 = forward(g1, inputs, keep_values=True, check_finite=check_finite)
+    run2 = forward(g2, inputs, keep_values=True, check_finite=check_finite)
+    rows = [difference("output", o, run1.outputs[o], run2.outputs[o], atol, rtol)
+            for o in ir1.outputs]
     if any(r.shapes_differ for r in rows):  # no seed fits both backward passes
         return CompareReport(
-            g1.name, g2.name, tuple(rows), atol, rtol, (),
-            _divergence(g1, g2, run1, run2, atol, rtol),  # found going forward, before any gradient
+            ir1.name, ir2.name, tuple(rows), atol, rtol, (),
+            _divergence(run1, run2, atol, rtol),  # found going forward, before any gradient
             "gradients not compared: the outputs differ in shape, so no backward seed fits both",
         )
-    seeds = _seeds(g1, run1, seed_grads, seed)
+    seeds = _seeds(ir1, run1, seed_grads, seed)
     grads1 = run1.backward(seeds, check_finite=check_finite)
     grads2 = run2.backward(seeds, check_finite=check_finite)
-    rows += [difference("gradient", i, grads1[i], grads2[i], atol, rtol) for i in g1.inputs]
-    shared = [n for n in g1.order if n in g2 and n not in g1.inputs and n not in g1.outputs]
+    rows += [difference("gradient", i, grads1[i], grads2[i], atol, rtol) for i in ir1.inputs]
+    shared = [n for n in g1.plan.names_in_order
+              if n in ir2 and n not in ir1.inputs and n not in ir1.outputs]
     nodes = []
     for name in shared:
         nodes.append(difference("value", name, run1.value(name), run2.value(name), atol, rtol))
         nodes.append(difference("node gradient", name, run1.grad(name), run2.grad(name), atol, rtol))
     return CompareReport(
-        g1.name, g2.name, tuple(rows), atol, rtol, tuple(nodes),
-        _divergence(g1, g2, run1, run2, atol, rtol),
+        ir1.name, ir2.name, tuple(rows), atol, rtol, tuple(nodes),
+        _divergence(run1, run2, atol, rtol),
     )
 
 
@@ -239,30 +245,33 @@ def _agree(a: Any, b: Any, atol: float, rtol: float) -> bool:
     return difference("", "", a, b, atol, rtol).ok
 
 
-def _divergence(g1: Graph, g2: Graph, run1: Run, run2: Run, atol: float, rtol: float) -> str | None:
+def _divergence(run1: Run, run2: Run, atol: float, rtol: float) -> str | None:
     """Where the graphs first part, as a sentence naming the node; None if nowhere."""
-    common = [n for n in g1.order if n in g2 and g1.spec(n).op != "input"]
+    ir1, ir2 = run1.plan.ir, run2.plan.ir
+    common = [ir1.names[i] for i in run1.plan.order
+              if ir1.names[i] in ir2 and ir1.op(i) is not None]
     for name in common:
         values = difference("", "", run1.value(name), run2.value(name), atol, rtol)
         if values.shapes_differ:
-            return (f"{_describe(g1, name)}: its shapes differ, {format_index(values.first_shape or ())} "
-                    f"against {format_index(values.second_shape or ())}")
+            return (f"{ir1.describe(ir1.index[name])}: its shapes differ, "
+                    f"{format_index(values.first_shape or ())} against "
+                    f"{format_index(values.second_shape or ())}")
         if not values.ok:
-            return f"{_describe(g1, name)}: its forward values differ"
+            return f"{ir1.describe(ir1.index[name])}: its forward values differ"
     for name in reversed(common):
         if not _agree(run1.grad(name), run2.grad(name), atol, rtol):
             continue
-        for operand in dict.fromkeys(o for o in g1.spec(name).operands if isinstance(o, str)):
-            if operand not in g2:
+        for operand in dict.fromkeys(o for o in ir1.spec(name).operands if isinstance(o, str)):
+            if operand not in ir2:
                 continue
             sent1 = _sent(run1, operand, name)
             sent2 = _sent(run2, operand, name)
             if sent2 is not None and not _agree(sent1, sent2, atol, rtol):
-                return (f"{_describe(g1, name)}: its gradient agrees, but the gradient it sends "
+                return (f"{ir1.describe(ir1.index[name])}: its gradient agrees, but the gradient it sends "
                         f"to {operand!r} differs")
     for name in reversed(common):
         if not _agree(run1.grad(name), run2.grad(name), atol, rtol):
-            return f"{_describe(g1, name)}: its gradient differs (no shared node explains it)"
+            return f"{ir1.describe(ir1.index[name])}: its gradient differs (no shared node explains it)"
     return None
 
 
@@ -272,14 +281,9 @@ def _sent(run: Run, operand: str, consumer: str) -> Any:
     return sum(parts[1:], parts[0]) if parts else None
 
 
-def _describe(graph: Graph, name: str) -> str:
-    spec = graph.spec(name)
-    return node_context(name, spec.op, spec.stage)
-
-
 def assert_graphs_match(
-    g1: Graph,
-    g2: Graph,
+    g1: Planned,
+    g2: Planned,
     inputs: Mapping[str, Any],
     seed_grads: Mapping[str, Any] | str | None = None,
     *,

@@ -25,13 +25,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import BngraphError, node_context
-from ..ops import get_op, unbroadcast
-from ..tables import format_index, format_number, format_table
-from .tables import worst
+from ..formatting import format_index, format_number, format_table, worst_index
+from ..ops import unbroadcast
+from ..run import forward
 
 if TYPE_CHECKING:
-    from ..graph import Graph, NodeSpec
+    from ..ir import IR, NodeSpec
     from ..ops import Op
+    from ..schedule import Planned
 
 __all__ = [
     "gradcheck", "check_nodes", "GradcheckReport", "InputCheck", "NodeCheck", "GradcheckError",
@@ -169,23 +170,23 @@ class GradcheckReport:
         return "\n".join(lines)
 
 
-def _float64_inputs(graph: Graph, inputs: Mapping[str, Any]) -> dict[str, np.ndarray]:
+def _float64_inputs(ir: IR, inputs: Mapping[str, Any]) -> dict[str, np.ndarray]:
     """Every input (defaults included) as a float64 array, so that each gets checked."""
     values = {}
-    for name in graph.inputs:
+    for name in ir.inputs:
         if name in inputs:
             values[name] = np.array(inputs[name], dtype=np.float64)
-        elif "default" in graph.spec(name).params:
-            values[name] = np.array(graph.spec(name).params["default"], dtype=np.float64)
+        elif "default" in ir.spec(name).params:
+            values[name] = np.array(ir.spec(name).params["default"], dtype=np.float64)
     values.update({k: np.array(v, dtype=np.float64) for k, v in inputs.items() if k not in values})
     return values
 
 
-def _objective(graph: Graph, seeds: Mapping[str, np.ndarray]) -> Callable[[dict[str, Any]], float]:
+def _objective(graph: Planned, seeds: Mapping[str, np.ndarray]) -> Callable[[dict[str, Any]], float]:
     """The scalar ``sum_o v_o · out_o`` whose gradient ``backward(seeds)`` computes."""
 
     def value(values: dict[str, Any]) -> float:
-        outputs = graph.forward(values).outputs
+        outputs = forward(graph, values).outputs
         return float(sum(np.sum(seeds[o] * outputs[o]) for o in seeds))
 
     return value
@@ -206,7 +207,7 @@ def _row(name: str, analytic: np.ndarray, numeric: np.ndarray, atol: float, rtol
     if analytic.size == 0:
         return InputCheck(name, 0.0, 0.0, (), 0.0, 0.0, 0, True)
     # the worst entry: the largest error among those that fail, else the largest error
-    index = worst(np.where(bad, err, -1.0) if bad.any() else err)
+    index = worst_index(np.where(bad, err, -1.0) if bad.any() else err)
     return InputCheck(
         name, float(np.max(err)), float(np.max(rel)), index,
         float(analytic[index]), float(numeric[index]), int(analytic.size), not bool(bad.any()),
@@ -250,7 +251,7 @@ def _projected(
 
 
 def gradcheck(
-    graph: Graph,
+    graph: Planned,
     inputs: Mapping[str, Any],
     *,
     eps: float = 1e-6,
@@ -276,14 +277,15 @@ def gradcheck(
     """
     __tracebackhide__ = True  # pytest shows the report, not this function's source
     seed = default_seed() if seed is None else seed
+    ir = graph.plan.ir
     rng = np.random.default_rng(seed)
-    values = _float64_inputs(graph, inputs)
-    run = graph.forward(values, check_finite=check_finite)
-    seeds = {o: rng.standard_normal(np.shape(run.outputs[o])) for o in graph.outputs}
+    values = _float64_inputs(ir, inputs)
+    run = forward(graph, values, check_finite=check_finite)
+    seeds = {o: rng.standard_normal(np.shape(run.outputs[o])) for o in ir.outputs}
     grads = run.backward(seeds, check_finite=check_finite)
     objective = _objective(graph, seeds)
-    total = len(graph.inputs) * projections if fast else sum(
-        int(np.size(values[name])) for name in graph.inputs)
+    total = len(ir.inputs) * projections if fast else sum(
+        int(np.size(values[name])) for name in ir.inputs)
     done = iter(range(total))
 
     def tick() -> None:
@@ -291,7 +293,7 @@ def gradcheck(
             progress(next(done), total)
 
     rows = []
-    for name in graph.inputs:
+    for name in ir.inputs:
         if fast:
             analytic, numeric = _projected(
                 objective, values, name, eps, grads[name], rng, projections, tick)
@@ -299,15 +301,15 @@ def gradcheck(
             analytic = np.asarray(grads[name], dtype=np.float64)
             numeric = _entrywise(objective, values, name, eps, tick)
         rows.append(_row(name, analytic, numeric, atol, rtol))
-    report = GradcheckReport(graph.name, tuple(rows), eps, atol, rtol, fast, seed)
+    report = GradcheckReport(ir.name, tuple(rows), eps, atol, rtol, fast, seed)
     if report.ok:
         return report
     suspects = tuple(s for s in check_nodes(graph, values, eps=eps, atol=atol, rtol=rtol, seed=seed) if not s.ok)
-    raise GradcheckError(GradcheckReport(graph.name, tuple(rows), eps, atol, rtol, fast, seed, suspects))
+    raise GradcheckError(GradcheckReport(ir.name, tuple(rows), eps, atol, rtol, fast, seed, suspects))
 
 
 def check_nodes(
-    graph: Graph,
+    graph: Planned,
     inputs: Mapping[str, Any],
     *,
     eps: float = 1e-6,
@@ -325,20 +327,22 @@ def check_nodes(
     >>> all(c.ok for c in checks), checks[0].node
     (True, 'mu')
     """
+    plan = graph.plan
     rng = np.random.default_rng(default_seed() if seed is None else seed)
-    values = _float64_inputs(graph, inputs)
-    run = graph.forward(values, keep_values=True)
+    values = _float64_inputs(plan.ir, inputs)
+    run = forward(graph, values, keep_values=True)
     checks = []
-    for name in graph.order:
-        spec = graph.spec(name)
-        if spec.op == "input":
+    for index in plan.order:
+        op = plan.ir.op(index)
+        if op is None:
             continue
-        op = get_op(spec.op)
+        spec = plan.ir.spec(index)
+        name = spec.name
         args = [run.value(o) if isinstance(o, str) else o for o in spec.operands]
         out = run.value(name)
         v = rng.standard_normal(np.shape(out))
         for k, operand in enumerate(spec.operands):
-            if not isinstance(operand, str):
+            if not isinstance(operand, str) or k in op.no_grad:
                 continue
             checks.append(_check_operand(op, spec, k, args, out, v, rng, eps, atol, rtol))
     return checks
@@ -348,7 +352,7 @@ def _check_operand(
     op: Op, spec: NodeSpec, k: int, args: list[Any], out: Any, v: np.ndarray,
     rng: np.random.Generator, eps: float, atol: float, rtol: float,
 ) -> NodeCheck:
-    params = dict(spec.params)
+    params = op.full_params(spec.params)
     base = np.asarray(args[k], dtype=np.float64)
     u = rng.standard_normal(base.shape)
 
@@ -358,7 +362,9 @@ def _check_operand(
         return float(np.sum(v * op.forward(*shifted, **params)))
 
     numeric = (along(eps) - along(-eps)) / (2 * eps)
-    g = op.vjps[k](v, out, *args, **params)
+    vjp = op.vjps[k]
+    assert vjp is not None  # operands without a rule are not checked
+    g = vjp(v, out, *args, **params)
     analytic = 0.0 if g is None else float(np.sum(unbroadcast(np.asarray(g), base.shape) * u))
     err = abs(analytic - numeric)
     return NodeCheck(
