@@ -1,6 +1,7 @@
 """Closed-form numpy forward and backward passes, written independently of the graphs.
 
-They are what the tests and the ``check`` command compare the graphs against.
+They are what the tests and the ``check`` command compare the graphs against;
+``docs/batchnorm.md`` writes the formulas out, stage by stage, with the conventions.
 
 >>> import numpy as np
 >>> x = np.arange(20.0).reshape(5, 4)
@@ -57,7 +58,7 @@ def batchnorm_forward(x: Any, gamma: Any, beta: Any, eps: float) -> tuple[np.nda
 
 
 def batchnorm_backward(dout: Any, cache: BatchNormCache) -> dict[str, np.ndarray]:
-    """The closed form of DESIGN.md:
+    """The closed form of docs/batchnorm.md:
     ``dx = (gamma * ivar / N) * (N*dout - sum(dout, 0) - xhat * sum(dout * xhat, 0))``,
     with dgamma, dbeta and deps, each reduced to the shape of the value given."""
     xhat, xmu, ivar, gamma, beta = cache

@@ -107,17 +107,18 @@ def number(place: Place, node: ast.expr, what: str) -> int | float:
     """An int or float literal, a minus sign folded in; anything else is an error."""
     value = _fold_number(node)
     if value is not None:
-        return value
+        return _finite(place, value, node)
     raise place.error(
         DSLSyntaxError, f"{what} must be a number, not {_show(_signs(node)[1])}", node
     )
 
 
 def literal_param(place: Place, node: ast.expr, key: str) -> Any:
-    """A parameter value: int, float, bool, None, or a tuple of ints."""
+    """A parameter value: int, float, bool, None, or a tuple of ints; every number a
+    finite float (an int beyond the range of floats is refused too)."""
     folded = _fold_number(node)
     if folded is not None:
-        return folded
+        return _finite(place, folded, node)
     sign, inner = _signs(node)
     if isinstance(inner, ast.Constant):
         value = inner.value
@@ -136,7 +137,7 @@ def literal_param(place: Place, node: ast.expr, key: str) -> Any:
 def _tuple_int(place: Place, node: ast.expr, key: str) -> int:
     value = _fold_number(node)
     if type(value) is int:
-        return value
+        return int(_finite(place, value, node))
     raise place.error(
         DSLNotAllowedError,
         f"parameter {key}=: a tuple holds only ints, not {_show(_signs(node)[1])}", node,
@@ -236,16 +237,26 @@ def _sign_chain(node: ast.expr) -> list[int]:
 
 
 def _finite(place: Place, value: int | float, node: ast.expr) -> int | float:
-    """A number operand must be a finite float (ints are stored as floats)."""
+    """A constant must be a finite float (ints are stored as floats, or must fit in one):
+    refused here, where it is read, not later when it is printed or drawn."""
     try:
         ok = math.isfinite(float(value))
     except OverflowError:
         ok = False
     if not ok:
-        raise place.error(
-            DSLSyntaxError, f"the number {_show(_signs(node)[1])} is not a finite float", node
-        )
+        raise place.error(DSLSyntaxError, _not_finite(value), node)
     return value
+
+
+def _not_finite(value: int | float) -> str:
+    """Why a number is refused; an int of hundreds of digits is named by its length.
+
+    >>> _not_finite(10**400), _not_finite(float("-inf"))
+    ('an integer of 401 digits is not a finite float', 'the number -inf is not a finite float')
+    """
+    if type(value) is int:
+        return f"an integer of {len(str(abs(value)))} digits is not a finite float"
+    return f"the number {value!r} is not a finite float"
 
 
 def _fold_number(node: ast.expr) -> int | float | None:
@@ -423,7 +434,7 @@ def _apply(symbol: str, left: Any, right: Any) -> Node:
 def _exponent(place: Place, node: ast.expr) -> int | float:
     value = _fold_number(node)
     if value is not None:
-        return value
+        return _finite(place, value, node)
     inner = _signs(node)[1]
     if isinstance(inner, ast.Name):
         raise place.error(

@@ -247,11 +247,7 @@ def _statement_message(statement: ast.stmt) -> str:
 def _default(place: Place, node: ast.expr) -> float | None:
     if isinstance(node, ast.Constant) and node.value is None:
         return None
-    value = number(place, node, "an input's default")
-    try:
-        return float(value)
-    except OverflowError:
-        raise place.error(DSLSyntaxError, "the default is too large for a float", node) from None
+    return float(number(place, node, "an input's default"))  # number() refuses inf and huge ints
 
 
 def _shape(place: Place, node: ast.expr) -> tuple[Any, ...]:

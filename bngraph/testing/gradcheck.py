@@ -16,7 +16,9 @@ differences of their op's forward (``check_nodes``): that is where the bug is.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +36,35 @@ if TYPE_CHECKING:
 
 __all__ = [
     "gradcheck", "check_nodes", "GradcheckReport", "InputCheck", "NodeCheck", "GradcheckError",
+    "DEFAULT_SEED", "default_seed", "seeded",
 ]
+
+DEFAULT_SEED = 0
+"""The seed of ``gradcheck`` and ``check_nodes`` when none is given (outside ``seeded``)."""
+
+_DEFAULT = ContextVar("bngraph_gradcheck_seed", default=DEFAULT_SEED)
+
+
+def default_seed() -> int:
+    """The seed ``gradcheck`` uses when it is given none: ``DEFAULT_SEED``, or under
+    pytest the test's own seed (the plugin's ``--bngraph-seed`` mixed with the test id).
+
+    >>> with seeded(7):
+    ...     default_seed()
+    7
+    """
+    return _DEFAULT.get()
+
+
+@contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """Within the block, ``gradcheck`` and ``check_nodes`` without ``seed=`` use ``seed``."""
+    token = _DEFAULT.set(seed)
+    try:
+        yield
+    finally:
+        _DEFAULT.reset(token)
+
 
 
 class GradcheckError(BngraphError, AssertionError):
@@ -91,7 +121,7 @@ class GradcheckReport:
     atol: float
     rtol: float
     fast: bool
-    seed: int | None
+    seed: int
     suspects: tuple[NodeCheck, ...] = field(default=())
 
     @property
@@ -125,7 +155,12 @@ class GradcheckReport:
         if not self.ok:
             bad = [s for s in self.suspects if not s.ok]
             if bad:
-                lines.append("rules that disagree with central differences of their forward:")
+                lines.append(
+                    "rules that disagree with central differences of their forward, each node "
+                    "alone at its operands' values\n(u . vjp(v) against the central difference "
+                    "of v . forward along u, for random v and u: a random projection, not the "
+                    "gradient shown above):"
+                )
                 lines.extend(
                     f"  {s.describe()}: analytic {format_number(s.analytic)}, "
                     f"numeric {format_number(s.numeric)}" for s in bad
@@ -236,8 +271,12 @@ def gradcheck(
     costs ``2 * projections`` forward runs per input whatever the size.
     Raises ``GradcheckError`` (an ``AssertionError``) with the report's table.
     ``progress(done, total)``, if given, is called before each probe (a pair of
-    forward runs), for a progress bar.
+    forward runs), for a progress bar. The random draws are seeded: by ``seed``,
+    else by ``default_seed()`` (the test's seed under pytest), and the report
+    prints the seed, so a failure can be reproduced.
     """
+    __tracebackhide__ = True  # pytest shows the report, not this function's source
+    seed = default_seed() if seed is None else seed
     ir = graph.plan.ir
     rng = np.random.default_rng(seed)
     values = _float64_inputs(ir, inputs)
@@ -289,7 +328,7 @@ def check_nodes(
     (True, 'mu')
     """
     plan = graph.plan
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(default_seed() if seed is None else seed)
     values = _float64_inputs(plan.ir, inputs)
     run = forward(graph, values, keep_values=True)
     checks = []
