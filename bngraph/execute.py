@@ -30,8 +30,7 @@ from .ops import format_shape, unbroadcast
 from .schedule import BackwardStep, ForwardStep, Plan
 
 __all__ = [
-    "Released", "forward_pass", "backward_pass", "all_finite", "first_nonfinite",
-    "nonfinite_error",
+    "Released", "forward_pass", "backward_pass", "all_finite", "nonfinite_error",
 ]
 
 
@@ -198,15 +197,6 @@ def all_finite(value: Any) -> bool:
     if array.size > 4096 and math.isfinite(array.sum()):
         return True
     return bool(np.isfinite(array).all())
-
-
-def first_nonfinite(plan: Plan, values: list[Any]) -> int | None:
-    """The first node, in schedule order, whose held value is not finite."""
-    for index in plan.order:
-        value = values[index]
-        if not isinstance(value, Released) and not all_finite(value):
-            return index
-    return None
 
 
 def nonfinite_error(plan: Plan, index: int, value: Any, what: str) -> NonFiniteError:

@@ -25,9 +25,10 @@ from typing import Any
 
 import numpy as np
 
-from .binding import as_value, bind_inputs
+from .binding import Bound, as_value, bind_inputs
 from .errors import (
     InputError,
+    NonFiniteError,
     NonFiniteWarning,
     RunStateError,
     ShapeError,
@@ -36,7 +37,7 @@ from .errors import (
     closest,
     warn,
 )
-from .execute import Released, all_finite, backward_pass, first_nonfinite, forward_pass
+from .execute import Released, all_finite, backward_pass, forward_pass
 from .ops import format_shape, unbroadcast
 from .schedule import Plan, Planned
 
@@ -93,8 +94,7 @@ def forward(
     forward_pass(plan, bound.values, bound.shapes, release=not keep_values,
                  check_finite=check_finite, float_dtype=bound.float_dtype)
     seconds = time.perf_counter() - start
-    run = Run(graph, bound.values, bound.shapes, dict(bound.dims), bound.caller,
-              bound.given, keep_values=keep_values, forward_seconds=seconds)
+    run = Run(graph, bound, keep_values=keep_values, forward_seconds=seconds)
     run.warn_nonfinite("output", run.outputs)
     return run
 
@@ -103,25 +103,16 @@ class Run:
     """Everything about one execution of a graph (made by ``forward``)."""
 
     def __init__(
-        self,
-        graph: Planned,
-        values: list[Any],
-        shapes: list[tuple[int, ...]],
-        dims: dict[str, int],
-        caller: list[Any],
-        given: dict[int, tuple[int, ...]],
-        *,
-        keep_values: bool,
-        forward_seconds: float,
+        self, graph: Planned, bound: Bound, *, keep_values: bool, forward_seconds: float
     ) -> None:
         self.graph = graph
         self.plan: Plan = graph.plan
         self.keep_values = keep_values
-        self.dims = dims
-        self._values = values
-        self._shapes = shapes
-        self._caller = caller
-        self._given = given
+        self.dims = dict(bound.dims)
+        self._bound = bound
+        self._values = values = bound.values
+        self._shapes = bound.shapes
+        self._seeds_given: dict[int, Any] = {}
         self._seconds: list[float | None] = [forward_seconds, None]
         self._grads: list[Any] | None = None
         self._contributions: dict[tuple[int, int], Any] = {}
@@ -162,8 +153,9 @@ class Run:
         self._backward_steps = {node: number for number, node in enumerate(done, start=1)}
         names = plan.ir.names
         self.grads = Named("input", {names[i]: self._input_grad(i, grads[i]) for i in plan.inputs})
-        _separate(self.grads, [*self._caller, *given_seeds.values()])
+        _separate(self.grads, [*self._bound.caller, *given_seeds.values()])
         self._seconds[1] = time.perf_counter() - start
+        self._seeds_given = given_seeds
         self.warn_nonfinite("gradient", self.grads)
         return Named("input", self.grads)
 
@@ -200,7 +192,7 @@ class Run:
         if g is None:  # no output depends on this input
             value = self._values[index]
             g = np.zeros(np.shape(value), getattr(value, "dtype", np.float64))
-        given = self._given.get(index)
+        given = self._bound.given.get(index)
         if given is not None:
             g = unbroadcast(g, given)
         return g if type(g) is np.ndarray else np.asarray(g)
@@ -211,18 +203,33 @@ class Run:
         bad = [name for name, array in arrays.items() if not all_finite(array)]
         if not bad:
             return
-        first = first_nonfinite(self.plan, self._values)
-        origin = (
-            f"; {self.plan.ir.describe(first)} is the first that produced one"
-            if first is not None else
-            "; run with check_finite=True to find the first node that produced one"
-        )
         plural, verb = ("s", "hold") if len(bad) > 1 else ("", "holds")
         warn(
             f"graph {self.plan.name!r}: the {kind}{plural} {', '.join(bad)} {verb} NaN or "
-            f"infinite values{origin}",
+            f"infinite values; {self._first_nonfinite(kind == 'gradient')}",
             NonFiniteWarning,
         )
+
+    def _first_nonfinite(self, backward: bool) -> str:
+        """Which node first produced a NaN or an infinity: the passes replayed from the
+        inputs with ``check_finite`` (only ever done once something is not finite)."""
+        plan, bound = self.plan, self._bound
+        values = plan.blank_values
+        for index in plan.inputs:
+            values[index] = self._values[index]
+        shapes = list(self._shapes)
+        try:
+            with np.errstate(all="ignore"):
+                forward_pass(plan, values, shapes, release=False, check_finite=True,
+                             float_dtype=bound.float_dtype)
+                if backward:
+                    grads: list[Any] = [None] * len(plan.uses)
+                    for index, seed in self._seeds_given.items():
+                        grads[index] = seed
+                    backward_pass(plan, values, shapes, grads, record=False, check_finite=True)
+        except NonFiniteError as error:
+            return str(error)
+        return "the seeds given hold them"
 
     # ------------------------------------------------------------------ reading
 

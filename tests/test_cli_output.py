@@ -98,4 +98,5 @@ def test_json_stays_standard_when_values_are_not_finite(folder, capsys) -> None:
     assert result.returncode == 0, result.stderr
     assert "NaN" not in result.stdout and json.loads(result.stdout)["outputs"]["y"]["max"] is None
     last = _stderr_lines(result, "run")[-1]
-    assert last.endswith("invalid value encountered in log (RuntimeWarning)")
+    assert "the output y holds NaN" in last and "node 'y' (op log)" in last
+    assert last.endswith("(NonFiniteWarning)") and "RuntimeWarning" not in last

@@ -84,10 +84,28 @@ def test_a_nan_output_is_reported_by_a_warning_naming_the_first_node() -> None:
     g = bg.library.get("batchnorm")
     constant = np.ones((3, 2))
     with np.errstate(all="ignore"), pytest.warns(
-        NonFiniteWarning, match="the output out holds NaN.*node 'ivar' .*the first"
+        NonFiniteWarning, match="the output out holds NaN.*node 'ivar' .*produced a non-finite"
     ):
         run = g.forward(x=constant, gamma=1.0, beta=0.0, eps=0.0)
     with np.errstate(all="ignore"), pytest.warns(NonFiniteWarning, match="gradients x, gamma"):
+        run.backward()
+
+
+def test_the_warning_names_a_node_whose_value_was_released() -> None:
+    g = bg.parse("input x\nl = log(x)\ny = exp(l)\noutput y")  # l's value is not kept
+    with np.errstate(all="ignore"), pytest.warns(
+        NonFiniteWarning, match="node 'l' \\(op log\\) produced a non-finite forward value: nan"
+    ):
+        run = g.forward(x=np.array([1.0, -1.0]))
+    assert "l" in run.released()
+
+
+def test_a_gradient_that_only_the_backward_pass_breaks_names_the_rule() -> None:
+    g = bg.parse("input x\nr = sqrt(x)\ny = r * 1\noutput y")
+    run = g.forward(x=np.array([0.0, 4.0]))  # finite: sqrt(0) = 0
+    with np.errstate(all="ignore"), pytest.warns(
+        NonFiniteWarning, match="the gradient x holds .*node 'r' .*gradient for operand 0"
+    ):
         run.backward()
 
 

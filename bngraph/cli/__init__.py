@@ -16,7 +16,7 @@ import warnings
 from collections.abc import Sequence
 
 from .. import __version__
-from ..errors import BngraphError
+from ..errors import BngraphError, NonFiniteWarning
 from . import commands
 from .memory import machine_memory
 from .numbers import format_bytes
@@ -201,7 +201,9 @@ def _fail(args: argparse.Namespace, error: BaseException, message: str, code: in
 
 
 def warning_notes(caught: Sequence[warnings.WarningMessage], shown: int = 3) -> list[str]:
-    """Python warnings (numpy's, mostly) as one line: each distinct message once.
+    """Python warnings as one line: each distinct message once. bngraph's own note on
+    a NaN or infinity (which names the node that produced it) replaces numpy's
+    floating-point warnings.
 
     >>> import warnings
     >>> with warnings.catch_warnings(record=True) as caught:
@@ -211,11 +213,18 @@ def warning_notes(caught: Sequence[warnings.WarningMessage], shown: int = 3) -> 
     >>> warning_notes(caught)
     ['warning: invalid value encountered in divide (RuntimeWarning)']
     """
+    if any(issubclass(w.category, NonFiniteWarning) for w in caught):
+        caught = [w for w in caught if not _floating_point(w)]
     distinct = list(dict.fromkeys(
-        f"{(str(w.message).strip().splitlines() or [''])[0][:200]} ({w.category.__name__})"
+        f"{(str(w.message).strip().splitlines() or [''])[0][:300]} ({w.category.__name__})"
         for w in caught
     ))
     if not distinct:
         return []
     more = f"; and {len(distinct) - shown} more" if len(distinct) > shown else ""
     return [f"warning{'s' if len(distinct) > 1 else ''}: " + "; ".join(distinct[:shown]) + more]
+
+
+def _floating_point(caught: warnings.WarningMessage) -> bool:
+    """numpy's warnings of invalid values, division by zero, overflow and underflow."""
+    return caught.category is RuntimeWarning and " encountered in " in str(caught.message)
