@@ -3,7 +3,8 @@
 Allowed: node names, int and float literals (a minus sign folds into the
 number), ``+ - * / ** @``, unary ``-`` and ``+``, and calls of registered ops
 with node or number operands and keyword parameters whose values are literals
-(int, float, bool, None, tuples of ints). Everything else is rejected with an
+(int, float, bool, None, tuples of ints or of tuples of ints, and strings for
+parameters with a fixed set of values). Everything else is rejected with an
 error saying what is not allowed. The walk keeps its own stack, so no depth of
 nesting can exhaust Python's recursion limit.
 
@@ -112,8 +113,9 @@ def number(place: Place, node: ast.expr, what: str) -> int | float:
     )
 
 
-def literal_param(place: Place, node: ast.expr, key: str) -> Any:
-    """A parameter value: int, float, bool, None, or a tuple of ints."""
+def literal_param(place: Place, node: ast.expr, key: str, strings: bool = False) -> Any:
+    """A parameter value: int, float, bool, None, a tuple of ints or of tuples of ints,
+    and a string where ``strings`` (a parameter with a fixed set of values)."""
     folded = _fold_number(node)
     if folded is not None:
         return folded
@@ -122,7 +124,14 @@ def literal_param(place: Place, node: ast.expr, key: str) -> Any:
         value = inner.value
         if sign == 1 and (value is None or isinstance(value, bool)):
             return value
+        if sign == 1 and strings and isinstance(value, str):
+            return value
     if isinstance(inner, ast.Tuple) and sign == 1:
+        if inner.elts and all(isinstance(e, ast.Tuple) for e in inner.elts):
+            return tuple(
+                tuple(_tuple_int(place, e, key) for e in element.elts)  # type: ignore[attr-defined]
+                for element in inner.elts
+            )
         return tuple(_tuple_int(place, element, key) for element in inner.elts)
     raise place.error(
         DSLNotAllowedError,
@@ -365,8 +374,12 @@ def _combine(place: Place, node: ast.expr, values: list[Value], name: str | None
     count = len(node.args)
     operands = values[len(values) - count:] if count else []
     del values[len(values) - count:]
-    params = {k.arg: literal_param(place, k.value, k.arg) for k in node.keywords if k.arg}
     op = get_op(node.func.id)
+    choices = op.choices or {}
+    params = {
+        k.arg: literal_param(place, k.value, k.arg, k.arg in choices)
+        for k in node.keywords if k.arg
+    }
     if not any(isinstance(o, Node) for o in operands):
         raise place.error(
             DSLGraphError,

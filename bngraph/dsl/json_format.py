@@ -181,7 +181,7 @@ def _spec(node: dict[str, Any], operands: list[str | float]) -> NodeSpec:
 def _params(params: dict[str, Any], op: str) -> dict[str, Any]:
     """JSON lists back to tuples (shapes, axes): parameters hold no lists."""
     def restore(value: Any) -> Any:
-        return tuple(value) if isinstance(value, list) else value
+        return tuple(restore(v) for v in value) if isinstance(value, list) else value
 
     restored = {key: restore(value) for key, value in params.items()}
     if op == INPUT and "default" in restored:

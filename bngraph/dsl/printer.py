@@ -144,13 +144,24 @@ def _param(value: Any, key: str, spec: NodeSpec) -> str:
         return repr(value)
     if isinstance(value, (int, float)):
         return format_number(value, spec)
+    if isinstance(value, str):
+        return quote(value)
     if isinstance(value, tuple) and all(type(v) is int for v in value):
-        inner = ", ".join(str(v) for v in value)
-        return f"({inner},)" if len(value) == 1 else f"({inner})"
+        return _tuple(str(v) for v in value)
+    if isinstance(value, tuple) and all(
+        isinstance(v, tuple) and all(type(w) is int for w in v) for v in value
+    ):
+        return _tuple(_tuple(str(w) for w in v) for v in value)
     raise DSLPrintError(
         f"{node_context(spec.name, spec.op, spec.stage)}: parameter {key}={value!r} cannot "
         "be written in .bng text"
     )
+
+
+def _tuple(items: Iterator[str]) -> str:
+    """A tuple literal: ``(1,)`` for one element, ``(1, 2)`` otherwise."""
+    inner = list(items)
+    return f"({inner[0]},)" if len(inner) == 1 else "(" + ", ".join(inner) + ")"
 
 
 def format_number(value: int | float, spec: NodeSpec | None = None) -> str:

@@ -30,15 +30,16 @@ from __future__ import annotations
 
 import inspect
 import threading
+import typing
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
-from ..errors import GraphDefinitionError, ParamError, UnknownOpError, closest
+from ..errors import ArityError, GraphDefinitionError, ParamError, UnknownOpError, closest
 
-__all__ = ["Op", "define_op", "op", "get_op", "op_names", "is_literal_param"]
+__all__ = ["Op", "define_op", "op", "get_op", "op_names", "is_literal_param", "REQUIRED"]
 
 Vjp = Callable[..., Any]
 ShapeRule = Callable[..., tuple[Any, ...]]
@@ -57,7 +58,9 @@ class Op:
     ``params`` lists the op's parameters with their defaults (``REQUIRED`` for a
     parameter without one); ``rules`` holds one text per operand for drawings
     (``"g × {1}"``: ``{0}``, ``{1}``... are the operands, ``{out}`` the node itself,
-    ``{axis}`` a parameter).
+    ``{axis}`` a parameter). ``choices`` holds the valid values of the parameters
+    annotated ``Literal[...]`` in the forward; ``positional`` counts the parameters
+    that may follow the operands positionally (``clip(x, 0, 6)``).
     """
 
     name: str
@@ -70,6 +73,8 @@ class Op:
     rules: tuple[RuleText, ...] | None = None
     doc: str | None = None
     origin: Origin | None = None
+    choices: Mapping[str, tuple[Any, ...]] | None = None
+    positional: int = 0
 
     def __post_init__(self) -> None:
         # what help(), inspect.signature() and IPython's ``op?`` show
@@ -132,12 +137,26 @@ class Op:
                     f"its parameters: {valid}"
                 )
             value = _literal(value, self.name, key)
+            self._check_choice(key, value)
             if not _same(value, known[key]):
                 bound[key] = value
         for key, default in self.params:
             if default is REQUIRED and key not in bound:
                 raise ParamError(f"op {self.name} needs the parameter {key!r}")
         return {key: bound[key] for key, _ in self.params if key in bound}
+
+    def _check_choice(self, key: str, value: Any) -> None:
+        """A parameter with a fixed set of values takes one of them; a string is a
+        value only for such a parameter."""
+        allowed = (self.choices or {}).get(key)
+        if allowed is not None and not any(_same(value, a) for a in allowed):
+            listed = ", ".join(map(repr, allowed))
+            raise ParamError(f"op {self.name}: parameter {key}={value!r} is not one of {listed}")
+        if allowed is None and isinstance(value, str):
+            raise ParamError(
+                f"op {self.name}: parameter {key}={value!r} is not a literal "
+                "(int, float, bool, None or a tuple of ints)"
+            )
 
     def full_params(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """``params`` completed with the op's defaults: what forwards and rules receive.
@@ -148,6 +167,7 @@ class Op:
         return {key: params.get(key, default) for key, default in self.params}
 
     def __call__(self, *operands: Any, name: str | None = None, **params: Any) -> Any:
+        operands, params = self.split_call(operands, params)
         builder = next((o.graph for o in operands if hasattr(o, "graph")), None)
         if builder is None:
             raise GraphDefinitionError(
@@ -155,6 +175,32 @@ class Op:
                 f"{tuple(operands)!r}"
             )
         return builder.apply(self, operands, params, name)
+
+    def split_call(
+        self, args: Sequence[Any], params: Mapping[str, Any]
+    ) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """Operands and parameters of a call: arguments after the operands are the
+        op's positional parameters, in order (``clip(x, 0, 6)`` sets lo and hi).
+
+        >>> get_op("mean").split_call(["x"], {"axis": 0})
+        (('x',), {'axis': 0})
+        """
+        args, params = tuple(args), dict(params)
+        extra = args[self.arity:]
+        if not extra or any(hasattr(a, "graph") for a in extra):
+            return args, params  # a node is an operand: the arity check says what is wrong
+        if len(extra) > self.positional:
+            keywords = ", ".join(f"{k}=" for k, _ in self.params[self.positional:])
+            hint = f"; give {keywords} by keyword" if keywords else ""
+            raise ArityError(
+                f"op {self.name} takes {self.arity} operand(s) and {self.positional} "
+                f"positional parameter(s), got {len(args)} arguments{hint}"
+            )
+        for (key, _), value in zip(self.params, extra):
+            if key in params:
+                raise ParamError(f"op {self.name}: parameter {key!r} is given twice")
+            params[key] = value
+        return args[: self.arity], params
 
     def __repr__(self) -> str:
         return f"<bngraph op {self.name}/{self.arity}>"
@@ -173,23 +219,37 @@ def _same(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def is_literal_param(value: Any) -> bool:
-    """Whether ``value`` may be an op parameter: int, float, bool, None, tuple of ints."""
-    if value is None or isinstance(value, (bool, int, float)):
+    """Whether ``value`` may be an op parameter: int, float, bool, None, a string,
+    a tuple of ints, or a tuple of tuples of ints (``pad_width=((0, 0), (1, 1))``).
+
+    >>> [is_literal_param(v) for v in (1, "tanh", (1, 2), ((0, 0), (1, 2)), (1.5,), [1])]
+    [True, True, True, True, False, False]
+    """
+    if value is None or isinstance(value, (bool, int, float, str)):
         return True
-    return isinstance(value, tuple) and all(
-        isinstance(v, int) and not isinstance(v, bool) for v in value
+    return isinstance(value, tuple) and (
+        all(_is_int(v) for v in value)
+        or all(isinstance(v, tuple) and all(_is_int(w) for w in v) for v in value)
     )
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars to Python numbers and lists to tuples, at any depth."""
+    if hasattr(value, "item") and getattr(value, "ndim", 1) == 0:
+        return value.item()
+    if isinstance(value, (list, tuple)):
+        return tuple(_plain(v) for v in value)
+    return value
 
 
 def _literal(value: Any, op_name: str, key: str) -> Any:
     """Normalise a parameter value to a plain literal (numpy ints, lists of ints)."""
-    if hasattr(value, "item") and getattr(value, "ndim", 1) == 0:
-        value = value.item()
-    if isinstance(value, list):
-        value = tuple(value)
-    if isinstance(value, tuple):
-        value = tuple(v.item() if hasattr(v, "item") else v for v in value)
+    value = _plain(value)
     if not is_literal_param(value):
         raise ParamError(
             f"op {op_name}: parameter {key}={value!r} is not a literal "
@@ -204,8 +264,9 @@ def _split_signature(
     """The forward's operand names and its parameters with their defaults.
 
     Operands are the leading positional arguments without a default, one per rule;
-    everything after them must be keyword-only or have a default, so that no
-    parameter can be mistaken for an operand.
+    everything after them must be keyword-only or have a default (``REQUIRED`` as a
+    default makes a positional parameter that must be given), so that no parameter
+    can be mistaken for an operand.
     """
     signature = _signature(forward)
     if signature is None:  # a ufunc or builtin: operands only
@@ -239,6 +300,36 @@ def _signature(forward: Callable[..., Any]) -> inspect.Signature | None:
         return None
 
 
+def _positional_count(forward: Callable[..., Any], arity: int) -> int:
+    """How many parameters may follow the operands positionally: those the forward
+    declares positional, up to the first keyword-only one (or the first that must
+    be given after one that has a default)."""
+    signature = _signature(forward)
+    if signature is None:
+        return 0
+    count, defaulted = 0, False
+    for p in list(signature.parameters.values())[arity:]:
+        if p.kind is not p.POSITIONAL_OR_KEYWORD or (defaulted and p.default is REQUIRED):
+            break
+        defaulted = defaulted or p.default is not REQUIRED
+        count += 1
+    return count
+
+
+def _choices(forward: Callable[..., Any], params: tuple[tuple[str, Any], ...]
+             ) -> dict[str, tuple[Any, ...]] | None:
+    """The values allowed for parameters annotated ``Literal["a", "b"]``."""
+    try:
+        hints = typing.get_type_hints(forward)
+    except Exception:  # noqa: BLE001 - annotations that do not resolve say nothing
+        return None
+    found = {
+        key: typing.get_args(hints[key]) for key, _ in params
+        if key in hints and typing.get_origin(hints[key]) is Literal
+    }
+    return found or None
+
+
 def _anonymous(arity: int) -> tuple[str, ...]:
     return ("x", "y")[:arity] if arity <= 2 else tuple(f"x{k}" for k in range(arity))
 
@@ -252,9 +343,10 @@ def _call_signature(record: Op) -> inspect.Signature:
     return inspect.Signature([
         *(Parameter(o, Parameter.POSITIONAL_ONLY) for o in operands),
         *(
-            Parameter(key, Parameter.KEYWORD_ONLY,
+            Parameter(key, Parameter.POSITIONAL_OR_KEYWORD if k < record.positional
+                      else Parameter.KEYWORD_ONLY,
                       **({} if default is REQUIRED else {"default": default}))
-            for key, default in record.params
+            for k, (key, default) in enumerate(record.params)
         ),
         Parameter("name", Parameter.KEYWORD_ONLY, default=None),
     ])
@@ -317,8 +409,6 @@ def define_op(
     vjps = tuple(vjps)
     if not vjps or not all(v is None or callable(v) for v in vjps):
         raise ParamError(f"op {name}: vjps must be one callable (or None) per operand")
-    if all(v is None for v in vjps):
-        raise ParamError(f"op {name}: at least one operand must have a vector-Jacobian rule")
     arity = len(vjps)
     _, params = _split_signature(name, forward, arity)
     if doc is None and inspect.isfunction(forward):
@@ -326,6 +416,7 @@ def define_op(
     record = Op(
         name, forward, vjps, shape, label, _check_saves(name, saves, arity), params,
         _check_rules(name, rules, arity), doc, _origin(forward),
+        _choices(forward, params), _positional_count(forward, arity),
     )
     with _LOCK:
         taken = _REGISTRY.get(name)
