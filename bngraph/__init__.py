@@ -7,12 +7,16 @@
 ['beta', 'eps', 'gamma', 'x']
 """
 
-from . import dsl, errors, library, ops, reference, testing, viz
+from . import dsl, errors, functions, library, ops, reference, testing, viz
 from .dsl import DSLSyntaxError, from_json, load, parse
 from .errors import BngraphError
 from .functions import (
-    add, broadcast_like, broadcast_to, div, exp, log, matmul, mean, mul, neg, pow,
-    reciprocal, relu, reshape, reshape_like, split_axis, sqrt, square, sub, sum, tanh, transpose,
+    abs, add, avg_pool2d, broadcast_like, broadcast_to, clip, conv2d, cos, div, equal, erf,
+    exp, exp2, expand_dims, expm1, flip, gelu, greater, less, log, log1p, log_softmax,
+    logsumexp, matmul, max, max_pool2d, maximum, mean, min, minimum, mul, neg, one_hot, pad,
+    pow, prod, reciprocal, relu, reshape, reshape_like, sigmoid, sign, sin, softmax,
+    softplus, split_axis, sqrt, square, squeeze, std, sub, sum, take, take_along_axis, tanh,
+    transpose, var, where,
 )
 from .graph import Graph, Node, NodeSpec
 from .layers import BatchNorm
@@ -24,9 +28,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Graph", "Node", "NodeSpec", "Run", "BatchNorm", "Op", "define_op", "op", "BngraphError",
-    "errors", "library", "ops", "reference", "testing", "viz", "render", "render_steps",
+    "errors", "functions", "library", "ops", "reference", "testing", "viz", "render", "render_steps",
     "dsl", "parse", "load", "from_json", "DSLSyntaxError",
-    "add", "sub", "mul", "div", "neg", "pow", "square", "sqrt", "reciprocal", "exp", "log",
-    "tanh", "relu", "sum", "mean", "broadcast_to", "broadcast_like", "reshape", "transpose",
-    "matmul", "split_axis", "reshape_like",
+    *functions.__all__,
 ]

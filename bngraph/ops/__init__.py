@@ -5,7 +5,10 @@
 True
 """
 
-from . import elementwise, linalg, reduce, shape  # noqa: F401 - registers the built-ins
+from . import (  # noqa: F401 - registers the built-ins
+    activations, compare, conv, elementwise, index, layout, linalg, normalize, pool, reduce,
+    shape, unary,
+)
 from .broadcasting import broadcast_shapes, format_shape, unbroadcast
 from .registry import REQUIRED, Op, define_op, get_op, is_literal_param, op, op_names
 
