@@ -33,7 +33,8 @@ def _shifted(x: Any, axis: Axis) -> Any:
 
 
 def _log_total(shifted: Any, axis: Axis) -> Any:
-    return np.log(np.add.reduce(np.exp(shifted), axis=axis, keepdims=True))  # type: ignore[call-overload]
+    with np.errstate(divide="ignore"):  # log 0 = −∞ for an axis that is all −∞
+        return np.log(np.add.reduce(np.exp(shifted), axis=axis, keepdims=True))  # type: ignore[call-overload]
 
 
 def _one_axis_shape(x: Shape, *, axis: int) -> Shape:
