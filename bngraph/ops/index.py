@@ -45,7 +45,7 @@ def as_indices(indices: Any) -> np.ndarray:
     if array.dtype.kind == "f":
         whole = np.isfinite(array) & (array == np.round(array))
         if not whole.all():
-            raise ValueError(f"indices must be whole numbers, not {array[~whole].flat[0]!r}")
+            raise ValueError(f"indices must be whole numbers, not {array[~whole].flat[0].item()!r}")
         return array.astype(np.intp)
     raise ValueError(f"indices must be integers, not {array.dtype} values")
 

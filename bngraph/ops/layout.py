@@ -63,7 +63,10 @@ def _pad_vjp(g: Any, out: Any, x: Any, *, pad_width: PadWidth, value: float) -> 
 
 def _pad_shape(x: Shape, *, pad_width: PadWidth, value: float) -> Shape:
     pairs = pad_widths(pad_width, len(x))
-    return tuple(d + b + a if isinstance(d, int) else None for d, (b, a) in zip(x, pairs))
+    return tuple(
+        d if b == a == 0 else d + b + a if isinstance(d, int) else None
+        for d, (b, a) in zip(x, pairs)
+    )
 
 
 define_op(
