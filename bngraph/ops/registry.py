@@ -30,14 +30,14 @@ from __future__ import annotations
 
 import inspect
 import threading
-import typing
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
-
-import numpy as np
+from typing import Any
 
 from ..errors import ArityError, GraphDefinitionError, ParamError, UnknownOpError, closest
+from .signatures import (
+    REQUIRED, Origin, call_signature, choices, origin, positional_count, split_signature,
+)
 
 __all__ = ["Op", "define_op", "op", "get_op", "op_names", "is_literal_param", "REQUIRED"]
 
@@ -45,7 +45,6 @@ Vjp = Callable[..., Any]
 ShapeRule = Callable[..., tuple[Any, ...]]
 Label = str | Callable[[Mapping[str, Any]], str]
 RuleText = str | Callable[[Mapping[str, Any]], str]
-Origin = tuple[str, int]
 
 _REGISTRY: dict[str, Op] = {}
 _LOCK = threading.Lock()
@@ -81,7 +80,8 @@ class Op:
         object.__setattr__(self, "__doc__", self.doc or f"The op {self.name}.")
         object.__setattr__(self, "__name__", self.name)
         object.__setattr__(self, "__qualname__", self.name)
-        object.__setattr__(self, "__signature__", _call_signature(self))
+        object.__setattr__(self, "__signature__", call_signature(
+            self.forward, self.arity, self.params, self.positional))
 
     def __get__(self, instance: object, owner: type | None = None) -> Op:
         """Ops stay themselves as class attributes; this also makes ``help(op)``
@@ -206,15 +206,6 @@ class Op:
         return f"<bngraph op {self.name}/{self.arity}>"
 
 
-class _Required:
-    def __repr__(self) -> str:
-        return "<required>"
-
-
-REQUIRED: Any = _Required()
-"""The default of a parameter that has none: the op needs it."""
-
-
 def _same(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
@@ -256,106 +247,6 @@ def _literal(value: Any, op_name: str, key: str) -> Any:
             "(int, float, bool, None or a tuple of ints)"
         )
     return value
-
-
-def _split_signature(
-    name: str, forward: Callable[..., Any], arity: int
-) -> tuple[tuple[str, ...], tuple[tuple[str, Any], ...]]:
-    """The forward's operand names and its parameters with their defaults.
-
-    Operands are the leading positional arguments without a default, one per rule;
-    everything after them must be keyword-only or have a default (``REQUIRED`` as a
-    default makes a positional parameter that must be given), so that no parameter
-    can be mistaken for an operand.
-    """
-    signature = _signature(forward)
-    if signature is None:  # a ufunc or builtin: operands only
-        return _anonymous(arity), ()
-    parameters = list(signature.parameters.values())
-    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    operands = [p.name for p in parameters if p.kind in positional and p.default is p.empty]
-    if len(operands) != arity:
-        listed = ", ".join(operands) or "none"
-        raise ParamError(
-            f"op {name}: its forward takes {len(operands)} operand(s) ({listed}) but "
-            f"{arity} vector-Jacobian rule(s) were given: one rule per operand; a "
-            "parameter after the operands must be keyword-only or have a default"
-        )
-    params = tuple(
-        (p.name, REQUIRED if p.default is p.empty else p.default)
-        for p in parameters[arity:]
-        if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
-    )
-    return tuple(operands), params
-
-
-def _signature(forward: Callable[..., Any]) -> inspect.Signature | None:
-    """The forward's signature; ``None`` for numpy ufuncs (whose keywords are not
-    parameters of the op) and builtins without one."""
-    if isinstance(forward, np.ufunc):
-        return None
-    try:
-        return inspect.signature(forward)
-    except (TypeError, ValueError):
-        return None
-
-
-def _positional_count(forward: Callable[..., Any], arity: int) -> int:
-    """How many parameters may follow the operands positionally: those the forward
-    declares positional, up to the first keyword-only one (or the first that must
-    be given after one that has a default)."""
-    signature = _signature(forward)
-    if signature is None:
-        return 0
-    count, defaulted = 0, False
-    for p in list(signature.parameters.values())[arity:]:
-        if p.kind is not p.POSITIONAL_OR_KEYWORD or (defaulted and p.default is REQUIRED):
-            break
-        defaulted = defaulted or p.default is not REQUIRED
-        count += 1
-    return count
-
-
-def _choices(forward: Callable[..., Any], params: tuple[tuple[str, Any], ...]
-             ) -> dict[str, tuple[Any, ...]] | None:
-    """The values allowed for parameters annotated ``Literal["a", "b"]``."""
-    try:
-        hints = typing.get_type_hints(forward)
-    except Exception:  # noqa: BLE001 - annotations that do not resolve say nothing
-        return None
-    found = {
-        key: typing.get_args(hints[key]) for key, _ in params
-        if key in hints and typing.get_origin(hints[key]) is Literal
-    }
-    return found or None
-
-
-def _anonymous(arity: int) -> tuple[str, ...]:
-    return ("x", "y")[:arity] if arity <= 2 else tuple(f"x{k}" for k in range(arity))
-
-
-def _call_signature(record: Op) -> inspect.Signature:
-    """``mean(x, /, *, axis=None, keepdims=False, name=None)``: how the op is applied."""
-    signature = _signature(record.forward)
-    operands = _anonymous(record.arity) if signature is None else tuple(
-        signature.parameters)[: record.arity]
-    Parameter = inspect.Parameter
-    return inspect.Signature([
-        *(Parameter(o, Parameter.POSITIONAL_ONLY) for o in operands),
-        *(
-            Parameter(key, Parameter.POSITIONAL_OR_KEYWORD if k < record.positional
-                      else Parameter.KEYWORD_ONLY,
-                      **({} if default is REQUIRED else {"default": default}))
-            for k, (key, default) in enumerate(record.params)
-        ),
-        Parameter("name", Parameter.KEYWORD_ONLY, default=None),
-    ])
-
-
-def _origin(forward: Callable[..., Any]) -> Origin | None:
-    """Where a forward was written: re-running that code redefines the op quietly."""
-    code = getattr(forward, "__code__", None)
-    return None if code is None else (code.co_filename, code.co_firstlineno)
 
 
 def _check_rules(
@@ -410,13 +301,13 @@ def define_op(
     if not vjps or not all(v is None or callable(v) for v in vjps):
         raise ParamError(f"op {name}: vjps must be one callable (or None) per operand")
     arity = len(vjps)
-    _, params = _split_signature(name, forward, arity)
+    _, params = split_signature(name, forward, arity)
     if doc is None and inspect.isfunction(forward):
         doc = inspect.getdoc(forward)
     record = Op(
         name, forward, vjps, shape, label, _check_saves(name, saves, arity), params,
-        _check_rules(name, rules, arity), doc, _origin(forward),
-        _choices(forward, params), _positional_count(forward, arity),
+        _check_rules(name, rules, arity), doc, origin(forward),
+        choices(forward, params), positional_count(forward, arity),
     )
     with _LOCK:
         taken = _REGISTRY.get(name)
