@@ -113,12 +113,19 @@ class Graph:
         name: str,
         shape: Sequence[int | str] | None = None,
         default: float | None = None,
+        grad: bool = True,
     ) -> Node:
         """Declare an input; ``shape`` may hold symbols (``("N", "D")``), ``default`` a number.
+
+        ``grad=False`` declares a constant (labels, indices, a mask): it gets no
+        gradient, nothing computed from it alone does, and integer values given for
+        it stay integers.
 
         >>> g = Graph("g")
         >>> g.input("x", shape=("N", "D"))
         <Node 'x' input (N, D)>
+        >>> dict(g.input("labels", shape=("N",), grad=False).params)
+        {'shape': ('N',), 'grad': False}
         """
         params: dict[str, Any] = {}
         if shape is not None:
@@ -127,6 +134,10 @@ class Graph:
             if isinstance(default, bool) or not isinstance(default, (int, float)):
                 raise ParamError(f"input {name!r}: default must be a number, not {default!r}")
             params["default"] = float(default)
+        if grad is not True:
+            if grad is not False:
+                raise ParamError(f"input {name!r}: grad must be True or False, not {grad!r}")
+            params["grad"] = False
         return Node(self, self._add(INPUT, (), params, name))
 
     @contextmanager
@@ -330,6 +341,11 @@ class Graph:
         return tuple(n for n, op in zip(self._names, self._ops) if op == INPUT)
 
     @property
+    def constants(self) -> tuple[str, ...]:
+        """The inputs declared with ``grad=False``, in definition order."""
+        return tuple(n for n in self.inputs if self._params[self._index[n]].get("grad") is False)
+
+    @property
     def outputs(self) -> tuple[str, ...]:
         """Output names in the order they were declared."""
         return tuple(self._names[i] for i in self._outputs)
@@ -359,7 +375,7 @@ class Graph:
         return self.plan.ir.copy()
 
     def signature(self) -> str:
-        """The inputs as a user reads them: ``x[N, D], gamma[D], eps = 1e-05``."""
+        """The inputs as a user reads them: ``x[N, D], gamma[D], eps = 1e-05, labels[N] const``."""
         parts = []
         for name in self.inputs:
             params = self._params[self._index[name]]
@@ -368,6 +384,8 @@ class Graph:
                 text += "[" + ", ".join(str(d) for d in params["shape"]) + "]"
             if "default" in params:
                 text += f" = {params['default']:g}"
+            if params.get("grad") is False:
+                text += " const"
             parts.append(text)
         return ", ".join(parts)
 
@@ -639,12 +657,14 @@ def _check_declared_shape(name: str, shape: Sequence[Any]) -> tuple[Dim, ...]:
 
 
 def _input_params(spec: NodeSpec) -> dict[str, Any]:
-    unknown = set(spec.params) - {"shape", "default"}
+    unknown = set(spec.params) - {"shape", "default", "grad"}
     if unknown or spec.operands:
         raise ParamError(
-            f"input {spec.name!r} takes no operands and only the parameters shape and default"
+            f"input {spec.name!r} takes no operands and only the parameters shape, default "
+            "and grad"
         )
-    return {"shape": spec.params.get("shape"), "default": spec.params.get("default")}
+    return {"shape": spec.params.get("shape"), "default": spec.params.get("default"),
+            "grad": spec.params.get("grad", True)}
 
 
 def topological_order(graph: Graph) -> list[int]:

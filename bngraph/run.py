@@ -123,7 +123,7 @@ class Run:
         for index in plan.inputs:
             name, params = graph._names[index], graph._params[index]
             if name in given:
-                value = _as_value(name, given[name])
+                value = _as_value(name, given[name], params.get("grad") is False)
                 if type(value) is not float:
                     self._caller.append(given[name])
             elif "default" in params:
@@ -234,7 +234,8 @@ class Run:
         ``backward()`` seeds ones for every output; ``backward(dout)`` seeds the
         only output; ``backward(out=dout, ...)`` seeds outputs by name (an output
         given no seed then contributes nothing). Calling it again with other
-        seeds starts afresh from the same forward values.
+        seeds starts afresh from the same forward values. Constant inputs
+        (``grad=False``) get no gradient and are not in the result.
         """
         start = time.perf_counter()
         graph, values = self.graph, self._values
@@ -274,10 +275,10 @@ class Run:
                 grads[j] = contribution if previous is None else previous + contribution
         self._grads, self._contributions = grads, contributions
         self._done = done
-        names = graph._names
+        names, constant = graph._names, plan.constant
         self.grads = {
             names[i]: grads[i] if type(grads[i]) is np.ndarray else self._input_grad(i, grads[i])
-            for i in plan.inputs
+            for i in plan.inputs if not constant[i]
         }
         _separate(self.grads, [*self._caller, *given_seeds.values()])
         self._seconds[1] = time.perf_counter() - start
@@ -411,14 +412,17 @@ class Run:
         return f"<Run of {self.graph.name!r}, {state}>"
 
 
-def _as_value(name: str, value: Any) -> Any:
-    """Inputs and seeds: Python numbers stay weak floats; integer arrays become float64."""
+def _as_value(name: str, value: Any, constant: bool = False) -> Any:
+    """Inputs and seeds: Python numbers stay weak floats; integer arrays become float64,
+    except for a constant input (indices, labels), whose integers stay integers."""
     if type(value) in (int, float, bool):
         return float(value)
     try:
         array = np.asarray(value)
     except (TypeError, ValueError) as error:
         raise InputError(f"input {name!r} is not an array of numbers: {error}") from None
+    if constant and array.dtype.kind in "iu":
+        return array
     if array.dtype.kind in "biu":
         return array.astype(np.float64)
     if array.dtype.kind not in "fc":
@@ -427,12 +431,13 @@ def _as_value(name: str, value: Any) -> Any:
 
 
 def _normalize(out: Any, args: tuple[Any, ...], context: str) -> Any:
-    """Op results: weak floats from weak floats, arrays otherwise."""
+    """Op results: weak floats from weak floats, arrays otherwise (integers only from
+    integer constants: ``expand_dims(labels)``)."""
     if isinstance(out, (float, int, np.generic)) and all(type(a) is float for a in args):
         return float(out)
     array = np.asarray(out)
-    if array.dtype.kind not in "fc":
-        raise OpError(f"{context}: forward returned {array.dtype} values, not floats")
+    if array.dtype.kind not in "fciu":
+        raise OpError(f"{context}: forward returned {array.dtype} values, not numbers")
     return array
 
 

@@ -85,6 +85,8 @@ class Plan:
     output_names: tuple[str, ...]
     ir: nx.MultiDiGraph
     dims_cache: dict[tuple, dict[str, int]] = field(default_factory=dict, compare=False)
+    constant: tuple[bool, ...] = ()
+    """Per node: a constant input, or computed from constants alone (no gradient)."""
 
     @property
     def blank_values(self) -> list[Any]:
@@ -112,6 +114,7 @@ def make_plan(graph: Graph) -> Plan:
     outputs = tuple(graph._outputs)
     saved = _saved(graph, ops, uses)
     literals, slots = _slots(graph, count)
+    constant = _constant(graph, order)
     last_use = _last_use(uses, order)
     keep = set(outputs)
     release: dict[int, list[int]] = {}
@@ -133,7 +136,7 @@ def make_plan(graph: Graph) -> Plan:
             tuple(
                 (k, vjp, slots[i][k])
                 for k, o in enumerate(graph._operands[i])
-                if isinstance(o, int) and (vjp := op.vjps[k]) is not None
+                if isinstance(o, int) and not constant[o] and (vjp := op.vjps[k]) is not None
             ),
             slots[i],
         )
@@ -143,8 +146,23 @@ def make_plan(graph: Graph) -> Plan:
     return Plan(
         tuple(order), forward_steps, backward_steps, uses, tuple(saved), literals,
         inputs, frozenset(graph._names[i] for i in inputs), outputs,
-        tuple(graph._names[i] for i in outputs), _ir(graph),
+        tuple(graph._names[i] for i in outputs), _ir(graph), constant=tuple(constant),
     )
+
+
+def _constant(graph: Graph, order: list[int]) -> list[bool]:
+    """Constant inputs, and the nodes computed from constants and numbers alone:
+    no gradient is sent to them."""
+    from .graph import INPUT
+
+    constant = [False] * len(graph._names)
+    for index in order:
+        if graph._ops[index] == INPUT:
+            constant[index] = graph._params[index].get("grad") is False
+        else:
+            constant[index] = all(
+                not isinstance(o, int) or constant[o] for o in graph._operands[index])
+    return constant
 
 
 def _uses(graph: Graph, order: list[int]) -> tuple[tuple[tuple[int, int], ...], ...]:

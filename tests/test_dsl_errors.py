@@ -45,7 +45,7 @@ CASES = [
      "names starting with '_' are not allowed"),
     ("builtin call", P + "y = print(x)\noutput y", DSLNameError, 3, 5, "unknown op 'print'"),
     ("unknown op", P + "y = maen(x, axis=0)\noutput y", DSLNameError, 3, 5,
-     "unknown op 'maen' (did you mean 'mean'?); known ops: add,"),
+     "unknown op 'maen' (did you mean 'mean'?); known ops: abs, add,"),
     ("node called", P + "y = x(z)\noutput y", DSLNameError, 3, 5,
      "'x' is a node, not an op; only registered ops can be called"),
     ("call of call", P + "y = mean(x)(z)\noutput y", DSLNotAllowedError, 3, 5,

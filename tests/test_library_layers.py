@@ -83,3 +83,27 @@ def test_conv_block_keeps_the_image_size_and_its_channels_are_normalized():
     beta = library.example("conv_bn_relu")["beta"]
     np.testing.assert_allclose(bn.mean(axis=(0, 2, 3)), beta, atol=1e-12)
     assert run.outputs["out"].shape == (2, 3, 4, 4)
+
+
+@pytest.mark.parametrize("name", LAYERS)
+def test_gradcheck_with_constants_unperturbed(name, rng):
+    graph = library.get(name)
+    inputs = random_inputs(name, rng)
+    report = bg.testing.gradcheck(graph, inputs, seed=int(rng.integers(2**31)))
+    assert report.ok
+    assert [row.input for row in report.rows] == [n for n in graph.inputs if n not in graph.constants]
+
+
+def test_labels_masks_and_scale_are_constants_and_get_no_gradient():
+    expected = {"softmax_cross_entropy": ("labels",), "mlp": ("labels",),
+                "attention": ("mask", "scale"), "conv_bn_relu": ()}
+    for name, constants in expected.items():
+        graph = library.get(name)
+        assert graph.constants == constants
+        grads = graph.forward(library.example(name)).backward()
+        assert not set(constants) & set(grads) and set(grads) | set(constants) == set(graph.inputs)
+
+
+def test_integer_labels_stay_integers_through_the_graph():
+    run = library.get("mlp").forward(library.example("mlp"), keep_values=True)
+    assert run.value("labels").dtype.kind == "i" and run.value("index").dtype.kind == "i"

@@ -85,6 +85,8 @@ def _input_suffix(spec: NodeSpec) -> str:
         text += "[" + ", ".join(dims) + "]"
     if spec.params.get("default") is not None:
         text += " = " + _float(float(spec.params["default"]), spec)
+    if spec.params.get("grad") is False:
+        text += " const"
     return text
 
 

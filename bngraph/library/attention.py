@@ -31,8 +31,8 @@ def build() -> Graph:
     q = g.input("q", shape=("N", "T", "D"))
     k = g.input("k", shape=("N", "S", "D"))
     v = g.input("v", shape=("N", "S", "D"))
-    mask = g.input("mask", shape=("T", "S"))
-    scale = g.input("scale")
+    mask = g.input("mask", shape=("T", "S"), grad=False)
+    scale = g.input("scale", grad=False)
     with g.stage("1 scores"):
         kt = F.transpose(k, axes=(0, 2, 1), name="kt")
         scores = ((q @ kt).named("qk") * scale).named("scores")

@@ -39,7 +39,7 @@ def build() -> Graph:
     """The loss of logits against labels."""
     g = Graph("softmax_cross_entropy")
     logits = g.input("logits", shape=("N", "K"))
-    labels = g.input("labels", shape=("N",))
+    labels = g.input("labels", shape=("N",), grad=False)
     g.output(cross_entropy(g, logits, labels))
     return g
 

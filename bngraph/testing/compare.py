@@ -193,7 +193,8 @@ def compare(
     grads1 = run1.backward(seeds, check_finite=check_finite)
     grads2 = run2.backward(seeds, check_finite=check_finite)
     rows = [difference("output", o, run1.outputs[o], run2.outputs[o], atol, rtol) for o in g1.outputs]
-    rows += [difference("gradient", i, grads1[i], grads2[i], atol, rtol) for i in g1.inputs]
+    rows += [difference("gradient", i, grads1[i], grads2[i], atol, rtol)
+             for i in g1.inputs if i in grads1]
     shared = [n for n in g1.order if n in g2 and n not in g1.inputs and n not in g1.outputs]
     nodes = []
     for name in shared:

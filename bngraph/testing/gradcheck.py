@@ -2,7 +2,8 @@
 
 ``gradcheck(graph, inputs)`` seeds every output with a random vector ``v`` and
 compares the gradient of ``v · out`` that ``backward`` returns for every input
-(defaulted ones included) with central differences, in float64. It returns the
+(defaulted ones included) with central differences, in float64; constant inputs
+(``grad=False``: labels, masks) are passed as given and never perturbed. It returns the
 report when every entry agrees within ``atol + rtol * |numeric|``, and raises
 ``GradcheckError``, whose message is the report's table, when one does not.
 A failing report also names the nodes whose own rule disagrees with central
@@ -135,10 +136,15 @@ class GradcheckReport:
 
 
 def _float64_inputs(graph: Graph, inputs: Mapping[str, Any]) -> dict[str, np.ndarray]:
-    """Every input (defaults included) as a float64 array, so that each gets checked."""
+    """Every input (defaults included) as a float64 array, so that each gets checked;
+    constant inputs as they are given (integer labels stay integers)."""
     values = {}
+    constants = set(graph.constants)
     for name in graph.inputs:
-        if name in inputs:
+        if name in constants:
+            if name in inputs:
+                values[name] = inputs[name]
+        elif name in inputs:
             values[name] = np.array(inputs[name], dtype=np.float64)
         elif "default" in graph.spec(name).params:
             values[name] = np.array(graph.spec(name).params["default"], dtype=np.float64)
@@ -243,8 +249,9 @@ def gradcheck(
     seeds = {o: rng.standard_normal(np.shape(run.outputs[o])) for o in graph.outputs}
     grads = run.backward(seeds, check_finite=check_finite)
     objective = _objective(graph, seeds)
-    total = len(graph.inputs) * projections if fast else sum(
-        int(np.size(values[name])) for name in graph.inputs)
+    checked = [name for name in graph.inputs if name not in graph.constants]
+    total = len(checked) * projections if fast else sum(
+        int(np.size(values[name])) for name in checked)
     done = iter(range(total))
 
     def tick() -> None:
@@ -252,7 +259,7 @@ def gradcheck(
             progress(next(done), total)
 
     rows = []
-    for name in graph.inputs:
+    for name in checked:
         if fast:
             analytic, numeric = _projected(
                 objective, values, name, eps, grads[name], rng, projections, tick)
@@ -289,6 +296,7 @@ def check_nodes(
     rng = np.random.default_rng(seed)
     values = _float64_inputs(graph, inputs)
     run = graph.forward(values, keep_values=True)
+    constant = {n for n, c in zip(graph.names, graph.plan.constant) if c}  # no gradient
     checks = []
     for name in graph.order:
         spec = graph.spec(name)
@@ -299,7 +307,7 @@ def check_nodes(
         out = run.value(name)
         v = rng.standard_normal(np.shape(out))
         for k, operand in enumerate(spec.operands):
-            if not isinstance(operand, str) or k in op.no_grad:
+            if not isinstance(operand, str) or k in op.no_grad or operand in constant:
                 continue
             checks.append(_check_operand(op, spec, k, args, out, v, rng, eps, atol, rtol))
     return checks
