@@ -11,12 +11,12 @@ from . import dsl, errors, functions, library, ops, reference, testing, viz
 from .dsl import DSLSyntaxError, from_json, load, parse
 from .errors import BngraphError
 from .functions import (
-    abs, add, avg_pool2d, broadcast_like, broadcast_to, clip, conv2d, cos, div, equal, erf,
+    abs, add, avg_pool2d, broadcast_like, broadcast_to, clip, concat, conv2d, cos, div, equal, erf,
     exp, exp2, expand_dims, expm1, flip, gelu, greater, less, log, log1p, log_softmax,
     logsumexp, matmul, max, max_pool2d, maximum, mean, min, minimum, mul, neg, one_hot, pad,
     pow, prod, reciprocal, relu, reshape, reshape_like, sigmoid, sign, sin, softmax,
     softplus, split_axis, sqrt, square, squeeze, std, sub, sum, take, take_along_axis, tanh,
-    transpose, var, where,
+    transpose, var, where, stack,
 )
 from .graph import Graph, Node, NodeSpec
 from .layers import BatchNorm

@@ -23,7 +23,7 @@ __all__ = [
     "where", "sigmoid", "softplus", "erf", "gelu", "sin", "cos", "exp2", "log1p", "expm1",
     "greater", "less", "equal", "max", "min", "prod", "var", "std", "logsumexp", "softmax",
     "log_softmax", "take", "take_along_axis", "one_hot", "pad", "flip", "squeeze",
-    "expand_dims", "conv2d", "max_pool2d", "avg_pool2d",
+    "expand_dims", "conv2d", "max_pool2d", "avg_pool2d", "concat", "stack",
 ]
 
 add: Op = get_op("add")
@@ -84,3 +84,5 @@ expand_dims: Op = get_op("expand_dims")
 conv2d: Op = get_op("conv2d")
 max_pool2d: Op = get_op("max_pool2d")
 avg_pool2d: Op = get_op("avg_pool2d")
+concat: Op = get_op("concat")
+stack: Op = get_op("stack")

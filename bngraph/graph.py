@@ -617,9 +617,10 @@ def apply_op(op: Op, operands: Sequence[Any], params: Mapping[str, Any], name: s
 
 
 def _check_arity(op: Op, count: int, name: str | None) -> None:
-    if count != op.arity:
+    if not op.takes(count):
         what = f"node {name!r}: " if name else ""
-        raise ArityError(f"{what}op {op.name} takes {op.arity} operand(s), got {count}")
+        takes = "one or more operands" if op.variadic else f"{op.arity} operand(s)"
+        raise ArityError(f"{what}op {op.name} takes {takes}, got {count}")
 
 
 def _literal_operand(value: Any, user: str) -> float:

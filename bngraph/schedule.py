@@ -136,7 +136,7 @@ def make_plan(graph: Graph) -> Plan:
             tuple(
                 (k, vjp, slots[i][k])
                 for k, o in enumerate(graph._operands[i])
-                if isinstance(o, int) and not constant[o] and (vjp := op.vjps[k]) is not None
+                if isinstance(o, int) and not constant[o] and (vjp := op.vjp(k)) is not None
             ),
             slots[i],
         )
@@ -178,7 +178,7 @@ def _saved(graph: Graph, ops: list[Op | None], uses: tuple) -> list[bool]:
     """Which forward values some vector-Jacobian rule reads."""
     saved = [op is not None and "out" in op.saves for op in ops]
     for index, node_uses in enumerate(uses):
-        if any(position in ops[consumer].saves for consumer, position in node_uses):  # type: ignore[union-attr]
+        if any(ops[consumer].reads(position) for consumer, position in node_uses):  # type: ignore[union-attr]
             saved[index] = True
     return saved
 

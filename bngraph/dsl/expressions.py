@@ -4,7 +4,8 @@ Allowed: node names, int and float literals (a minus sign folds into the
 number), ``+ - * / ** @``, unary ``-`` and ``+``, and calls of registered ops
 with node or number operands and keyword parameters whose values are literals
 (int, float, bool, None, tuples of ints or of tuples of ints, and strings for
-parameters with a fixed set of values). Everything else is rejected with an
+parameters with a fixed set of values); the operands of a variadic op come as a
+list, ``concat([a, b], axis=1)``. Everything else is rejected with an
 error saying what is not allowed. The walk keeps its own stack, so no depth of
 nesting can exhaust Python's recursion limit.
 
@@ -292,8 +293,16 @@ def _children(place: Place, node: ast.expr, symbols: dict[str, Node]) -> list[as
         )
     if isinstance(node, ast.Call):
         _check_call(place, node, symbols)
-        return list(node.args)
+        listed = _listed(node)
+        return [*listed, *node.args[1:]] if listed is not None else list(node.args)
     raise place.error(DSLNotAllowedError, f"{describe(node)} not allowed", node)
+
+
+def _listed(node: ast.Call) -> list[ast.expr] | None:
+    """The operands of a variadic op written as a list, ``concat([a, b], axis=1)``."""
+    if not isinstance(node.func, ast.Name) or not node.args or not isinstance(node.args[0], ast.List):
+        return None
+    return list(node.args[0].elts) if get_op(node.func.id).variadic else None
 
 
 def _leaf(place: Place, node: ast.expr, symbols: dict[str, Node]) -> Value:
@@ -371,16 +380,19 @@ def _combine(place: Place, node: ast.expr, values: list[Value], name: str | None
     if isinstance(node, ast.BinOp):
         return _binary(place, node, values)
     assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-    count = len(node.args)
-    operands = values[len(values) - count:] if count else []
+    listed = _listed(node)
+    count = len(node.args) if listed is None else len(listed) + len(node.args) - 1
+    operands: list[Any] = values[len(values) - count:] if count else []
     del values[len(values) - count:]
+    if listed is not None:
+        operands = [operands[: len(listed)], *operands[len(listed):]]
     op = get_op(node.func.id)
     choices = op.choices or {}
     params = {
         k.arg: literal_param(place, k.value, k.arg, k.arg in choices)
         for k in node.keywords if k.arg
     }
-    if not any(isinstance(o, Node) for o in operands):
+    if not any(isinstance(o, Node) for o in _flat(operands)):
         raise place.error(
             DSLGraphError,
             f"{op.name}(...) needs at least one node operand; declare constants as inputs",
@@ -390,6 +402,10 @@ def _combine(place: Place, node: ast.expr, values: list[Value], name: str | None
         return op(*operands, name=name, **params)
     except BngraphError as error:
         raise place.error(DSLGraphError, str(error), node) from None
+
+
+def _flat(operands: list[Any]) -> list[Any]:
+    return [*operands[0], *operands[1:]] if operands and isinstance(operands[0], list) else operands
 
 
 def _binary(place: Place, node: ast.BinOp, values: list[Value]) -> Value:

@@ -113,6 +113,8 @@ def _expression(spec: NodeSpec) -> str:
         exponent = params["exponent"]
         if type(exponent) in (int, float) and math.isfinite(exponent):
             return f"{operands[0]} ** {format_number(exponent, spec)}"
+    if get_op(spec.op).variadic:
+        operands = ["[" + ", ".join(operands) + "]"]
     arguments = operands + [f"{k}={_param(v, k, spec)}" for k, v in _ordered(spec).items()]
     return f"{spec.op}({', '.join(arguments)})"
 

@@ -28,6 +28,7 @@ array([ 3., 12.])
 
 from __future__ import annotations
 
+import functools
 import inspect
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -36,7 +37,7 @@ from typing import Any
 
 from ..errors import ArityError, GraphDefinitionError, ParamError, UnknownOpError, closest
 from .signatures import (
-    REQUIRED, Origin, call_signature, choices, origin, positional_count, split_signature,
+    REQUIRED, Origin, call_signature, choices, origin, positional_count, split_signature, texts,
 )
 
 __all__ = ["Op", "define_op", "op", "get_op", "op_names", "is_literal_param", "REQUIRED"]
@@ -58,8 +59,11 @@ class Op:
     parameter without one); ``rules`` holds one text per operand for drawings
     (``"g × {1}"``: ``{0}``, ``{1}``... are the operands, ``{out}`` the node itself,
     ``{axis}`` a parameter). ``choices`` holds the valid values of the parameters
-    annotated ``Literal[...]`` in the forward; ``positional`` counts the parameters
-    that may follow the operands positionally (``clip(x, 0, 6)``).
+    annotated ``Literal[...]`` in the forward, ``texts`` the parameters annotated
+    ``str``; ``positional`` counts the parameters that may follow the operands
+    positionally (``clip(x, 0, 6)``). A ``variadic`` op takes one or more operands
+    as a list (``concat([a, b], axis=1)``), with one rule for all of them, called
+    with the operand's ``position``.
     """
 
     name: str
@@ -74,6 +78,8 @@ class Op:
     origin: Origin | None = None
     choices: Mapping[str, tuple[Any, ...]] | None = None
     positional: int = 0
+    variadic: bool = False
+    texts: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         # what help(), inspect.signature() and IPython's ``op?`` show
@@ -81,7 +87,7 @@ class Op:
         object.__setattr__(self, "__name__", self.name)
         object.__setattr__(self, "__qualname__", self.name)
         object.__setattr__(self, "__signature__", call_signature(
-            self.forward, self.arity, self.params, self.positional))
+            self.forward, self.arity, self.params, self.positional, self.variadic))
 
     def __get__(self, instance: object, owner: type | None = None) -> Op:
         """Ops stay themselves as class attributes; this also makes ``help(op)``
@@ -90,13 +96,33 @@ class Op:
 
     @property
     def arity(self) -> int:
-        """The number of operands (one vector-Jacobian rule each)."""
+        """The number of operands (one vector-Jacobian rule each); the least number
+        for a variadic op."""
         return len(self.vjps)
 
     @property
     def no_grad(self) -> frozenset[int]:
         """Operand positions that never get a gradient (shape or index operands)."""
         return frozenset(k for k, vjp in enumerate(self.vjps) if vjp is None)
+
+    def takes(self, count: int) -> bool:
+        """Whether the op applies to ``count`` operands."""
+        return count >= 1 if self.variadic else count == self.arity
+
+    def vjp(self, position: int) -> Vjp | None:
+        """The vector-Jacobian rule of operand ``position`` (``None``: no gradient).
+
+        >>> get_op("concat").vjp(1).keywords
+        {'position': 1}
+        """
+        if not self.variadic:
+            return self.vjps[position]
+        rule = self.vjps[0]
+        return None if rule is None else functools.partial(rule, position=position)
+
+    def reads(self, position: int) -> bool:
+        """Whether the rules read the forward value of operand ``position``."""
+        return position in self.saves or "*" in self.saves
 
     def display(self, params: Mapping[str, Any]) -> str:
         """The short label drawn for a node of this op."""
@@ -117,9 +143,9 @@ class Op:
         if self.rules is None:
             return "vjp"
         full = self.full_params(params)
-        text = self.rules[position]
+        text = self.rules[0 if self.variadic else position]
         template = text if isinstance(text, str) else text(full)
-        return template.format(*operands, out=out, **full)
+        return template.format(*operands, out=out, position=position, **full)
 
     def bind(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """Validate ``params`` and return those that differ from their defaults.
@@ -152,7 +178,7 @@ class Op:
         if allowed is not None and not any(_same(value, a) for a in allowed):
             listed = ", ".join(map(repr, allowed))
             raise ParamError(f"op {self.name}: parameter {key}={value!r} is not one of {listed}")
-        if allowed is None and isinstance(value, str):
+        if allowed is None and isinstance(value, str) and key not in self.texts:
             raise ParamError(
                 f"op {self.name}: parameter {key}={value!r} is not a literal "
                 "(int, float, bool, None or a tuple of ints)"
@@ -186,9 +212,16 @@ class Op:
         (('x',), {'axis': 0})
         """
         args, params = tuple(args), dict(params)
-        extra = args[self.arity:]
-        if not extra or any(hasattr(a, "graph") for a in extra):
-            return args, params  # a node is an operand: the arity check says what is wrong
+        if self.variadic:
+            if not args or not isinstance(args[0], (list, tuple)):
+                raise ArityError(
+                    f"op {self.name} takes its operands as a list: {self.name}([a, b, ...])"
+                )
+            operands, extra = tuple(args[0]), args[1:]
+        else:
+            operands, extra = args[: self.arity], args[self.arity:]
+            if not extra or any(hasattr(a, "graph") for a in extra):
+                return args, params  # a node is an operand: the arity check says what is wrong
         if len(extra) > self.positional:
             keywords = ", ".join(f"{k}=" for k, _ in self.params[self.positional:])
             hint = f"; give {keywords} by keyword" if keywords else ""
@@ -200,7 +233,7 @@ class Op:
             if key in params:
                 raise ParamError(f"op {self.name}: parameter {key!r} is given twice")
             params[key] = value
-        return args[: self.arity], params
+        return operands, params
 
     def __repr__(self) -> str:
         return f"<bngraph op {self.name}/{self.arity}>"
@@ -262,15 +295,16 @@ def _check_rules(
     return rules
 
 
-def _check_saves(name: str, saves: Sequence[int | str] | None, arity: int) -> frozenset[int | str]:
+def _check_saves(name: str, saves: Sequence[int | str] | None, arity: int,
+                 variadic: bool = False) -> frozenset[int | str]:
     if saves is None:
-        return frozenset([*range(arity), "out"])
+        return frozenset(["*", "out"])
     kept = frozenset(saves)
-    bad = [s for s in kept if s != "out" and s not in range(arity)]
+    positions = range(0 if variadic else arity)
+    bad = [s for s in kept if s not in ("out", "*") and s not in positions]
     if bad:
-        raise ParamError(
-            f"op {name}: saves may hold operand positions 0..{arity - 1} and 'out', not {bad}"
-        )
+        which = "" if variadic else f"operand positions 0..{arity - 1}, "
+        raise ParamError(f"op {name}: saves may hold {which}'*' and 'out', not {bad}")
     return kept
 
 
@@ -285,6 +319,7 @@ def define_op(
     rules: Sequence[RuleText] | None = None,
     doc: str | None = None,
     replace: bool = False,
+    variadic: bool = False,
 ) -> Op:
     """Register an op and return it; the op is then usable in graphs and ``.bng`` files.
 
@@ -294,20 +329,26 @@ def define_op(
     parameters that return one); ``doc`` the op's help (by default the
     forward's docstring). Defining an op again from the same place (a notebook cell
     run twice) replaces it; another definition of a taken name needs ``replace=True``.
+    ``variadic=True`` makes an op of one or more operands, ``forward(*xs, **params)``,
+    with one rule for all, ``vjps[0](g, out, *xs, position=k, **params)``, and
+    ``saves`` of ``"out"`` and ``"*"`` (every operand).
     """
     if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
         raise ParamError(f"op name {name!r} must be an identifier not starting with '_'")
     vjps = tuple(vjps)
     if not vjps or not all(v is None or callable(v) for v in vjps):
         raise ParamError(f"op {name}: vjps must be one callable (or None) per operand")
+    if variadic and len(vjps) != 1:
+        raise ParamError(f"op {name}: a variadic op has one rule for all its operands")
     arity = len(vjps)
-    _, params = split_signature(name, forward, arity)
+    _, params = split_signature(name, forward, arity, variadic)
     if doc is None and inspect.isfunction(forward):
         doc = inspect.getdoc(forward)
     record = Op(
-        name, forward, vjps, shape, label, _check_saves(name, saves, arity), params,
+        name, forward, vjps, shape, label, _check_saves(name, saves, arity, variadic), params,
         _check_rules(name, rules, arity), doc, origin(forward),
-        choices(forward, params), positional_count(forward, arity),
+        choices(forward, params), positional_count(forward, arity, variadic), variadic,
+        texts(forward, params),
     )
     with _LOCK:
         taken = _REGISTRY.get(name)

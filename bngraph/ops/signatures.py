@@ -25,8 +25,8 @@ import numpy as np
 from ..errors import ParamError
 
 __all__ = [
-    "REQUIRED", "Origin", "split_signature", "positional_count", "choices", "call_signature",
-    "origin", "anonymous",
+    "REQUIRED", "Origin", "split_signature", "positional_count", "choices", "texts",
+    "call_signature", "origin", "anonymous",
 ]
 
 Origin = tuple[str, int]
@@ -41,21 +41,22 @@ REQUIRED: Any = _Required()
 """The default of a parameter that has none: the op needs it."""
 
 
-
 def split_signature(
-    name: str, forward: Callable[..., Any], arity: int
+    name: str, forward: Callable[..., Any], arity: int, variadic: bool = False
 ) -> tuple[tuple[str, ...], tuple[tuple[str, Any], ...]]:
     """The forward's operand names and its parameters with their defaults.
 
     Operands are the leading positional arguments without a default, one per rule;
     everything after them must be keyword-only or have a default (``REQUIRED`` as a
     default makes a positional parameter that must be given), so that no parameter
-    can be mistaken for an operand.
+    can be mistaken for an operand. A variadic op's operands are its ``*args``.
     """
     signature = _signature(forward)
     if signature is None:  # a ufunc or builtin: operands only
         return anonymous(arity), ()
     parameters = list(signature.parameters.values())
+    if variadic:
+        return _variadic(name, parameters)
     positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
     operands = [p.name for p in parameters if p.kind in positional and p.default is p.empty]
     if len(operands) != arity:
@@ -73,6 +74,18 @@ def split_signature(
     return tuple(operands), params
 
 
+def _variadic(
+    name: str, parameters: list[inspect.Parameter]
+) -> tuple[tuple[str, ...], tuple[tuple[str, Any], ...]]:
+    if not parameters or parameters[0].kind is not inspect.Parameter.VAR_POSITIONAL:
+        raise ParamError(f"op {name}: a variadic op's forward takes its operands as *args first")
+    params = tuple(
+        (p.name, REQUIRED if p.default is p.empty else p.default)
+        for p in parameters[1:] if p.kind is not p.VAR_KEYWORD
+    )
+    return (parameters[0].name,), params
+
+
 def _signature(forward: Callable[..., Any]) -> inspect.Signature | None:
     """The forward's signature; ``None`` for numpy ufuncs (whose keywords are not
     parameters of the op) and builtins without one."""
@@ -84,16 +97,18 @@ def _signature(forward: Callable[..., Any]) -> inspect.Signature | None:
         return None
 
 
-def positional_count(forward: Callable[..., Any], arity: int) -> int:
+def positional_count(forward: Callable[..., Any], arity: int, variadic: bool = False) -> int:
     """How many parameters may follow the operands positionally: those the forward
     declares positional, up to the first keyword-only one (or the first that must
-    be given after one that has a default)."""
+    be given after one that has a default); after a variadic op's list, all of them."""
     signature = _signature(forward)
     if signature is None:
         return 0
     count, defaulted = 0, False
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD,) + (
+        (inspect.Parameter.KEYWORD_ONLY,) if variadic else ())
     for p in list(signature.parameters.values())[arity:]:
-        if p.kind is not p.POSITIONAL_OR_KEYWORD or (defaulted and p.default is REQUIRED):
+        if p.kind not in kinds or (defaulted and p.default is REQUIRED):
             break
         defaulted = defaulted or p.default is not REQUIRED
         count += 1
@@ -114,12 +129,22 @@ def choices(forward: Callable[..., Any], params: tuple[tuple[str, Any], ...]
     return found or None
 
 
+def texts(forward: Callable[..., Any], params: tuple[tuple[str, Any], ...]) -> frozenset[str]:
+    """The parameters annotated ``str``: they take any string (a slice, say)."""
+    try:
+        hints = typing.get_type_hints(forward)
+    except Exception:  # noqa: BLE001 - annotations that do not resolve say nothing
+        return frozenset()
+    return frozenset(key for key, _ in params if hints.get(key) is str)
+
+
 def anonymous(arity: int) -> tuple[str, ...]:
     return ("x", "y")[:arity] if arity <= 2 else tuple(f"x{k}" for k in range(arity))
 
 
 def call_signature(
-    forward: Callable[..., Any], arity: int, params: tuple[tuple[str, Any], ...], positional: int
+    forward: Callable[..., Any], arity: int, params: tuple[tuple[str, Any], ...],
+    positional: int, variadic: bool = False,
 ) -> inspect.Signature:
     """``mean(x, /, *, axis=None, keepdims=False, name=None)``: how the op is applied."""
     signature = _signature(forward)
