@@ -5,7 +5,8 @@ number), ``+ - * / ** @``, unary ``-`` and ``+``, and calls of registered ops
 with node or number operands and keyword parameters whose values are literals
 (int, float, bool, None, tuples of ints or of tuples of ints, and strings for
 parameters with a fixed set of values); the operands of a variadic op come as a
-list, ``concat([a, b], axis=1)``. Everything else is rejected with an
+list, ``concat([a, b], axis=1)``; a node takes a constant index of ints, slices and
+``...``, ``x[1:3, ..., 0]``. Everything else is rejected with an
 error saying what is not allowed. The walk keeps its own stack, so no depth of
 nesting can exhaust Python's recursion limit.
 
@@ -51,7 +52,6 @@ _OTHER_OPERATORS: dict[type, str] = {
 
 NOT_ALLOWED: dict[type, str] = {
     ast.Attribute: "attribute access (a.b) is",
-    ast.Subscript: "subscripts (a[i]) are",
     ast.Lambda: "lambdas are",
     ast.ListComp: "comprehensions are",
     ast.SetComp: "comprehensions are",
@@ -71,7 +71,7 @@ NOT_ALLOWED: dict[type, str] = {
     ast.Set: "sets are",
     ast.Dict: "dicts are",
     ast.Tuple: "tuples (outside op parameters) are",
-    ast.Slice: "slices are",
+    ast.Slice: "slices (outside an index) are",
 }
 """How an error names each rejected construct, with its verb (``... not allowed``)."""
 
@@ -291,6 +291,8 @@ def _children(place: Place, node: ast.expr, symbols: dict[str, Node]) -> list[as
             "operators: + - * / ** @ and unary -",
             node,
         )
+    if isinstance(node, ast.Subscript):
+        return [node.value]
     if isinstance(node, ast.Call):
         _check_call(place, node, symbols)
         listed = _listed(node)
@@ -379,6 +381,8 @@ def _combine(place: Place, node: ast.expr, values: list[Value], name: str | None
         return -operand if isinstance(node.op, ast.USub) else operand
     if isinstance(node, ast.BinOp):
         return _binary(place, node, values)
+    if isinstance(node, ast.Subscript):
+        return _subscript(place, node, values.pop())
     assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
     listed = _listed(node)
     count = len(node.args) if listed is None else len(listed) + len(node.args) - 1
@@ -387,9 +391,9 @@ def _combine(place: Place, node: ast.expr, values: list[Value], name: str | None
     if listed is not None:
         operands = [operands[: len(listed)], *operands[len(listed):]]
     op = get_op(node.func.id)
-    choices = op.choices or {}
+    strings = {*(op.choices or {}), *op.texts}
     params = {
-        k.arg: literal_param(place, k.value, k.arg, k.arg in choices)
+        k.arg: literal_param(place, k.value, k.arg, k.arg in strings)
         for k in node.keywords if k.arg
     }
     if not any(isinstance(o, Node) for o in _flat(operands)):
@@ -402,6 +406,39 @@ def _combine(place: Place, node: ast.expr, values: list[Value], name: str | None
         return op(*operands, name=name, **params)
     except BngraphError as error:
         raise place.error(DSLGraphError, str(error), node) from None
+
+
+def _subscript(place: Place, node: ast.Subscript, value: Value) -> Value:
+    """``x[1:3, ..., 0]``: a constant index of ints, slices of ints and ``...``."""
+    items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+    key = tuple(_index_item(place, item) for item in items)
+    if not isinstance(value, Node):
+        raise place.error(DSLNotAllowedError, "only a node can be indexed", node)
+    try:
+        return value[key if len(key) != 1 else key[0]]
+    except BngraphError as error:
+        raise place.error(DSLGraphError, str(error), node) from None
+
+
+def _index_item(place: Place, item: ast.expr) -> Any:
+    if isinstance(item, ast.Constant) and item.value is Ellipsis:
+        return Ellipsis
+    if isinstance(item, ast.Slice):
+        return slice(*(None if part is None else _index_int(place, part)
+                       for part in (item.lower, item.upper, item.step)))
+    return _index_int(place, item)
+
+
+def _index_int(place: Place, node: ast.expr) -> int:
+    value = _fold_number(node)
+    if type(value) is int:
+        return value
+    raise place.error(
+        DSLNotAllowedError,
+        f"an index holds ints, slices of ints and ..., not {_show(_signs(node)[1])}; to index "
+        "with the values of a node, use take or take_along_axis",
+        node,
+    )
 
 
 def _flat(operands: list[Any]) -> list[Any]:

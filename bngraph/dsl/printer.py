@@ -107,6 +107,8 @@ def _expression(spec: NodeSpec) -> str:
     infix = spec.op in _INFIX and not params and len(operands) == 2
     if infix and (spec.op != "matmul" or all(isinstance(o, str) for o in spec.operands)):
         return f"{operands[0]} {_INFIX[spec.op]} {operands[1]}"
+    if spec.op == "getitem" and set(params) == {"index"} and len(operands) == 1:
+        return f"{operands[0]}[{params['index']}]"
     if spec.op == "neg" and not params and len(operands) == 1:
         return f"-{operands[0]}"
     if spec.op == "pow" and len(operands) == 1 and set(params) == {"exponent"}:

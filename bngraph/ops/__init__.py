@@ -7,7 +7,7 @@ True
 
 from . import (  # noqa: F401 - registers the built-ins
     activations, compare, conv, elementwise, index, join, layout, linalg, normalize, pool,
-    reduce, shape, unary,
+    reduce, shape, slicing, unary,
 )
 from .broadcasting import broadcast_shapes, format_shape, unbroadcast
 from .registry import REQUIRED, Op, define_op, get_op, is_literal_param, op, op_names
