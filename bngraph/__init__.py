@@ -7,7 +7,7 @@
 ['beta', 'eps', 'gamma', 'x']
 """
 
-from . import dsl, errors, functions, library, ops, reference, testing, viz
+from . import dsl, errors, functions, library, ops, plugins, reference, testing, viz
 from .dsl import DSLSyntaxError, from_json, load, parse
 from .errors import BngraphError
 from .functions import (
@@ -28,7 +28,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Graph", "Node", "NodeSpec", "Run", "BatchNorm", "Op", "define_op", "op", "BngraphError",
-    "errors", "functions", "library", "ops", "reference", "testing", "viz", "render", "render_steps",
+    "errors", "functions", "library", "ops", "plugins", "reference", "testing", "viz", "render", "render_steps",
     "dsl", "parse", "load", "from_json", "DSLSyntaxError",
     *functions.__all__,
 ]

@@ -34,6 +34,7 @@ __all__ = [
     "OpError",
     "NonFiniteError",
     "RunStateError",
+    "PluginError",
     "node_context",
     "closest",
 ]
@@ -105,6 +106,10 @@ class NonFiniteError(BngraphError, FloatingPointError):
 
 class RunStateError(BngraphError):
     """A value or gradient asked of a run that does not hold it."""
+
+
+class PluginError(BngraphError, ImportError):
+    """A plugin module or entry point that could not be loaded; the message names it."""
 
 
 def node_context(name: str, op: str, stage: str | None) -> str:

@@ -49,6 +49,12 @@ def _input_options(parser: argparse.ArgumentParser, seeds: bool = True) -> None:
                            help="backward seeds named after the outputs (default: ones)")
 
 
+def _plugin_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--plugin", metavar="MODULE", action="append", default=[],
+                        help="import a module (or a .py file) that registers ops before the "
+                        "graph is read (repeatable)")
+
+
 def _output_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="machine-readable output on stdout")
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
@@ -131,6 +137,8 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("other", metavar="GRAPH2")
     _input_options(compare)
     _output_options(compare)
+    for command in sub.choices.values():
+        _plugin_option(command)
     return parser
 
 
@@ -145,6 +153,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_BAD_INPUT
     try:
+        from ..plugins import import_plugins, load_entry_points
+
+        import_plugins(args.plugin)
+        load_entry_points()
         return commands.dispatch(args)
     except BngraphError as error:
         if args.debug:
