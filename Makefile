@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.bngraph-installed
 
-.PHONY: demo test bench renders install tools clean
+.PHONY: demo test lint bench renders install tools clean
 
 demo: install
 	@scripts/ensure-tools.sh dot
@@ -16,6 +16,11 @@ demo: install
 test: install
 	@scripts/ensure-tools.sh dot chromium chromedriver
 	$(BIN)/python -m pytest
+
+# lint and types: ruff (rules in pyproject.toml) and mypy --strict on bngraph/
+lint: install
+	$(BIN)/ruff check bngraph tests benchmarks
+	$(BIN)/mypy
 
 bench: install
 	$(BIN)/python benchmarks/bench_batchnorm.py

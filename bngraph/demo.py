@@ -23,14 +23,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import numpy as np
 
 from . import library
 from .reference import batchnorm_backward, batchnorm_forward
 from .run import Run
-from .tables import stage_table
+from .run_table import stage_table
 
 __all__ = ["run_demo", "TOLERANCE"]
 
@@ -40,7 +40,7 @@ about 50 ulps of the largest gradient, far below any real mistake)."""
 
 
 def _closed_form(run: Run, out: TextIO) -> bool:
-    inputs = {name: run.value(name) for name in run.graph.inputs}
+    inputs = {name: run.value(name) for name in run.plan.ir.inputs}
     dout = run.outputs["out"]
     expected_out, cache = batchnorm_forward(**inputs)
     expected = batchnorm_backward(dout, cache)
@@ -56,7 +56,7 @@ def _closed_form(run: Run, out: TextIO) -> bool:
     return agrees
 
 
-def _gradcheck(inputs: dict, out: TextIO) -> bool:
+def _gradcheck(inputs: dict[str, Any], out: TextIO) -> bool:
     from .testing import GradcheckError, gradcheck
 
     print("\ngradcheck, central differences against backward:", file=out)
@@ -68,7 +68,7 @@ def _gradcheck(inputs: dict, out: TextIO) -> bool:
     return report.ok
 
 
-def _composite(inputs: dict, dout: np.ndarray, out: TextIO) -> bool:
+def _composite(inputs: dict[str, Any], dout: np.ndarray, out: TextIO) -> bool:
     from .testing import compare
 
     print("\nthe seed notebook's experiment, done right: nine stages against the composite "

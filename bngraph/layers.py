@@ -160,8 +160,8 @@ class BatchNorm:
     def _axes(self) -> tuple[int, ...]:
         return (0, 2, 3) if self.spatial else (0,)
 
-    def _check(self, x: Any) -> np.ndarray:
-        x = np.asarray(x)
+    def _check(self, given: Any) -> np.ndarray:
+        x = np.asarray(given)
         want = 4 if self.spatial else 2
         layout = "(N, C, H, W)" if self.spatial else "(N, C)"
         if x.ndim != want:

@@ -26,7 +26,9 @@ from types import ModuleType
 
 from .errors import PluginError
 
-__all__ = ["ENTRY_POINT_GROUP", "PluginError", "import_plugin", "import_plugins", "load_entry_points"]
+__all__ = [
+    "ENTRY_POINT_GROUP", "PluginError", "import_plugin", "import_plugins", "load_entry_points",
+]
 
 ENTRY_POINT_GROUP = "bngraph.ops"
 """The entry point group in which packages declare modules that register ops."""

@@ -6,7 +6,10 @@ import pytest
 
 import bngraph as bg
 from bngraph.dsl import (
-    DSLGraphError, DSLLimitError, DSLNameError, DSLNotAllowedError, DSLSyntaxError,
+    DSLGraphError,
+    DSLNameError,
+    DSLNotAllowedError,
+    DSLSyntaxError,
 )
 
 P = "input x\ninput z\n"  # two lines of inputs before the statement under test

@@ -2,12 +2,12 @@
 
 import numpy as np
 import pytest
+from finite_differences import numeric_gradient
 
 import bngraph as bg
 from bngraph.errors import ShapeError
 from bngraph.ops import get_op
 from bngraph.shapes import static_shapes
-from finite_differences import numeric_gradient
 
 
 def _split_graph(parts):

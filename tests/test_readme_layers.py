@@ -35,8 +35,11 @@ def test_readme_mlp_and_attention_pass_in_pytest(tmp_path):
 def test_the_op_list_has_every_op_and_its_parameters():
     rows = [line.split(" | ")[1] for line in _section("## Ops").splitlines()
             if line.startswith("| ") and not line.startswith("| op ")]
+    builtins = Path(bg.ops.__file__).parent
     for name in bg.ops.op_names():
         op = bg.ops.get_op(name)
+        if op.origin is not None and not Path(op.origin[0]).is_relative_to(builtins):
+            continue  # an op defined elsewhere: by a test, by the seed notebook's rebuild
         row = next((r for r in rows if re.search(rf"`[^`]*\b{name}\b[^`]*`", r)), None)
         assert row is not None, f"op {name} is not in the README's op list"
         for key, _ in op.params:

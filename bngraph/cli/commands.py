@@ -16,8 +16,8 @@ import numpy as np
 
 from .. import library
 from ..errors import BngraphError, InputError, UnknownInputError, closest
+from ..formatting import format_index, format_number, format_table
 from ..graph import Graph
-from ..tables import format_index, format_number, format_table
 from .inputs import InputOptions, gather_inputs, load_arrays, parse_assignment
 
 __all__ = ["dispatch", "resolve_graph", "one_line"]

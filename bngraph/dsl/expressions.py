@@ -30,17 +30,28 @@ from __future__ import annotations
 
 import ast
 import math
-from typing import Any, Union
+import operator
+from typing import Any
 
 from ..errors import BngraphError, closest
 from ..graph import Graph, Node
 from ..ops import get_op, op_names
 from .errors import DSLGraphError, DSLNameError, DSLNotAllowedError, DSLSyntaxError, clip
+from .literals import (
+    NOT_ALLOWED,
+    describe,
+    fold_number,
+    index_item,
+    literal_param,
+    number,
+    show,
+    signs,
+)
 from .place import Place
 
 __all__ = ["build_node", "literal_param", "number", "check_name", "NOT_ALLOWED"]
 
-Value = Union[Node, int, float]
+Value = Node | int | float
 
 _OPERATORS: dict[type, str] = {
     ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.MatMult: "@",
@@ -50,45 +61,7 @@ _OTHER_OPERATORS: dict[type, str] = {
     ast.BitOr: "|", ast.BitXor: "^", ast.BitAnd: "&", ast.Not: "not", ast.Invert: "~",
 }
 
-NOT_ALLOWED: dict[type, str] = {
-    ast.Attribute: "attribute access (a.b) is",
-    ast.Lambda: "lambdas are",
-    ast.ListComp: "comprehensions are",
-    ast.SetComp: "comprehensions are",
-    ast.DictComp: "comprehensions are",
-    ast.GeneratorExp: "comprehensions are",
-    ast.JoinedStr: "f-strings are",
-    ast.FormattedValue: "f-strings are",
-    ast.Compare: "comparisons are",
-    ast.BoolOp: "'and' and 'or' are",
-    ast.IfExp: "conditional expressions (a if c else b) are",
-    ast.NamedExpr: "assignment expressions (:=) are",
-    ast.Await: "await is",
-    ast.Yield: "yield is",
-    ast.YieldFrom: "yield is",
-    ast.Starred: "unpacking (*a) is",
-    ast.List: "lists are",
-    ast.Set: "sets are",
-    ast.Dict: "dicts are",
-    ast.Tuple: "tuples (outside op parameters) are",
-    ast.Slice: "slices (outside an index) are",
-}
-"""How an error names each rejected construct, with its verb (``... not allowed``)."""
-
 LANGUAGE_KEYWORDS = frozenset({"graph", "input", "stage", "output"})
-
-
-def describe(node: ast.AST) -> str:
-    """How an error names a construct that is not allowed, with its verb.
-
-    >>> import ast
-    >>> describe(ast.parse("a.b", mode="eval").body)
-    'attribute access (a.b) is'
-    """
-    if isinstance(node, ast.Constant):
-        kinds = {str: "strings are", bytes: "bytes are", complex: "complex numbers are"}
-        return kinds.get(type(node.value), f"{node.value!r} is")
-    return NOT_ALLOWED.get(type(node), f"{type(node).__name__} is")
 
 
 def check_name(place: Place, name: str, node: ast.AST, what: str = "a name") -> None:
@@ -102,74 +75,6 @@ def check_name(place: Place, name: str, node: ast.AST, what: str = "a name") -> 
             DSLSyntaxError,
             f"{name!r} is a keyword of the language and cannot be {what}", node,
         )
-
-
-def number(place: Place, node: ast.expr, what: str) -> int | float:
-    """An int or float literal, a minus sign folded in; anything else is an error."""
-    value = _fold_number(node)
-    if value is not None:
-        return value
-    raise place.error(
-        DSLSyntaxError, f"{what} must be a number, not {_show(_signs(node)[1])}", node
-    )
-
-
-def literal_param(place: Place, node: ast.expr, key: str, strings: bool = False) -> Any:
-    """A parameter value: int, float, bool, None, a tuple of ints or of tuples of ints,
-    and a string where ``strings`` (a parameter with a fixed set of values)."""
-    folded = _fold_number(node)
-    if folded is not None:
-        return folded
-    sign, inner = _signs(node)
-    if isinstance(inner, ast.Constant):
-        value = inner.value
-        if sign == 1 and (value is None or isinstance(value, bool)):
-            return value
-        if sign == 1 and strings and isinstance(value, str):
-            return value
-    if isinstance(inner, ast.Tuple) and sign == 1:
-        if inner.elts and all(isinstance(e, ast.Tuple) for e in inner.elts):
-            return tuple(
-                tuple(_tuple_int(place, e, key) for e in element.elts)  # type: ignore[attr-defined]
-                for element in inner.elts
-            )
-        return tuple(_tuple_int(place, element, key) for element in inner.elts)
-    raise place.error(
-        DSLNotAllowedError,
-        f"parameter {key}= takes a literal (int, float, bool, None or a tuple of ints), "
-        f"not {_show(inner)}",
-        node,
-    )
-
-
-def _tuple_int(place: Place, node: ast.expr, key: str) -> int:
-    value = _fold_number(node)
-    if type(value) is int:
-        return value
-    raise place.error(
-        DSLNotAllowedError,
-        f"parameter {key}=: a tuple holds only ints, not {_show(_signs(node)[1])}", node,
-    )
-
-
-def _signs(node: ast.expr) -> tuple[int, ast.expr]:
-    """Strip unary + and - (iteratively); the sign they make and the inner node."""
-    sign = 1
-    while isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        if isinstance(node.op, ast.USub):
-            sign = -sign
-        node = node.operand
-    return sign, node
-
-
-def _show(node: ast.AST) -> str:
-    if isinstance(node, ast.Constant):
-        if isinstance(node.value, (str, bytes)):
-            return f"the {type(node.value).__name__} {node.value!r}"[:80]
-        return repr(node.value)
-    if isinstance(node, ast.Name):
-        return f"the name {node.id!r}"
-    return describe(node).rsplit(" ", 1)[0]
 
 
 def build_node(
@@ -220,7 +125,7 @@ def _walk(place: Place, root: ast.expr, symbols: dict[str, Node], name: str) -> 
             values.append(_combine(place, node, values, name if node is root else None))
             continue
         if id(node) not in not_numbers:
-            folded = _fold_number(node)
+            folded = fold_number(node)
             if folded is not None:
                 values.append(_finite(place, folded, node))
                 continue
@@ -252,20 +157,9 @@ def _finite(place: Place, value: int | float, node: ast.expr) -> int | float:
         ok = False
     if not ok:
         raise place.error(
-            DSLSyntaxError, f"the number {_show(_signs(node)[1])} is not a finite float", node
+            DSLSyntaxError, f"the number {show(signs(node)[1])} is not a finite float", node
         )
     return value
-
-
-def _fold_number(node: ast.expr) -> int | float | None:
-    """The number a literal with its signs stands for (``- - 2`` is 2); else ``None``."""
-    sign, inner = _signs(node)
-    if not isinstance(inner, ast.Constant):
-        return None
-    value = inner.value
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return -value if sign < 0 else value
-    return None
 
 
 def _children(place: Place, node: ast.expr, symbols: dict[str, Node]) -> list[ast.expr] | None:
@@ -302,7 +196,9 @@ def _children(place: Place, node: ast.expr, symbols: dict[str, Node]) -> list[as
 
 def _listed(node: ast.Call) -> list[ast.expr] | None:
     """The operands of a variadic op written as a list, ``concat([a, b], axis=1)``."""
-    if not isinstance(node.func, ast.Name) or not node.args or not isinstance(node.args[0], ast.List):
+    if not isinstance(node.func, ast.Name) or not node.args:
+        return None
+    if not isinstance(node.args[0], ast.List):
         return None
     return list(node.args[0].elts) if get_op(node.func.id).variadic else None
 
@@ -411,34 +307,13 @@ def _combine(place: Place, node: ast.expr, values: list[Value], name: str | None
 def _subscript(place: Place, node: ast.Subscript, value: Value) -> Value:
     """``x[1:3, ..., 0]``: a constant index of ints, slices of ints and ``...``."""
     items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
-    key = tuple(_index_item(place, item) for item in items)
+    key = tuple(index_item(place, item) for item in items)
     if not isinstance(value, Node):
         raise place.error(DSLNotAllowedError, "only a node can be indexed", node)
     try:
         return value[key if len(key) != 1 else key[0]]
     except BngraphError as error:
         raise place.error(DSLGraphError, str(error), node) from None
-
-
-def _index_item(place: Place, item: ast.expr) -> Any:
-    if isinstance(item, ast.Constant) and item.value is Ellipsis:
-        return Ellipsis
-    if isinstance(item, ast.Slice):
-        return slice(*(None if part is None else _index_int(place, part)
-                       for part in (item.lower, item.upper, item.step)))
-    return _index_int(place, item)
-
-
-def _index_int(place: Place, node: ast.expr) -> int:
-    value = _fold_number(node)
-    if type(value) is int:
-        return value
-    raise place.error(
-        DSLNotAllowedError,
-        f"an index holds ints, slices of ints and ..., not {_show(_signs(node)[1])}; to index "
-        "with the values of a node, use take or take_along_axis",
-        node,
-    )
 
 
 def _flat(operands: list[Any]) -> list[Any]:
@@ -474,23 +349,22 @@ def _binary(place: Place, node: ast.BinOp, values: list[Value]) -> Value:
         raise place.error(DSLGraphError, str(error), node) from None
 
 
+_ARITHMETIC = {
+    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
+    "@": operator.matmul,
+}
+
+
 def _apply(symbol: str, left: Any, right: Any) -> Node:
-    if symbol == "+":
-        return left + right
-    if symbol == "-":
-        return left - right
-    if symbol == "*":
-        return left * right
-    if symbol == "/":
-        return left / right
-    return left @ right
+    node: Node = _ARITHMETIC[symbol](left, right)
+    return node
 
 
 def _exponent(place: Place, node: ast.expr) -> int | float:
-    value = _fold_number(node)
+    value = fold_number(node)
     if value is not None:
         return value
-    inner = _signs(node)[1]
+    inner = signs(node)[1]
     if isinstance(inner, ast.Name):
         raise place.error(
             DSLGraphError,
@@ -499,5 +373,5 @@ def _exponent(place: Place, node: ast.expr) -> int | float:
             node,
         )
     raise place.error(
-        DSLSyntaxError, f"the exponent of ** must be a number, not {_show(inner)}", node
+        DSLSyntaxError, f"the exponent of ** must be a number, not {show(inner)}", node
     )

@@ -4,14 +4,15 @@
 two more fields, ``"format": "bngraph"`` and ``"format_version"``; node
 attributes are ``op``, ``params``, ``stage``, ``index`` (definition order) and
 ``literals`` (number operands by position), edge keys are operand positions.
-``from_json(text)`` checks the document and rebuilds the graph with
-``Graph.from_specs``, so ``to_json(from_json(text)) == text``.
+``ir_from_json(text)`` checks the document and rebuilds the graph's IR
+(``bngraph.from_json`` makes a graph of it), so that ``to_json(ir_from_json(text))
+== text``.
 
 >>> import bngraph as bg
 >>> text = bg.library.get("batchnorm").to_json()
 >>> '"format_version": 1' in text
 True
->>> from_json(text).to_json() == text
+>>> to_json(ir_from_json(text)) == text
 True
 """
 
@@ -22,10 +23,10 @@ from typing import Any
 
 import networkx as nx
 
-from ..graph import INPUT, Graph, NodeSpec
+from ..ir import INPUT, IR, HasIR, NodeSpec
 from .errors import JSONFormatError
 
-__all__ = ["to_json", "from_json", "FORMAT_VERSION", "to_document", "from_document"]
+__all__ = ["to_json", "ir_from_json", "FORMAT_VERSION", "to_document", "ir_from_document"]
 
 FORMAT_VERSION = 1
 """The version written; ``from_json`` reads this version only."""
@@ -33,18 +34,15 @@ FORMAT_VERSION = 1
 SUPPORTED_VERSIONS = (1,)
 
 
-def to_json(graph: Graph) -> str:
-    """The JSON text of ``graph`` (freezing it, as every export does)."""
+def to_json(graph: HasIR) -> str:
+    """The JSON text of a graph or its IR (freezing a graph, as every export does)."""
     return json.dumps(to_document(graph), indent=2) + "\n"
 
 
-def to_document(graph: Graph) -> dict[str, Any]:
+def to_document(graph: HasIR) -> dict[str, Any]:
     """The JSON document as Python data (tuples become lists)."""
-    ir = graph.to_networkx()
-    try:
-        data = nx.node_link_data(ir, edges="edges")
-    except TypeError:  # networkx < 3.4 names the argument link=
-        data = nx.node_link_data(ir, link="edges")
+    ir = graph.ir.to_networkx()
+    data = nx.node_link_data(ir, edges="edges")
     return {"format": "bngraph", "format_version": FORMAT_VERSION, **_plain(data)}
 
 
@@ -57,8 +55,8 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def from_json(text: str | bytes) -> Graph:
-    """The graph of a JSON document written by ``to_json`` (frozen).
+def ir_from_json(text: str | bytes) -> IR:
+    """The IR of a JSON document written by ``to_json``.
 
     Malformed documents and unknown format versions raise ``JSONFormatError``.
     """
@@ -70,11 +68,11 @@ def from_json(text: str | bytes) -> Graph:
         ) from None
     except (TypeError, UnicodeDecodeError) as error:
         raise JSONFormatError(f"not JSON text: {error}") from None
-    return from_document(document)
+    return ir_from_document(document)
 
 
-def from_document(document: Any) -> Graph:
-    """The graph of a document already decoded from JSON."""
+def ir_from_document(document: Any) -> IR:
+    """The IR of a document already decoded from JSON."""
     _require(isinstance(document, dict), "the document must be a JSON object")
     version = document.get("format_version")
     if version not in SUPPORTED_VERSIONS:
@@ -96,7 +94,7 @@ def from_document(document: Any) -> Graph:
     edges = _field(document, "edges", list, "the document")
     operands = _operands(nodes, edges)
     specs = [_spec(node, operands[node["id"]]) for node in _in_order(nodes)]
-    return Graph.from_specs(name, specs, outputs)
+    return IR.from_specs(name, specs, outputs)
 
 
 def _require(condition: bool, msg: str) -> None:

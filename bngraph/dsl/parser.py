@@ -1,4 +1,4 @@
-"""Reading ``.bng`` text into a ``Graph``: ``parse(text)`` and ``load(path)``.
+"""Reading ``.bng`` text into a ``Graph``: ``parse(text)`` (``bngraph.load`` reads files).
 
 Each statement found by ``bngraph.dsl.frame`` is read with the standard ``ast``
 module and checked against an allow-list (``bngraph.dsl.expressions``); the graph
@@ -20,7 +20,6 @@ NodeSpec(name='y', op='mul', operands=(2.0, 'x'), params=mappingproxy({}), stage
 from __future__ import annotations
 
 import ast
-import os
 import re
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -30,13 +29,17 @@ from typing import Any
 from ..errors import BngraphError, closest
 from ..graph import Graph, Node
 from .errors import (
-    DSLGraphError, DSLLimitError, DSLNameError, DSLNotAllowedError, DSLSyntaxError, clip,
+    DSLGraphError,
+    DSLNameError,
+    DSLNotAllowedError,
+    DSLSyntaxError,
+    clip,
 )
 from .expressions import build_node, check_name, number
 from .frame import MAX_CHARS, Source, Statement, split_statements
 from .place import Place
 
-__all__ = ["parse", "load", "DEFAULT_GRAPH_NAME"]
+__all__ = ["parse", "DEFAULT_GRAPH_NAME"]
 
 DEFAULT_GRAPH_NAME = "graph"
 """The name of a graph whose text has no ``graph NAME`` line (``load`` uses the file's stem)."""
@@ -66,26 +69,6 @@ def parse(text: str, filename: str = "<string>", *, max_chars: int = MAX_CHARS) 
     statements = split_statements(text, filename, max_chars)
     source = Source(filename, tuple(text.split("\n")))
     return _Reader(source, _graph_name(filename)).read(statements)
-
-
-def load(path: str | os.PathLike[str], *, max_chars: int = MAX_CHARS) -> Graph:
-    """Read a ``.bng`` file (UTF-8); a text without ``graph NAME`` is named after the file."""
-    path = Path(path)
-    size = path.stat().st_size
-    if size > 4 * max_chars:  # refuse before reading a huge file (UTF-8: 4 bytes a character)
-        raise DSLLimitError(
-            f"the file has {size:,} bytes, more than the limit of {max_chars:,} characters; "
-            "pass max_chars= to read it anyway",
-            str(path), 1, 1,
-        )
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        raise DSLSyntaxError(
-            f"the file is not UTF-8 text ({error.reason} at byte {error.start})",
-            str(path), 1, 1,
-        ) from None
-    return parse(text, str(path), max_chars=max_chars)
 
 
 def _graph_name(filename: str) -> str:

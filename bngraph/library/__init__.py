@@ -31,8 +31,15 @@ from typing import Any
 from ..errors import BngraphError, ParamError, closest
 from ..graph import Graph
 from . import (
-    attention, batchnorm, batchnorm_composite, batchnorm_spatial, conv_bn_relu, groupnorm,
-    layernorm, mlp, softmax_cross_entropy,
+    attention,
+    batchnorm,
+    batchnorm_composite,
+    batchnorm_spatial,
+    conv_bn_relu,
+    groupnorm,
+    layernorm,
+    mlp,
+    softmax_cross_entropy,
 )
 
 __all__ = [

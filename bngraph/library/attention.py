@@ -49,7 +49,9 @@ def build() -> Graph:
 def example() -> dict[str, Any]:
     """Two sequences of four positions, eight features, a causal mask."""
     d = 8
-    def tensor(phase: float) -> np.ndarray:
+
+    def tensor(phase: float) -> Any:
         return np.sin(np.arange(2 * 4 * d) * 0.37 + phase).reshape(2, 4, d)
+
     return {"q": tensor(0.0), "k": tensor(1.0), "v": tensor(2.0),
             "mask": np.tril(np.ones((4, 4))), "scale": 1 / np.sqrt(d)}

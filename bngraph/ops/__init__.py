@@ -6,8 +6,20 @@ True
 """
 
 from . import (  # noqa: F401 - registers the built-ins
-    activations, compare, conv, elementwise, index, join, layout, linalg, normalize, pool,
-    reduce, shape, slicing, unary,
+    activations,
+    compare,
+    conv,
+    elementwise,
+    index,
+    join,
+    layout,
+    linalg,
+    normalize,
+    pool,
+    reduce,
+    shape,
+    slicing,
+    unary,
 )
 from .broadcasting import broadcast_shapes, format_shape, unbroadcast
 from .registry import REQUIRED, Op, define_op, get_op, is_literal_param, op, op_names

@@ -93,7 +93,7 @@ define_op(
 )
 
 
-def clip(x: Any, lo: float | None = None, hi: float | None = None) -> Any:
+def clip(x: Any, lo: Any = None, hi: Any = None) -> Any:
     """x limited to [lo, hi] (constant bounds; either may be None), as ``torch.clamp``:
     the gradient passes where lo ≤ x ≤ hi, bounds included; with lo > hi every
     value is hi."""

@@ -97,7 +97,7 @@ def broadcast_view(g: Any, shape: tuple[int, ...]) -> Any:
         return np.broadcast_to(g, shape)
     strides = tuple(
         0 if have == 1 and want != 1 else step
-        for have, want, step in zip(g.shape, shape, g.strides)
+        for have, want, step in zip(g.shape, shape, g.strides, strict=True)
     )
     view = np.ndarray(shape, g.dtype, g, 0, strides)
     view.flags.writeable = False

@@ -13,7 +13,8 @@ window's share back with a scatter-add.
 >>> get_op("conv2d").forward(x, np.ones((1, 1, 2, 2)), stride=2)[0, 0]
 array([[10., 18.],
        [42., 50.]])
->>> get_op("conv2d").shape(("N", 3, 32, 32), (8, 3, 3, 3), stride=1, padding=1, dilation=1, groups=1)
+>>> get_op("conv2d").shape(("N", 3, 32, 32), (8, 3, 3, 3), stride=1, padding=1, dilation=1,
+...                       groups=1)
 ('N', 8, 32, 32)
 """
 
@@ -49,19 +50,20 @@ class _Layout:
         self.dilation = pair(dilation, "dilation")
         self.groups = groups
         channels, out, per_group = x[1], w[0], w[1]
-        if isinstance(channels, int) and isinstance(per_group, int) and channels != per_group * groups:
+        if (isinstance(channels, int) and isinstance(per_group, int)
+                and channels != per_group * groups):
             raise ShapeError(
                 f"conv2d: x has {channels} channels but weights {format_shape(w)} take "
                 f"{per_group} per group × {groups} group(s)"
             )
         if isinstance(out, int) and out % groups:
             raise ShapeError(f"conv2d: {out} output channels do not split into {groups} groups")
-        self.kernel = (w[2], w[3])
+        self.kernel: tuple[Any, Any] = (w[2], w[3])  # ints when it runs
         self.out = (x[0], out) + tuple(
             output_size(size, kernel=k, stride=s, padding=p, dilation=d) if isinstance(k, int)
             else None
             for size, k, s, p, d in zip(x[2:], self.kernel, self.stride, self.padding,
-                                        self.dilation)
+                                        self.dilation, strict=True)
         )
 
     def grouped_windows(self, x: Any) -> Any:

@@ -68,7 +68,8 @@ def _take_vjp(g: Any, out: Any, x: Any, indices: Any, *, axis: int | None) -> An
     if axis is None:
         np.add.at(grad.reshape(-1), index, g)
     else:
-        np.add.at(grad, (slice(None),) * _axis(axis, grad.ndim) + (index,), g)
+        where: Any = (slice(None),) * _axis(axis, grad.ndim) + (index,)
+        np.add.at(grad, where, g)
     return grad
 
 

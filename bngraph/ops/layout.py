@@ -26,7 +26,7 @@ __all__ = ["pad_widths"]
 PadWidth = int | tuple[int, ...] | tuple[tuple[int, int], ...]
 
 
-def pad_widths(pad_width: PadWidth, ndim: int) -> tuple[tuple[int, int], ...]:
+def pad_widths(pad_width: Any, ndim: int) -> tuple[tuple[int, int], ...]:
     """``(before, after)`` for every axis, from numpy's three spellings: one int for
     every side, one pair for every axis, or one pair per axis.
 
@@ -46,7 +46,7 @@ def pad_widths(pad_width: PadWidth, ndim: int) -> tuple[tuple[int, int], ...]:
         )
     if any(w < 0 for pair in pairs for w in pair):
         raise ShapeError(f"pad_width={pad_width!r}: widths cannot be negative")
-    return pairs
+    return tuple((int(b), int(a)) for b, a in pairs)
 
 
 def pad(x: Any, pad_width: PadWidth = REQUIRED, value: float = 0.0) -> Any:
@@ -58,14 +58,14 @@ def pad(x: Any, pad_width: PadWidth = REQUIRED, value: float = 0.0) -> Any:
 
 def _pad_vjp(g: Any, out: Any, x: Any, *, pad_width: PadWidth, value: float) -> Any:
     pairs = pad_widths(pad_width, np.ndim(g))
-    return g[tuple(slice(b, size - a) for (b, a), size in zip(pairs, np.shape(g)))]
+    return g[tuple(slice(b, size - a) for (b, a), size in zip(pairs, np.shape(g), strict=True))]
 
 
 def _pad_shape(x: Shape, *, pad_width: PadWidth, value: float) -> Shape:
     pairs = pad_widths(pad_width, len(x))
     return tuple(
         d if b == a == 0 else d + b + a if isinstance(d, int) else None
-        for d, (b, a) in zip(x, pairs)
+        for d, (b, a) in zip(x, pairs, strict=True)
     )
 
 
@@ -107,12 +107,14 @@ def _squeeze_shape(x: Shape, *, axis: Axis) -> Shape:
     if axis is None:
         if any(not isinstance(d, int) for d in x):
             # not a ShapeError: static inference then just leaves the shape unknown
-            raise ValueError(f"which axes of {format_shape(x)} have size 1 is known only at run time")
+            raise ValueError(
+                f"which axes of {format_shape(x)} have size 1 is known only at run time")
         return tuple(d for d in x if d != 1)
     axes = normalize_axes(axis, len(x))
     wrong = [a for a in axes if isinstance(x[a], int) and x[a] != 1]
     if wrong:
-        raise ShapeError(f"cannot squeeze axis {wrong[0]} of shape {format_shape(x)}: its size is not 1")
+        raise ShapeError(
+            f"cannot squeeze axis {wrong[0]} of shape {format_shape(x)}: its size is not 1")
     return tuple(d for k, d in enumerate(x) if k not in axes)
 
 

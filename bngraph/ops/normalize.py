@@ -34,7 +34,7 @@ def _shifted(x: Any, axis: Axis) -> Any:
 
 def _log_total(shifted: Any, axis: Axis) -> Any:
     with np.errstate(divide="ignore"):  # log 0 = −∞ for an axis that is all −∞
-        return np.log(np.add.reduce(np.exp(shifted), axis=axis, keepdims=True))  # type: ignore[call-overload]
+        return np.log(np.add.reduce(np.exp(shifted), axis=axis, keepdims=True))
 
 
 def _one_axis_shape(x: Shape, *, axis: int) -> Shape:

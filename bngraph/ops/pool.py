@@ -38,13 +38,13 @@ class _Pooling:
         self.kernel = pair(kernel, "kernel")
         self.stride = self.kernel if stride is None else pair(stride, "stride")
         self.padding = pair(padding, "padding", minimum=0)
-        if any(2 * p > k for p, k in zip(self.padding, self.kernel)):
+        if any(2 * p > k for p, k in zip(self.padding, self.kernel, strict=True)):
             raise ShapeError(
                 f"padding={padding!r} must be at most half of kernel={kernel!r}, as in PyTorch"
             )
         self.out = tuple(x[:2]) + tuple(
             output_size(size, kernel=k, stride=s, padding=p, dilation=1)
-            for size, k, s, p in zip(x[2:], self.kernel, self.stride, self.padding)
+            for size, k, s, p in zip(x[2:], self.kernel, self.stride, self.padding, strict=True)
         )
 
     def padded_shape(self, x: Any) -> tuple[int, ...]:

@@ -13,8 +13,8 @@ array([[0.33333333, 0.33333333],
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -215,8 +215,8 @@ define_op(
 def _moments(x: Any, axis: Axis, correction: float) -> tuple[Any, Any, Any]:
     """x − mean, the sum of its squares, and the divisor N − correction."""
     count, _ = _layout(np.shape(x), axis)
-    xmu = x - np.add.reduce(x, axis=axis, keepdims=True) / count  # type: ignore[call-overload]
-    return xmu, np.add.reduce(xmu * xmu, axis=axis, keepdims=True), count - correction  # type: ignore[call-overload]
+    xmu = x - np.add.reduce(x, axis=axis, keepdims=True) / count
+    return xmu, np.add.reduce(xmu * xmu, axis=axis, keepdims=True), count - correction
 
 
 def _divide(a: Any, divisor: float) -> Any:
@@ -231,7 +231,9 @@ def var(x: Any, *, axis: Axis = None, correction: float = 0, keepdims: bool = Fa
     correction). Where N − correction ≤ 0 it is inf or nan, as in PyTorch."""
     _, squares, divisor = _moments(x, axis, correction)
     value = _divide(squares, divisor)
-    return value if keepdims else np.reshape(value, reduced_shape(np.shape(x), axis=axis, keepdims=False))
+    if keepdims:
+        return value
+    return np.reshape(value, reduced_shape(np.shape(x), axis=axis, keepdims=False))
 
 
 def _var_vjp(g: Any, out: Any, x: Any, *, axis: Axis, correction: float, keepdims: bool) -> Any:

@@ -33,12 +33,22 @@ import inspect
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ArityError, GraphDefinitionError, ParamError, UnknownOpError, closest
 from .signatures import (
-    REQUIRED, Origin, call_signature, choices, origin, positional_count, split_signature, texts,
+    REQUIRED,
+    Origin,
+    call_signature,
+    choices,
+    origin,
+    positional_count,
+    split_signature,
+    texts,
 )
+
+if TYPE_CHECKING:
+    from ..node import Node
 
 __all__ = ["Op", "define_op", "op", "get_op", "op_names", "is_literal_param", "REQUIRED"]
 
@@ -192,7 +202,7 @@ class Op:
         """
         return {key: params.get(key, default) for key, default in self.params}
 
-    def __call__(self, *operands: Any, name: str | None = None, **params: Any) -> Any:
+    def __call__(self, *operands: Any, name: str | None = None, **params: Any) -> Node:
         operands, params = self.split_call(operands, params)
         builder = next((o.graph for o in operands if hasattr(o, "graph")), None)
         if builder is None:
@@ -200,7 +210,8 @@ class Op:
                 f"op {self.name} needs at least one node operand, got only "
                 f"{tuple(operands)!r}"
             )
-        return builder.apply(self, operands, params, name)
+        node: Node = builder.apply(self, operands, params, name)
+        return node
 
     def split_call(
         self, args: Sequence[Any], params: Mapping[str, Any]
@@ -229,7 +240,7 @@ class Op:
                 f"op {self.name} takes {self.arity} operand(s) and {self.positional} "
                 f"positional parameter(s), got {len(args)} arguments{hint}"
             )
-        for (key, _), value in zip(self.params, extra):
+        for (key, _), value in zip(self.params, extra, strict=False):  # extra may be shorter
             if key in params:
                 raise ParamError(f"op {self.name}: parameter {key!r} is given twice")
             params[key] = value

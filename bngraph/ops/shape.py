@@ -34,7 +34,7 @@ def broadcast_to(x: Any, *, shape: tuple[int, ...] = ()) -> Any:
 def _broadcast_to_shape(x: Shape, *, shape: Shape) -> Shape:
     result = broadcast_shapes(x, shape)
     if len(result) != len(shape) or any(
-        isinstance(r, int) and r != s for r, s in zip(result, shape)
+        isinstance(r, int) and r != s for r, s in zip(result, shape, strict=True)
     ):
         raise ShapeError(f"shape {format_shape(x)} does not broadcast to {format_shape(shape)}")
     return tuple(shape)

@@ -16,7 +16,8 @@ indexing never takes an entry twice.
 
 from __future__ import annotations
 
-from typing import Any
+from types import EllipsisType
+from typing import Any, TypeAlias
 
 import numpy as np
 
@@ -26,7 +27,7 @@ from .registry import REQUIRED, define_op
 
 __all__ = ["index_text", "parse_index"]
 
-Item = int | slice | type(Ellipsis)
+Item: TypeAlias = int | slice | EllipsisType
 
 
 def _whole(value: Any) -> bool:
@@ -116,7 +117,7 @@ def _expanded(items: tuple[Item, ...], ndim: int, shape: Shape) -> list[Item]:
     fill = [slice(None)] * (ndim - len(given))
     if Ellipsis in items:
         k = items.index(Ellipsis)
-        return [*items[:k], *fill, *items[k + 1:]]  # type: ignore[list-item]
+        return [*items[:k], *fill, *items[k + 1:]]
     return [*given, *fill]
 
 
@@ -138,7 +139,7 @@ def _dim(dim: Dim, item: Item, shape: Shape) -> Dim:
         if isinstance(dim, int):
             return len(range(*item.indices(dim)))
         return dim if item == slice(None) else None
-    if isinstance(dim, int) and not -dim <= item < dim:  # type: ignore[operator]
+    if isinstance(dim, int) and isinstance(item, int) and not -dim <= item < dim:
         raise ShapeError(f"index {item} is out of range for an axis of size {dim} "
                          f"in shape {format_shape(shape)}")
     return None
@@ -146,8 +147,8 @@ def _dim(dim: Dim, item: Item, shape: Shape) -> Dim:
 
 def _getitem_shape(x: Shape, *, index: str) -> Shape:
     items = _expanded(parse_index(index), len(x), x)
-    dims = [_dim(d, item, x) for d, item in zip(x, items)]  # checks the ints too
-    return tuple(d for d, item in zip(dims, items) if isinstance(item, slice))
+    dims = [_dim(d, item, x) for d, item in zip(x, items, strict=True)]  # checks the ints too
+    return tuple(d for d, item in zip(dims, items, strict=True) if isinstance(item, slice))
 
 
 define_op(

@@ -35,8 +35,9 @@ def pair(value: Pair, name: str, minimum: int = 1) -> tuple[int, int]:
     """
     values = (value, value) if isinstance(value, int) else tuple(value)
     if len(values) != 2 or not all(isinstance(v, int) and v >= minimum for v in values):
-        raise ShapeError(f"{name}={value!r} must be an int or a pair of ints, each at least {minimum}")
-    return values  # type: ignore[return-value]
+        raise ShapeError(
+            f"{name}={value!r} must be an int or a pair of ints, each at least {minimum}")
+    return values[0], values[1]
 
 
 def output_size(size: Dim, *, kernel: int, stride: int, padding: int, dilation: int) -> Dim:

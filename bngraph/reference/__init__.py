@@ -25,16 +25,34 @@ import numpy as np
 
 from .attention import MASKED, AttentionCache, attention_backward, attention_forward
 from .classification import (
-    CrossEntropyCache, MLPCache, mlp_backward, mlp_forward, softmax_cross_entropy_backward,
+    CrossEntropyCache,
+    MLPCache,
+    mlp_backward,
+    mlp_forward,
+    softmax_cross_entropy_backward,
     softmax_cross_entropy_forward,
 )
 from .convolution import (
-    ConvBNReLUCache, conv2d_backward, conv2d_forward, conv_bn_relu_backward, conv_bn_relu_forward,
+    ConvBNReLUCache,
+    conv2d_backward,
+    conv2d_forward,
+    conv_bn_relu_backward,
+    conv_bn_relu_forward,
 )
 from .normalization import (
-    NORMALIZATIONS, BatchNormCache, NormCache, batchnorm_backward, batchnorm_forward,
-    groupnorm_backward, groupnorm_forward, layernorm_backward, layernorm_forward,
-    normalization_closed_form, reduce_to, spatial_batchnorm_backward, spatial_batchnorm_forward,
+    NORMALIZATIONS,
+    BatchNormCache,
+    NormCache,
+    batchnorm_backward,
+    batchnorm_forward,
+    groupnorm_backward,
+    groupnorm_forward,
+    layernorm_backward,
+    layernorm_forward,
+    normalization_closed_form,
+    reduce_to,
+    spatial_batchnorm_backward,
+    spatial_batchnorm_forward,
 )
 
 __all__ = [

@@ -38,7 +38,9 @@ def _swap(a: np.ndarray) -> np.ndarray:
     return np.swapaxes(a, -1, -2)
 
 
-def attention_forward(q: Any, k: Any, v: Any, mask: Any, scale: Any) -> tuple[np.ndarray, AttentionCache]:
+def attention_forward(
+    q: Any, k: Any, v: Any, mask: Any, scale: Any
+) -> tuple[np.ndarray, AttentionCache]:
     """``softmax(where(mask, scale · q kᵀ, −1e9)) v`` over the keys; mask non-zero keeps."""
     q, k, v = (np.asarray(a, dtype=np.float64) for a in (q, k, v))
     keep = np.asarray(mask) != 0

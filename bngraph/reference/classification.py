@@ -79,7 +79,9 @@ def _bias_grad(g: np.ndarray, given: Any) -> np.ndarray:
     return np.asarray(full.sum()) if np.ndim(given) == 0 else full
 
 
-def mlp_backward(dloss: Any, cache: MLPCache, b1: Any = 0.0, b2: Any = 0.0) -> dict[str, np.ndarray]:
+def mlp_backward(
+    dloss: Any, cache: MLPCache, b1: Any = 0.0, b2: Any = 0.0
+) -> dict[str, np.ndarray]:
     """Gradients of x, the weights and the biases (each bias in the shape given)."""
     dlogits = softmax_cross_entropy_backward(dloss, cache.loss)["logits"]
     dh = dlogits @ cache.w2.T

@@ -23,9 +23,8 @@ normalization by name:
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
-
 import math
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -128,7 +127,9 @@ def _channel_grad(full: np.ndarray, given: Any, channel_axis: int) -> np.ndarray
         return np.asarray(full.sum())
     others = tuple(k for k in range(full.ndim) if k != channel_axis)
     per_channel = full.sum(axis=others)
-    return per_channel.sum(keepdims=True) if shape == (1,) and per_channel.shape != (1,) else per_channel
+    if shape == (1,) and per_channel.shape != (1,):
+        return np.asarray(per_channel.sum(keepdims=True))
+    return np.asarray(per_channel)
 
 
 def _normalized_backward(dxhat: np.ndarray, cache: NormCache) -> tuple[np.ndarray, np.ndarray]:

@@ -25,13 +25,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import BngraphError, node_context
-from ..tables import format_index, format_number, format_table
-from .tables import worst
+from ..errors import BngraphError
+from ..formatting import format_index, format_number, format_table, worst_index
+from ..run import forward
 
 if TYPE_CHECKING:
-    from ..graph import Graph
+    from ..ir import IR
     from ..run import Run
+    from ..schedule import Planned
 
 __all__ = ["compare", "assert_graphs_match", "CompareReport", "Difference", "CompareError",
            "GraphsDifferError"]
@@ -140,14 +141,14 @@ def difference(kind: str, name: str, a: Any, b: Any, atol: float, rtol: float) -
     bad = ~(err <= atol + rtol * np.abs(b64))
     if a.size == 0:
         return Difference(kind, name, 0.0, 0.0, 0.0, (), 0.0, 0.0, True)
-    index = worst(np.where(bad, err, -1.0) if bad.any() else err)
+    index = worst_index(np.where(bad, err, -1.0) if bad.any() else err)
     return Difference(
         kind, name, float(err.max()), float(rel.max()), float(np.max(ulp)), index,
         float(a64[index]), float(b64[index]), not bool(bad.any()),
     )
 
 
-def _seeds(graph: Graph, run: Run, seed_grads: Any, seed: int | None) -> dict[str, Any]:
+def _seeds(graph: IR, run: Run, seed_grads: Any, seed: int | None) -> dict[str, Any]:
     if isinstance(seed_grads, Mapping):
         return dict(seed_grads)
     if seed_grads == "ones":
@@ -158,7 +159,7 @@ def _seeds(graph: Graph, run: Run, seed_grads: Any, seed: int | None) -> dict[st
     return {o: rng.standard_normal(np.shape(run.outputs[o])) for o in graph.outputs}
 
 
-def _check_alike(g1: Graph, g2: Graph) -> None:
+def _check_alike(g1: IR, g2: IR) -> None:
     for what in ("inputs", "outputs"):
         one, two = getattr(g1, what), getattr(g2, what)
         if set(one) != set(two):
@@ -169,8 +170,8 @@ def _check_alike(g1: Graph, g2: Graph) -> None:
 
 
 def compare(
-    g1: Graph,
-    g2: Graph,
+    g1: Planned,
+    g2: Planned,
     inputs: Mapping[str, Any],
     seed_grads: Mapping[str, Any] | str | None = None,
     *,
@@ -186,23 +187,26 @@ def compare(
     (ones can hide differences that sum to zero). ``g2`` is the reference of
     the relative tolerance: an entry agrees when ``|a - b| <= atol + rtol * |b|``.
     """
-    _check_alike(g1, g2)
-    run1 = g1.forward(inputs, keep_values=True, check_finite=check_finite)
-    run2 = g2.forward(inputs, keep_values=True, check_finite=check_finite)
-    seeds = _seeds(g1, run1, seed_grads, seed)
+    ir1, ir2 = g1.plan.ir, g2.plan.ir
+    _check_alike(ir1, ir2)
+    run1 = forward(g1, inputs, keep_values=True, check_finite=check_finite)
+    run2 = forward(g2, inputs, keep_values=True, check_finite=check_finite)
+    seeds = _seeds(ir1, run1, seed_grads, seed)
     grads1 = run1.backward(seeds, check_finite=check_finite)
     grads2 = run2.backward(seeds, check_finite=check_finite)
-    rows = [difference("output", o, run1.outputs[o], run2.outputs[o], atol, rtol) for o in g1.outputs]
+    rows = [difference("output", o, run1.outputs[o], run2.outputs[o], atol, rtol)
+            for o in ir1.outputs]
     rows += [difference("gradient", i, grads1[i], grads2[i], atol, rtol)
-             for i in g1.inputs if i in grads1]
-    shared = [n for n in g1.order if n in g2 and n not in g1.inputs and n not in g1.outputs]
+             for i in ir1.inputs if i in grads1]
+    shared = [n for n in g1.plan.names_in_order
+              if n in ir2 and n not in ir1.inputs and n not in ir1.outputs]
     nodes = []
     for name in shared:
         nodes.append(difference("value", name, run1.value(name), run2.value(name), atol, rtol))
         nodes.append(difference("node gradient", name, run1.grad(name), run2.grad(name), atol, rtol))
     return CompareReport(
-        g1.name, g2.name, tuple(rows), atol, rtol, tuple(nodes),
-        _divergence(g1, g2, run1, run2, atol, rtol),
+        ir1.name, ir2.name, tuple(rows), atol, rtol, tuple(nodes),
+        _divergence(run1, run2, atol, rtol),
     )
 
 
@@ -210,26 +214,28 @@ def _agree(a: Any, b: Any, atol: float, rtol: float) -> bool:
     return difference("", "", a, b, atol, rtol).ok
 
 
-def _divergence(g1: Graph, g2: Graph, run1: Run, run2: Run, atol: float, rtol: float) -> str | None:
+def _divergence(run1: Run, run2: Run, atol: float, rtol: float) -> str | None:
     """Where the graphs first part, as a sentence naming the node; None if nowhere."""
-    common = [n for n in g1.order if n in g2 and g1.spec(n).op != "input"]
+    ir1, ir2 = run1.plan.ir, run2.plan.ir
+    common = [ir1.names[i] for i in run1.plan.order
+              if ir1.names[i] in ir2 and ir1.op(i) is not None]
     for name in common:
         if not _agree(run1.value(name), run2.value(name), atol, rtol):
-            return f"{_describe(g1, name)}: its forward values differ"
+            return f"{ir1.describe(ir1.index[name])}: its forward values differ"
     for name in reversed(common):
         if not _agree(run1.grad(name), run2.grad(name), atol, rtol):
             continue
-        for operand in dict.fromkeys(o for o in g1.spec(name).operands if isinstance(o, str)):
-            if operand not in g2:
+        for operand in dict.fromkeys(o for o in ir1.spec(name).operands if isinstance(o, str)):
+            if operand not in ir2:
                 continue
             sent1 = _sent(run1, operand, name)
             sent2 = _sent(run2, operand, name)
             if sent2 is not None and not _agree(sent1, sent2, atol, rtol):
-                return (f"{_describe(g1, name)}: its gradient agrees, but the gradient it sends "
+                return (f"{ir1.describe(ir1.index[name])}: its gradient agrees, but the gradient it sends "
                         f"to {operand!r} differs")
     for name in reversed(common):
         if not _agree(run1.grad(name), run2.grad(name), atol, rtol):
-            return f"{_describe(g1, name)}: its gradient differs (no shared node explains it)"
+            return f"{ir1.describe(ir1.index[name])}: its gradient differs (no shared node explains it)"
     return None
 
 
@@ -239,14 +245,9 @@ def _sent(run: Run, operand: str, consumer: str) -> Any:
     return sum(parts[1:], parts[0]) if parts else None
 
 
-def _describe(graph: Graph, name: str) -> str:
-    spec = graph.spec(name)
-    return node_context(name, spec.op, spec.stage)
-
-
 def assert_graphs_match(
-    g1: Graph,
-    g2: Graph,
+    g1: Planned,
+    g2: Planned,
     inputs: Mapping[str, Any],
     seed_grads: Mapping[str, Any] | str | None = None,
     *,

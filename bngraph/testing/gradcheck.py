@@ -24,13 +24,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import BngraphError, node_context
-from ..ops import get_op, unbroadcast
-from ..tables import format_index, format_number, format_table
-from .tables import worst
+from ..formatting import format_index, format_number, format_table, worst_index
+from ..ops import unbroadcast
+from ..run import forward
 
 if TYPE_CHECKING:
-    from ..graph import Graph, NodeSpec
+    from ..ir import IR, NodeSpec
     from ..ops import Op
+    from ..schedule import Planned
 
 __all__ = [
     "gradcheck", "check_nodes", "GradcheckReport", "InputCheck", "NodeCheck", "GradcheckError",
@@ -135,28 +136,28 @@ class GradcheckReport:
         return "\n".join(lines)
 
 
-def _float64_inputs(graph: Graph, inputs: Mapping[str, Any]) -> dict[str, np.ndarray]:
+def _float64_inputs(ir: IR, inputs: Mapping[str, Any]) -> dict[str, np.ndarray]:
     """Every input (defaults included) as a float64 array, so that each gets checked;
     constant inputs as they are given (integer labels stay integers)."""
     values = {}
-    constants = set(graph.constants)
-    for name in graph.inputs:
+    constants = set(ir.constants)
+    for name in ir.inputs:
         if name in constants:
             if name in inputs:
                 values[name] = inputs[name]
         elif name in inputs:
             values[name] = np.array(inputs[name], dtype=np.float64)
-        elif "default" in graph.spec(name).params:
-            values[name] = np.array(graph.spec(name).params["default"], dtype=np.float64)
+        elif "default" in ir.spec(name).params:
+            values[name] = np.array(ir.spec(name).params["default"], dtype=np.float64)
     values.update({k: np.array(v, dtype=np.float64) for k, v in inputs.items() if k not in values})
     return values
 
 
-def _objective(graph: Graph, seeds: Mapping[str, np.ndarray]) -> Callable[[dict[str, Any]], float]:
+def _objective(graph: Planned, seeds: Mapping[str, np.ndarray]) -> Callable[[dict[str, Any]], float]:
     """The scalar ``sum_o v_o · out_o`` whose gradient ``backward(seeds)`` computes."""
 
     def value(values: dict[str, Any]) -> float:
-        outputs = graph.forward(values).outputs
+        outputs = forward(graph, values).outputs
         return float(sum(np.sum(seeds[o] * outputs[o]) for o in seeds))
 
     return value
@@ -177,7 +178,7 @@ def _row(name: str, analytic: np.ndarray, numeric: np.ndarray, atol: float, rtol
     if analytic.size == 0:
         return InputCheck(name, 0.0, 0.0, (), 0.0, 0.0, 0, True)
     # the worst entry: the largest error among those that fail, else the largest error
-    index = worst(np.where(bad, err, -1.0) if bad.any() else err)
+    index = worst_index(np.where(bad, err, -1.0) if bad.any() else err)
     return InputCheck(
         name, float(np.max(err)), float(np.max(rel)), index,
         float(analytic[index]), float(numeric[index]), int(analytic.size), not bool(bad.any()),
@@ -221,7 +222,7 @@ def _projected(
 
 
 def gradcheck(
-    graph: Graph,
+    graph: Planned,
     inputs: Mapping[str, Any],
     *,
     eps: float = 1e-6,
@@ -243,13 +244,14 @@ def gradcheck(
     ``progress(done, total)``, if given, is called before each probe (a pair of
     forward runs), for a progress bar.
     """
+    ir = graph.plan.ir
     rng = np.random.default_rng(seed)
-    values = _float64_inputs(graph, inputs)
-    run = graph.forward(values, check_finite=check_finite)
-    seeds = {o: rng.standard_normal(np.shape(run.outputs[o])) for o in graph.outputs}
+    values = _float64_inputs(ir, inputs)
+    run = forward(graph, values, check_finite=check_finite)
+    seeds = {o: rng.standard_normal(np.shape(run.outputs[o])) for o in ir.outputs}
     grads = run.backward(seeds, check_finite=check_finite)
     objective = _objective(graph, seeds)
-    checked = [name for name in graph.inputs if name not in graph.constants]
+    checked = [name for name in ir.inputs if name not in ir.constants]
     total = len(checked) * projections if fast else sum(
         int(np.size(values[name])) for name in checked)
     done = iter(range(total))
@@ -267,15 +269,15 @@ def gradcheck(
             analytic = np.asarray(grads[name], dtype=np.float64)
             numeric = _entrywise(objective, values, name, eps, tick)
         rows.append(_row(name, analytic, numeric, atol, rtol))
-    report = GradcheckReport(graph.name, tuple(rows), eps, atol, rtol, fast, seed)
+    report = GradcheckReport(ir.name, tuple(rows), eps, atol, rtol, fast, seed)
     if report.ok:
         return report
     suspects = tuple(s for s in check_nodes(graph, values, eps=eps, atol=atol, rtol=rtol, seed=seed) if not s.ok)
-    raise GradcheckError(GradcheckReport(graph.name, tuple(rows), eps, atol, rtol, fast, seed, suspects))
+    raise GradcheckError(GradcheckReport(ir.name, tuple(rows), eps, atol, rtol, fast, seed, suspects))
 
 
 def check_nodes(
-    graph: Graph,
+    graph: Planned,
     inputs: Mapping[str, Any],
     *,
     eps: float = 1e-6,
@@ -293,16 +295,18 @@ def check_nodes(
     >>> all(c.ok for c in checks), checks[0].node
     (True, 'mu')
     """
+    plan = graph.plan
     rng = np.random.default_rng(seed)
-    values = _float64_inputs(graph, inputs)
-    run = graph.forward(values, keep_values=True)
-    constant = {n for n, c in zip(graph.names, graph.plan.constant) if c}  # no gradient
+    values = _float64_inputs(plan.ir, inputs)
+    run = forward(graph, values, keep_values=True)
     checks = []
-    for name in graph.order:
-        spec = graph.spec(name)
-        if spec.op == "input":
+    constant = {n for n, c in zip(plan.ir.names, plan.constant, strict=True) if c}  # no gradient
+    for index in plan.order:
+        op = plan.ir.op(index)
+        if op is None:
             continue
-        op = get_op(spec.op)
+        spec = plan.ir.spec(index)
+        name = spec.name
         args = [run.value(o) if isinstance(o, str) else o for o in spec.operands]
         out = run.value(name)
         v = rng.standard_normal(np.shape(out))

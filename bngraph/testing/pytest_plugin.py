@@ -37,7 +37,7 @@ def pytest_report_header(config: pytest.Config) -> str:
 @pytest.fixture
 def bngraph_seed(request: pytest.FixtureRequest) -> int:
     """This test's seed: the ``--bngraph-seed`` base mixed with the test's id."""
-    base = request.config.getoption("--bngraph-seed")
+    base = int(request.config.getoption("--bngraph-seed"))
     return (base * 1_000_003 + zlib.crc32(request.node.nodeid.encode())) % 2**32
 
 

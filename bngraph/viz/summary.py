@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..tables import format_number
+from ..formatting import format_number
 
 __all__ = ["SMALL", "TOOLTIP_CHARS", "summarize", "full_text"]
 
