@@ -114,3 +114,14 @@ def test_float32_stays_float32(name):
     run = g.forward(x=np.linspace(0.1, 1.0, 4, dtype=np.float32))
     assert run.outputs["y"].dtype == np.float32
     assert run.backward()["x"].dtype == np.float32
+
+
+def test_text_takes_positional_parameters_and_choices_and_prints_keywords():
+    g = bg.parse('input x[N]\ny = clip(x, 0, 6)\nz = gelu(y, approximate="tanh")\noutput z')
+    text = g.to_dsl()
+    assert 'y = clip(x, lo=0, hi=6)' in text and 'z = gelu(y, approximate="tanh")' in text
+    assert bg.parse(text).to_dsl() == text
+    with pytest.raises(bg.DSLSyntaxError, match=r"approximate='erf' is not one of 'none', 'tanh'"):
+        bg.parse('input x\ny = gelu(x, approximate="erf")\noutput y')
+    with pytest.raises(bg.DSLSyntaxError, match="parameter axis= takes a literal"):
+        bg.parse('input x\ny = softmax(x, axis="0")\noutput y')
