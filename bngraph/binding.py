@@ -4,7 +4,8 @@
 engine computes with and binds the symbolic dimensions of the declared shapes:
 
 - Python numbers stay weak floats (they take the dtype of the arrays they meet);
-  integer and bool arrays become float64; float16, float32 and float64 stay as they
+  integer and bool arrays become float64, except for constant inputs (indices,
+  labels), whose integers stay integers; float16, float32 and float64 stay as they
   are; complex values are refused (gradients here are real).
 - A value whose shape broadcasts to its declared shape is computed with as that
   broadcast (a read-only view, no copy): ``x = arange(4)`` for ``x[N, D]`` is one
@@ -65,7 +66,7 @@ def bind_inputs(plan: Plan, given: Mapping[str, Any]) -> Bound:
     for index in plan.inputs:
         name, params = ir.names[index], ir.params[index]
         if name in given:
-            value = as_value(name, given[name])
+            value = as_value(name, given[name], params.get("grad") is False)
             if type(value) is not float:
                 caller.append(given[name])
                 if plan.saved[index] and np.may_share_memory(value, given[name]):
@@ -104,16 +105,17 @@ def bind_inputs(plan: Plan, given: Mapping[str, Any]) -> Bound:
 
 def _float_dtype(values: Any) -> np.dtype[Any]:
     """The dtype that the float arrays among ``values`` meet in (float64 if none)."""
-    dtypes = [v.dtype for v in values if type(v) is np.ndarray]
+    dtypes = [v.dtype for v in values if type(v) is np.ndarray and v.dtype.kind == "f"]
     return np.result_type(*dtypes) if dtypes else np.dtype(np.float64)
 
 
-def as_value(name: str, value: Any) -> Any:
+def as_value(name: str, value: Any, constant: bool = False) -> Any:
     """Inputs and seeds: Python numbers stay weak floats; integer and bool arrays
-    become float64; complex values are refused.
+    become float64, except for a ``constant`` input (indices, labels), whose integers
+    stay integers; complex values are refused.
 
-    >>> as_value("x", 2), as_value("x", np.array([1, 2]))
-    (2.0, array([1., 2.]))
+    >>> as_value("x", 2), as_value("x", np.array([1, 2])), as_value("i", np.array([1]), True)
+    (2.0, array([1., 2.]), array([1]))
     """
     if type(value) in (int, float, bool):
         return float(value)
@@ -124,6 +126,8 @@ def as_value(name: str, value: Any) -> Any:
     except (TypeError, ValueError) as error:
         raise InputError(f"input {name!r} is not an array of numbers: {error}") from None
     kind = array.dtype.kind
+    if constant and kind in "iu":
+        return array
     if kind in "biu":
         return array.astype(np.float64)
     if kind == "c":

@@ -39,6 +39,7 @@ __all__ = [
     "RunStateError",
     "UnknownNameError",
     "NonFiniteWarning",
+    "PluginError",
     "node_context",
     "closest",
     "warn",
@@ -124,6 +125,10 @@ class UnknownNameError(BngraphError, KeyError):
 class NonFiniteWarning(RuntimeWarning):
     """An output or gradient holds a NaN or an infinity; the message names the first
     node that produced one, where the run still holds its value."""
+
+
+class PluginError(BngraphError, ImportError):
+    """A plugin module or entry point that could not be loaded; the message names it."""
 
 
 def node_context(name: str, op: str, stage: str | None) -> str:

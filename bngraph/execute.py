@@ -129,12 +129,13 @@ def backward_pass(
 
 
 def _normalize(out: Any, args: tuple[Any, ...], context: str) -> Any:
-    """Op results: weak floats from weak floats, arrays otherwise."""
+    """Op results: weak floats from weak floats, arrays otherwise (integers only from
+    integer constants: ``expand_dims(labels)``)."""
     if isinstance(out, (float, int, np.generic)) and all(type(a) is float for a in args):
         return float(out)
     array = np.asarray(out)
-    if array.dtype.kind not in "fc":
-        raise OpError(f"{context}: forward returned {array.dtype} values, not floats")
+    if array.dtype.kind not in "fciu":
+        raise OpError(f"{context}: forward returned {array.dtype} values, not numbers")
     return array
 
 

@@ -137,7 +137,8 @@ class Run:
         ``backward()`` seeds ones for every output; ``backward(dout)`` seeds the
         only output; ``backward(out=dout, ...)`` seeds outputs by name (an output
         given no seed then contributes nothing). Calling it again with other
-        seeds starts afresh from the same forward values.
+        seeds starts afresh from the same forward values. Constant inputs
+        (``grad=False``) get no gradient and are not in the result.
         """
         start = time.perf_counter()
         plan = self.plan
@@ -151,8 +152,10 @@ class Run:
         )
         self._grads, self._contributions = grads, contributions
         self._backward_steps = {node: number for number, node in enumerate(done, start=1)}
-        names = plan.ir.names
-        self.grads = Named("input", {names[i]: self._input_grad(i, grads[i]) for i in plan.inputs})
+        names, constant = plan.ir.names, plan.constant
+        self.grads = Named("input", {
+            names[i]: self._input_grad(i, grads[i]) for i in plan.inputs if not constant[i]
+        })
         _separate(self.grads, [*self._bound.caller, *given_seeds.values()])
         self._seconds[1] = time.perf_counter() - start
         self._seeds_given = given_seeds

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import BngraphError, NonFiniteWarning
+from ..plugins import import_plugins, load_entry_points
 from . import commands
 from .memory import machine_memory
 from .numbers import format_bytes
@@ -70,6 +71,12 @@ def _input_options(parser: argparse.ArgumentParser, seeds: bool = True) -> None:
     if seeds:
         group.add_argument("--seed-grad", metavar="FILE.npz",
                            help="backward seeds named after the outputs (default: ones)")
+
+
+def _plugin_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--plugin", metavar="MODULE", action="append", default=[],
+                        help="import a module (or a .py file) that registers ops before the "
+                        "graph is read (repeatable)")
 
 
 def _output_options(parser: argparse.ArgumentParser) -> None:
@@ -153,6 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("other", metavar="GRAPH2")
     _input_options(compare)
     _output_options(compare)
+    for command in sub.choices.values():
+        _plugin_option(command)
     return parser
 
 
@@ -170,6 +179,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     with warnings.catch_warnings(record=True) as caught:  # numpy's warnings become notes
         warnings.simplefilter("always")
         try:
+            import_plugins(args.plugin)
+            load_entry_points()
             code = commands.dispatch(args, notes)
         except BngraphError as error:
             return _fail(args, error, commands.one_line(error), EXIT_BAD_INPUT)

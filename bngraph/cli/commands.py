@@ -235,12 +235,13 @@ def _against_reference(spec: str, graph: Graph, inputs: dict[str, Any], seed: in
         return None
     values = {k: np.asarray(v, dtype=np.float64) for k, v in inputs.items()}
     run = graph.forward(values)
-    dout = np.random.default_rng(seed).standard_normal(np.shape(run.outputs["out"]))
-    grads = run.backward(out=dout)
+    (output,) = graph.outputs
+    dout = np.random.default_rng(seed).standard_normal(np.shape(run.outputs[output]))
+    grads = run.backward(dout)
     expected_out, expected = closed_form(spec, values, dout)
     # float64 throughout: the graph and the closed form round differently, by a few
     # ulps of values of order one; 1e-10 is far below any mistake
-    rows = [difference("output", "out", run.outputs["out"], expected_out, 1e-10, 1e-10)]
+    rows = [difference("output", output, run.outputs[output], expected_out, 1e-10, 1e-10)]
     rows += [difference("gradient", name, grads[name], expected[name], 1e-10, 1e-10)
              for name in graph.inputs if name in expected]
     return CompareReport(graph.name, "closed form", tuple(rows), 1e-10, 1e-10)

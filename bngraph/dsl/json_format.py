@@ -26,6 +26,7 @@ from typing import Any
 
 import networkx as nx
 
+from ..errors import ParamError
 from ..ir import INPUT, IR, HasIR, NodeSpec
 from .errors import JSONFormatError
 from .expressions import LANGUAGE_KEYWORDS
@@ -157,7 +158,10 @@ def ir_from_document(document: Any) -> IR:
     edges = _field(document, "edges", list, "the document")
     operands = _operands(nodes, edges)
     specs = [_spec(node, operands[node["id"]]) for node in _in_order(nodes)]
-    return IR.from_specs(name, specs, outputs)
+    try:
+        return IR.from_specs(name, specs, outputs)
+    except ParamError as error:  # a parameter the op does not take, or a value it refuses
+        raise JSONFormatError(str(error)) from None
 
 
 def _require(condition: bool, msg: str) -> None:
@@ -271,31 +275,40 @@ def _spec(node: dict[str, Any], operands: list[str | float]) -> NodeSpec:
 
 def _params(params: dict[str, Any], where: str) -> dict[str, Any]:
     """An op's parameters, as the text language writes them: int, finite float, bool,
-    null, or a list of ints (a tuple in the graph)."""
+    null, a string, or a list of ints or of lists of ints (a tuple in the graph). The
+    op then checks each against what it takes."""
     restored: dict[str, Any] = {}
     for key, value in params.items():
         field = f"{where}: parameter {key!r}"
         if isinstance(value, list):
-            _require(all(type(v) is int and _finite(v) for v in value),
-                     f"{field} must be a list of integers, not {_show(value)}")
-            restored[key] = tuple(value)
-        elif value is None or isinstance(value, bool):
+            restored[key] = _int_tuple(value, field)
+        elif value is None or isinstance(value, (bool, str)):
             restored[key] = value
         elif isinstance(value, (int, float)):
             _require(_finite(value), f"{field} must be a finite float, not {_show(value)}")
             restored[key] = value
         else:
             raise JSONFormatError(
-                f"{field} must be an integer, a number, a boolean, null or a list of integers, "
-                f"not {_kind(value)}"
+                f"{field} must be an integer, a number, a boolean, null, a string or a list "
+                f"of integers, not {_kind(value)}"
             )
     return restored
 
 
+def _int_tuple(value: list[Any], field: str) -> tuple[Any, ...]:
+    """A list of ints, or of lists of ints (``pad_width``), as nested tuples."""
+    if value and all(isinstance(v, list) for v in value):
+        return tuple(_int_tuple(v, field) for v in value)
+    _require(all(type(v) is int and _finite(v) for v in value),
+             f"{field} must be a list of integers, not {_show(value)}")
+    return tuple(value)
+
+
 def _input_params(params: dict[str, Any], where: str) -> dict[str, Any]:
-    """An input's ``shape`` (a list of symbol names and sizes) and ``default`` (a number)."""
-    unknown = sorted(set(params) - {"shape", "default"})
-    _require(not unknown, f"{where}: an input takes the parameters shape and default, "
+    """An input's ``shape`` (a list of symbol names and sizes), ``default`` (a number)
+    and ``grad`` (false for a constant)."""
+    unknown = sorted(set(params) - {"shape", "default", "grad"})
+    _require(not unknown, f"{where}: an input takes the parameters shape, default and grad, "
              f"not {', '.join(map(_show, unknown))}")
     restored: dict[str, Any] = {}
     if "shape" in params:
@@ -310,6 +323,10 @@ def _input_params(params: dict[str, Any], where: str) -> dict[str, Any]:
         restored["default"] = _number(params["default"], f"{where}: parameter 'default'")
     elif "default" in params:
         restored["default"] = None
+    if "grad" in params:
+        _require(isinstance(params["grad"], bool),
+                 f"{where}: parameter 'grad' must be true or false, not {_show(params['grad'])}")
+        restored["grad"] = params["grad"]
     return restored
 
 

@@ -228,7 +228,8 @@ def compare(
     seeds = _seeds(ir1, run1, seed_grads, seed)
     grads1 = run1.backward(seeds, check_finite=check_finite)
     grads2 = run2.backward(seeds, check_finite=check_finite)
-    rows += [difference("gradient", i, grads1[i], grads2[i], atol, rtol) for i in ir1.inputs]
+    rows += [difference("gradient", i, grads1[i], grads2[i], atol, rtol)
+             for i in ir1.inputs if i in grads1]
     shared = [n for n in g1.plan.names_in_order
               if n in ir2 and n not in ir1.inputs and n not in ir1.outputs]
     nodes = []

@@ -2,7 +2,8 @@
 
 ``gradcheck(graph, inputs)`` seeds every output with a random vector ``v`` and
 compares the gradient of ``v · out`` that ``backward`` returns for every input
-(defaulted ones included) with central differences, in float64. It returns the
+(defaulted ones included) with central differences, in float64; constant inputs
+(``grad=False``: labels, masks) are passed as given and never perturbed. It returns the
 report when every entry agrees within ``atol + rtol * |numeric|``, and raises
 ``GradcheckError``, whose message is the report's table, when one does not.
 A failing report also names the nodes whose own rule disagrees with central
@@ -171,10 +172,15 @@ class GradcheckReport:
 
 
 def _float64_inputs(ir: IR, inputs: Mapping[str, Any]) -> dict[str, np.ndarray]:
-    """Every input (defaults included) as a float64 array, so that each gets checked."""
+    """Every input (defaults included) as a float64 array, so that each gets checked;
+    constant inputs as they are given (integer labels stay integers)."""
     values = {}
+    constants = set(ir.constants)
     for name in ir.inputs:
-        if name in inputs:
+        if name in constants:
+            if name in inputs:
+                values[name] = inputs[name]
+        elif name in inputs:
             values[name] = np.array(inputs[name], dtype=np.float64)
         elif "default" in ir.spec(name).params:
             values[name] = np.array(ir.spec(name).params["default"], dtype=np.float64)
@@ -284,8 +290,9 @@ def gradcheck(
     seeds = {o: rng.standard_normal(np.shape(run.outputs[o])) for o in ir.outputs}
     grads = run.backward(seeds, check_finite=check_finite)
     objective = _objective(graph, seeds)
-    total = len(ir.inputs) * projections if fast else sum(
-        int(np.size(values[name])) for name in ir.inputs)
+    checked = [name for name in ir.inputs if name not in ir.constants]
+    total = len(checked) * projections if fast else sum(
+        int(np.size(values[name])) for name in checked)
     done = iter(range(total))
 
     def tick() -> None:
@@ -293,7 +300,7 @@ def gradcheck(
             progress(next(done), total)
 
     rows = []
-    for name in ir.inputs:
+    for name in checked:
         if fast:
             analytic, numeric = _projected(
                 objective, values, name, eps, grads[name], rng, projections, tick)
@@ -332,6 +339,7 @@ def check_nodes(
     values = _float64_inputs(plan.ir, inputs)
     run = forward(graph, values, keep_values=True)
     checks = []
+    constant = {n for n, c in zip(plan.ir.names, plan.constant, strict=True) if c}  # no gradient
     for index in plan.order:
         op = plan.ir.op(index)
         if op is None:
@@ -342,7 +350,7 @@ def check_nodes(
         out = run.value(name)
         v = rng.standard_normal(np.shape(out))
         for k, operand in enumerate(spec.operands):
-            if not isinstance(operand, str) or k in op.no_grad:
+            if not isinstance(operand, str) or op.vjp(k) is None or operand in constant:
                 continue
             checks.append(_check_operand(op, spec, k, args, out, v, rng, eps, atol, rtol))
     return checks
@@ -362,7 +370,7 @@ def _check_operand(
         return float(np.sum(v * op.forward(*shifted, **params)))
 
     numeric = (along(eps) - along(-eps)) / (2 * eps)
-    vjp = op.vjps[k]
+    vjp = op.vjp(k)
     assert vjp is not None  # operands without a rule are not checked
     g = vjp(v, out, *args, **params)
     analytic = 0.0 if g is None else float(np.sum(unbroadcast(np.asarray(g), base.shape) * u))
