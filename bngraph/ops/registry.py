@@ -16,6 +16,13 @@ indices). ``saves`` declares which forward values the rules read (operand positi
 and/or ``"out"``), so that the scheduler can release the others early; an op that
 does not say is assumed to read them all.
 
+Forwards and rules receive the arrays of the run's namespace: numpy arrays on numpy
+runs, torch tensors on torch runs, dask arrays on dask runs (lazily: they build a task
+graph). The built-in ops are written against the Python Array API standard
+(``bngraph.ops.arrays.namespace(x)`` gives the namespace of their operands); an op that
+runs only on some libraries says so once, ``namespaces=("numpy",)``, and runs on others are
+refused before anything runs, naming the node and its op.
+
 >>> import numpy as np, bngraph as bg
 >>> cube = bg.define_op("doc_cube", lambda x: x ** 3,
 ...                     vjps=[lambda g, out, x: g * 3 * x ** 2], rules=["g·3·{0}²"])
@@ -50,12 +57,17 @@ from .signatures import (
 if TYPE_CHECKING:
     from ..node import Node
 
-__all__ = ["Op", "define_op", "op", "get_op", "op_names", "is_literal_param", "REQUIRED"]
+__all__ = [
+    "Op", "define_op", "op", "get_op", "op_names", "is_literal_param", "REQUIRED", "NUMPY_ONLY",
+]
 
 Vjp = Callable[..., Any]
 ShapeRule = Callable[..., tuple[Any, ...]]
 Label = str | Callable[[Mapping[str, Any]], str]
 RuleText = str | Callable[[Mapping[str, Any]], str]
+
+NUMPY_ONLY = ("numpy",)
+"""``namespaces`` of an op written with numpy alone (strided views, scatter-adds, scipy)."""
 
 _REGISTRY: dict[str, Op] = {}
 _LOCK = threading.Lock()
@@ -73,7 +85,8 @@ class Op:
     ``str``; ``positional`` counts the parameters that may follow the operands
     positionally (``clip(x, 0, 6)``). A ``variadic`` op takes one or more operands
     as a list (``concat([a, b], axis=1)``), with one rule for all of them, called
-    with the operand's ``position``.
+    with the operand's ``position``. ``namespaces`` names the array libraries its
+    forward and rules run on (``None``: any library of the array API standard).
     """
 
     name: str
@@ -90,6 +103,7 @@ class Op:
     positional: int = 0
     variadic: bool = False
     texts: frozenset[str] = frozenset()
+    namespaces: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
         # what help(), inspect.signature() and IPython's ``op?`` show
@@ -114,6 +128,14 @@ class Op:
     def no_grad(self) -> frozenset[int]:
         """Operand positions that never get a gradient (shape or index operands)."""
         return frozenset(k for k, vjp in enumerate(self.vjps) if vjp is None)
+
+    def runs_on(self, library: str) -> bool:
+        """Whether the op runs on the arrays of ``library`` (``"numpy"``, ``"dask"``...).
+
+        >>> get_op("conv2d").runs_on("dask"), get_op("mean").runs_on("dask")
+        (False, True)
+        """
+        return self.namespaces is None or library in self.namespaces
 
     def takes(self, count: int) -> bool:
         """Whether the op applies to ``count`` operands."""
@@ -319,6 +341,17 @@ def _check_saves(name: str, saves: Sequence[int | str] | None, arity: int,
     return kept
 
 
+def _check_namespaces(name: str, namespaces: Sequence[str] | None) -> frozenset[str] | None:
+    if namespaces is None:
+        return None
+    if isinstance(namespaces, str) or not all(isinstance(n, str) for n in namespaces):
+        raise ParamError(
+            f"op {name}: namespaces is a list of library names, such as ('numpy',), "
+            f"not {namespaces!r}"
+        )
+    return frozenset(namespaces)
+
+
 def define_op(
     name: str,
     forward: Callable[..., Any],
@@ -331,6 +364,7 @@ def define_op(
     doc: str | None = None,
     replace: bool = False,
     variadic: bool = False,
+    namespaces: Sequence[str] | None = None,
 ) -> Op:
     """Register an op and return it; the op is then usable in graphs and ``.bng`` files.
 
@@ -342,7 +376,9 @@ def define_op(
     run twice) replaces it; another definition of a taken name needs ``replace=True``.
     ``variadic=True`` makes an op of one or more operands, ``forward(*xs, **params)``,
     with one rule for all, ``vjps[0](g, out, *xs, position=k, **params)``, and
-    ``saves`` of ``"out"`` and ``"*"`` (every operand).
+    ``saves`` of ``"out"`` and ``"*"`` (every operand). ``namespaces`` names the array
+    libraries the op runs on (``("numpy",)`` for an op written with numpy alone); by
+    default it runs on any, receiving the arrays of the run's library.
     """
     if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
         raise ParamError(f"op name {name!r} must be an identifier not starting with '_'")
@@ -359,7 +395,7 @@ def define_op(
         name, forward, vjps, shape, label, _check_saves(name, saves, arity, variadic), params,
         _check_rules(name, rules, arity), doc, origin(forward),
         choices(forward, params), positional_count(forward, arity, variadic), variadic,
-        texts(forward, params),
+        texts(forward, params), _check_namespaces(name, namespaces),
     )
     with _LOCK:
         taken = _REGISTRY.get(name)
@@ -382,6 +418,7 @@ def op(
     saves: Sequence[int | str] | None = None,
     rules: Sequence[RuleText] | None = None,
     replace: bool = False,
+    namespaces: Sequence[str] | None = None,
 ) -> Callable[[Callable[..., Any]], Op]:
     """Decorator form of ``define_op``: the decorated function is the forward.
 
@@ -397,7 +434,7 @@ def op(
     def register(forward: Callable[..., Any]) -> Op:
         return define_op(
             name or forward.__name__, forward, vjps, shape=shape, label=label,
-            saves=saves, rules=rules, replace=replace,
+            saves=saves, rules=rules, replace=replace, namespaces=namespaces,
         )
 
     return register
