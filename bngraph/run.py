@@ -124,7 +124,7 @@ class Run:
         self.grads: dict[str, np.ndarray] = Named("input", {})
         names = self.plan.ir.names
         self.outputs: dict[str, Any] = Named(
-            "output", {names[i]: _read_only(values[i]) for i in self.plan.outputs})
+            "output", {names[i]: self._hand_out(values[i]) for i in self.plan.outputs})
 
     # ------------------------------------------------------------------ backward
 
@@ -276,7 +276,14 @@ class Run:
                 f"the value of {name!r} was released after its last use; run with "
                 "graph.forward(..., keep_values=True) to keep every value"
             )
-        return _read_only(value)
+        return self._hand_out(value)
+
+    def _hand_out(self, value: Any) -> Any:
+        """A value for the caller that editing in place cannot change a later backward."""
+        if self.backend is None:
+            return _read_only(value)
+        kept = [self._values[i] for i in self.plan.saved_values]
+        return self.backend.hand_out(value, kept)
 
     def grad(self, name: str) -> Any:
         """The gradient of any node, from the last ``backward()`` call."""

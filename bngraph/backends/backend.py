@@ -159,6 +159,18 @@ class Backend:
 
     # ------------------------------------------------------------------ aliasing
 
+    def hand_out(self, value: Any, kept: Sequence[Any]) -> Any:
+        """An output or value for the caller that writing into cannot change what the
+        backward pass reads (numpy hands out read-only views; these libraries have no
+        such flag): the array itself where it shares no memory with the values ``kept``
+        for the backward pass, else a copy (always, where the library cannot say)."""
+        if type(value) is float:
+            return value
+        mine = _memory(value)
+        if mine is None or any(_memory(k) == mine for k in kept if type(k) is not float):
+            return self.xp.asarray(value, copy=True)
+        return value
+
     def separate(self, grads: dict[str, Any], caller: Sequence[Any]) -> None:
         """Copy any gradient that may share memory with the caller's arrays or with
         another gradient, so that every array handed out is the caller's own. Where the

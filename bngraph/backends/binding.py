@@ -47,7 +47,7 @@ def run_library(given: Mapping[str, Any]) -> Any:
     'array_api_strict'
     """
     found: dict[str, tuple[Any, str]] = {}
-    plain: list[str] = []
+    plain: list[tuple[str, Any]] = []
     for name, value in given.items():
         if type(value) in _NUMBERS:
             continue
@@ -56,23 +56,31 @@ def run_library(given: Mapping[str, Any]) -> Any:
         except NamespaceError as error:
             raise NamespaceError(f"input {name!r}: {error}") from None
         if xp is np:
-            plain.append(name)
+            plain.append((name, value))
         else:
             found.setdefault(library(xp), (xp, name))
     if len(found) > 1:
-        listed = " and ".join(f"{n} is a {lib} array" for lib, (_, n) in found.items())
+        listed = " and ".join(f"{n!r} is {_an(lib)} array" for lib, (_, n) in found.items())
         raise NamespaceError(
             f"inputs of two array libraries in one run: {listed}; give every input in one "
             "library (numpy arrays and Python numbers may stand beside dask arrays)"
         )
     ((name, (xp, first)),) = found.items()
     if plain and name != "dask":
+        other, value = plain[0]
+        what = (f"a numpy {value.dtype} scalar (float(...) makes it a Python number)"
+                if isinstance(value, np.generic) else "a numpy array")
         raise NamespaceError(
-            f"input {plain[0]!r} is a numpy array but {first!r} is a {name} array: give every "
-            f"input as a {name} array or a Python number (numpy arrays may stand beside dask "
+            f"input {other!r} is {what} but {first!r} is {_an(name)} array: give every input "
+            f"as {_an(name)} array or a Python number (numpy arrays may stand beside dask "
             "arrays only)"
         )
     return xp
+
+
+def _an(word: str) -> str:
+    """``word`` with its article: ``a torch``, ``an array_api_strict``."""
+    return ("an " if word[0] in "aeiou" else "a ") + word
 
 
 def take_in(xp: Any, name: str, value: Any, constant: bool = False) -> Any:

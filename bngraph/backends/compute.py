@@ -127,7 +127,7 @@ def to_zarr(run: Run, url: str | Path, *, overwrite: bool = False,
         lazy = da.asarray(array) if not isinstance(array, float) else da.asarray(np.asarray(array))
         regular = lazy.rechunk(tuple(max(c[0], 1) if c else 1 for c in lazy.chunks))
         target = group.create_array(key, shape=regular.shape, dtype=regular.dtype,
-                                    chunks=tuple(max(c[0], 1) for c in regular.chunks) or None)
+                                    chunks=tuple(max(c[0], 1) for c in regular.chunks))
         sources.append(regular)
         targets.append(target)
         finite[key] = da.isfinite(regular).all()

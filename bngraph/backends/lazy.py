@@ -82,6 +82,10 @@ class DaskBackend(Backend):
         (finite,) = dask.compute(self.flags())
         self.raise_failed(finite)
 
+    def hand_out(self, value: Any, kept: Sequence[Any]) -> Any:
+        """Dask arrays are immutable task graphs: handed out as they are."""
+        return value
+
     def separate(self, grads: dict[str, Any], caller: Sequence[Any]) -> None:
         """Dask arrays are never written in place by bngraph, but ``x[...] = v`` rebinds
         a dask array object: no gradient is handed out as an object the caller holds."""

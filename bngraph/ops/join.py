@@ -51,7 +51,7 @@ def concat(*xs: Any, axis: int = 0) -> Any:
 def _concat_vjp(g: Any, out: Any, *xs: Any, position: int, axis: int) -> Any:
     k = _axis(axis, np.ndim(g))
     start = sum(np.shape(x)[k] for x in xs[:position])
-    return g[(slice(None),) * k + (slice(start, start + np.shape(xs[position])[k]),)]
+    return g[(slice(None),) * k + (slice(start, start + np.shape(xs[position])[k]), ...)]
 
 
 def _concat_shape(*shapes: Shape, axis: int) -> Shape:
@@ -78,7 +78,7 @@ def stack(*xs: Any, axis: int = 0) -> Any:
 
 
 def _stack_vjp(g: Any, out: Any, *xs: Any, position: int, axis: int) -> Any:
-    return g[(slice(None),) * _axis(axis, np.ndim(g)) + (position,)]
+    return g[(slice(None),) * _axis(axis, np.ndim(g)) + (position, ...)]
 
 
 def _stack_shape(*shapes: Shape, axis: int) -> Shape:

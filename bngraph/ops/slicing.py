@@ -127,7 +127,13 @@ def getitem(x: Any, index: str = REQUIRED) -> Any:
     basic indexing: ``x[1:3, :, ::2]`` in Python and in ``.bng``."""
     if namespace(x) is np:
         return np.asarray(x)[parse_index(index)]
-    return x[parse_index(index)]
+    return x[_full(index, x)]
+
+
+def _full(index: str, x: Any) -> tuple[Item, ...]:
+    """The index with one item per axis: the standard leaves no axis implicit."""
+    shape = tuple(x.shape)
+    return tuple(_expanded(parse_index(index), len(shape), shape))
 
 
 def _getitem_vjp(g: Any, out: Any, x: Any, *, index: str) -> Any:
@@ -139,6 +145,8 @@ def _getitem_vjp(g: Any, out: Any, x: Any, *, index: str) -> Any:
         from array_api_compat import device
 
         grad = xp.zeros(tuple(x.shape), dtype=g.dtype, device=device(g))
+        grad[_full(index, x)] = g
+        return grad
     grad[parse_index(index)] = g
     return grad
 
