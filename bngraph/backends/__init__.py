@@ -16,10 +16,10 @@ by index) run on numpy only and are named before anything runs.
 """
 
 from .backend import Backend, itemsize
-from .compute import Computed, compute, grad_key, persist, to_zarr
+from .compute import Computed, compute, evaluate, grad_key, persist, statistics, to_zarr
 from .lazy import DaskBackend
 
 __all__ = [
-    "Backend", "DaskBackend", "Computed", "compute", "persist", "to_zarr", "grad_key",
-    "itemsize",
+    "Backend", "DaskBackend", "Computed", "compute", "persist", "to_zarr", "statistics",
+    "evaluate", "grad_key", "itemsize",
 ]
