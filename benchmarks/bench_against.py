@@ -91,7 +91,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         engines = {"this": engine(bngraph), "ref": engine(export(args.ref, Path(folder)))}
         print(f"this tree against {args.ref}: median of paired ratios this/ref (quartiles)")
-        print(f"{'size':>11} {'dtype':>8} {'this':>10} {'ref':>10} {'this/ref':>9} {'quartiles':>13}")
+        print(f"{'size':>11} {'dtype':>8} {'this':>10} {'ref':>10} {'this/ref':>9} "
+              f"{'quartiles':>13}")
         for n, d in SIZES:
             small = n * d < 100_000
             repeats = args.repeats or (60 if small else 30)

@@ -83,8 +83,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Graph", "Node", "NodeSpec", "Run", "BatchNorm", "Op", "define_op", "op", "BngraphError",
-    "backends", "compute", "errors", "functions", "library", "ops", "plugins", "reference", "testing", "viz", "render",
-    "render_steps", "dsl", "parse", "load", "from_json", "DSLSyntaxError", "add", "sub", "mul",
+    "backends", "compute", "errors", "functions", "library", "ops", "plugins", "reference",
+    "testing", "viz", "render", "render_steps", "dsl", "parse", "load", "from_json",
+    "DSLSyntaxError", "add", "sub", "mul",
     "div", "neg", "pow", "square", "sqrt", "reciprocal", "exp", "log", "tanh", "relu", "sum",
     "mean", "broadcast_to", "broadcast_like", "reshape", "transpose", "matmul", "split_axis",
     "reshape_like", "maximum", "minimum", "abs", "sign", "clip", "where", "sigmoid", "softplus",

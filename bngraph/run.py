@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from .backends import Backend, Computed, compute, itemsize, persist
 from .binding import Bound, as_value, bind_inputs
 from .errors import (
     InputError,
@@ -37,7 +38,6 @@ from .errors import (
     closest,
     warn,
 )
-from .backends import Backend, Computed, compute, itemsize, persist
 from .execute import Released, all_finite, backward_pass, forward_pass
 from .ops import format_shape, unbroadcast
 from .schedule import Plan, Planned
@@ -208,7 +208,7 @@ class Run:
                 result[index] = _fit_seed(name, array, self._shapes[index])
         return result
 
-    def _input_grad(self, index: int, g: Any) -> np.ndarray:
+    def _input_grad(self, index: int, g: Any) -> Any:
         """The gradient of an input, of the shape given (summed over a broadcast)."""
         backend = self.backend
         if g is None:  # no output depends on this input

@@ -105,7 +105,7 @@ def compute(*runs: Run, progress: bool = False, **options: Any) -> tuple[Compute
         parts = evaluate(parts, progress=progress, **options)
     results = []
     for run, (outputs, grads, finite) in zip(runs, parts, strict=True):
-        if _lazy(run):
+        if run.backend is not None and run.backend.lazy:
             run.backend.raise_failed(finite)
             outputs = {name: _plain(a) for name, a in outputs.items()}
             grads = {name: _plain(a) for name, a in grads.items()}
@@ -170,15 +170,16 @@ def statistics(run: Run, *, progress: bool = False, **options: Any) -> dict[str,
     ``check_finite`` reductions come with them."""
     summaries = {key: _summary(_as_dask(a)) for key, a in _arrays(run).items()}
     facts, flags = evaluate([summaries, _flags(run)], progress=progress, **options)
-    run.backend.raise_failed(flags)
+    if run.backend is not None:
+        run.backend.raise_failed(flags)
     _warn(run, facts)
     return {key: {k: v.item() for k, v in f.items()} for key, f in facts.items()}
 
 
 def _warn(run: Run, facts: Mapping[str, Mapping[str, Any]]) -> None:
-    outputs = {n: None for n in run.outputs}
+    outputs = dict.fromkeys(run.outputs)
     run.warn_nonfinite("output", outputs, finite={n: bool(facts[n]["finite"]) for n in outputs})
-    grads = {n: None for n in run.grads}
+    grads = dict.fromkeys(run.grads)
     if grads:
         run.warn_nonfinite("gradient", grads,
                            finite={n: bool(facts[grad_key(n)]["finite"]) for n in grads})

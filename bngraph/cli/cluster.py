@@ -4,8 +4,8 @@
 processes; ``--memory-limit`` sets the memory of each), closed when the command
 ends; any other value is the address of a running scheduler (``tcp://host:8786``,
 started by hand, by dask-jobqueue on a batch system or by dask-kubernetes), which is
-only connected to. Plugin modules given with ``--plugin`` travel to the workers with
-the tasks (pickled by value), so that the workers need not import them.
+only connected to. The source of the modules given with ``--plugin`` is sent to every
+worker and imported there, so that the workers need not have them.
 
 >>> parse_scheduler("local:3"), parse_scheduler("local"), parse_scheduler("tcp://10.0.0.1:8786")
 (('local', 3), ('local', None), ('tcp://10.0.0.1:8786', None))
@@ -52,17 +52,15 @@ def connect(scheduler: str | None, memory_limit: str | None, plugins: Sequence[s
         return
     where, workers = parse_scheduler(scheduler)
     try:
-        import cloudpickle
         from distributed import Client, LocalCluster
     except ImportError:
         raise needs_dask("--scheduler") from None
-    for module in _plugin_modules(plugins):
-        cloudpickle.register_pickle_by_value(module)
     if where != "local":
         if memory_limit is not None:
             raise InputError("--memory-limit applies to --scheduler local; a running "
                              "cluster's workers have their own limits")
         with _client(Client, where, notes) as client:
+            _send_plugins(client, plugins)
             yield client
         return
     limit: Any = "auto" if memory_limit is None else parse_bytes(memory_limit, "--memory-limit")
@@ -74,6 +72,7 @@ def connect(scheduler: str | None, memory_limit: str | None, plugins: Sequence[s
         each = f", {format_bytes(limits.pop())} each" if len(limits) == 1 and None not in limits \
             else ""
         notes.append(f"scheduler: a local cluster of {len(info)} worker(s){each}")
+        _send_plugins(client, plugins)
         yield client
 
 
@@ -86,12 +85,16 @@ def _client(factory: Any, address: str, notes: list[str]) -> Any:
     return client
 
 
-def _plugin_modules(plugins: Sequence[str]) -> list[Any]:
-    """The modules that ``--plugin`` imported (by name, or as files)."""
-    modules = []
+def _send_plugins(client: Any, plugins: Sequence[str]) -> None:
+    """Import the ``--plugin`` modules on every worker, from their source here."""
+    sources = {}
     for name in plugins:
         key = f"bngraph_plugin_{Path(name).stem}" if name.endswith(".py") or "/" in name \
             else name
-        if key in sys.modules:
-            modules.append(sys.modules[key])
-    return modules
+        filename = getattr(sys.modules.get(key), "__file__", None)
+        if filename is not None:
+            sources[key] = (filename, Path(filename).read_text())
+    if sources:
+        from .worker_plugins import PluginSources
+
+        client.register_plugin(PluginSources(sources))

@@ -90,7 +90,7 @@ def write_results(run: Run, output: Path | None, progress: bool) -> dict[str, di
     outputs, grads = compute(run, progress=progress)[0] if lazy else (run.outputs, run.grads)
     arrays = {name: np.asarray(value) for name, value in _keyed(outputs, grads).items()}
     if output is not None:
-        np.savez(output, **arrays)  # type: ignore[arg-type]  # the stub's keywords
+        np.savez(output, **arrays)
     return {key: summarize(array) for key, array in arrays.items()}
 
 

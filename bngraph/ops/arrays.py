@@ -95,7 +95,7 @@ def total(x: Any, axis: Any, keepdims: bool) -> Any:
     """The sum of x over ``axis`` (numpy's ``add.reduce`` for numpy arrays: its ``sum``
     without the overhead)."""
     if type(x) is np.ndarray:
-        return np.add.reduce(x, axis=axis, keepdims=keepdims)
+        return np.add.reduce(x, axis=axis, keepdims=keepdims)  # type: ignore[call-overload]
     return namespace(x).sum(x, axis=axis, keepdims=keepdims)
 
 
@@ -118,7 +118,7 @@ def _rechunk_hint(xp: Any, x: Any, shape: tuple[int, ...]) -> str:
     fewest trailing axes that work, found by asking dask (nothing is computed)."""
     ndim = x.ndim
     for first in range(ndim - 1, -1, -1):
-        axes = {a: -1 for a in range(first, ndim)}
+        axes = dict.fromkeys(range(first, ndim), -1)
         try:
             xp.reshape(x.rechunk(axes), shape)
         except NotImplementedError:

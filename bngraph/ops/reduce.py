@@ -209,7 +209,8 @@ def _others_product(x: Any, axes: tuple[int, ...]) -> Any:
     rest = [a for a in range(x.ndim) if a not in axes]
     order = rest + list(axes)
     shape = [x.shape[a] for a in order]
-    flat = reshape(xp.permute_dims(x, tuple(order)), (*shape[:len(rest)], math.prod(shape[len(rest):])))
+    kept = len(rest)
+    flat = reshape(xp.permute_dims(x, tuple(order)), (*shape[:kept], math.prod(shape[kept:])))
     ones = xp.ones_like(flat[..., :1])
     before = _cumprod(xp, xp.concat([ones, flat[..., :-1]], axis=-1))
     reverse = xp.flip(flat, axis=-1)

@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import ShapeError
-from .arrays import as_array_like, inverse, namespace, reshape as reshaped
+from .arrays import as_array_like, inverse, namespace
+from .arrays import reshape as reshaped
 from .broadcasting import Shape, broadcast_shapes, format_shape
 from .registry import define_op
 
