@@ -14,8 +14,9 @@
    (their process ids before and after).
 4. Checked against a streaming float64 reference that reads x chunk by chunk (two
    passes: the mean, then the variance with dgamma and dbeta): dgamma, dbeta and
-   sampled rows of dx (16 in each of 4 chunks) to 1e-10 relative (both sides sum 2^20 or so terms of order one
-   in float64, in different orders: their sums agree to about 1e-13 relative).
+   sampled rows of dx (16 in each of 4 chunks) to 1e-10 relative. Both sides sum
+   2^20 terms of order one per column in float64, in different orders: they agree
+   to about 1e-15 relative, and a wrong formula would be off by order one.
 
 Usage: python benchmarks/bench_dask.py [--gib 4] [--columns 512] [--chunk-mib 32]
        [--workers 2] [--memory-limit 1.25G] [--folder DIR] [--keep]
