@@ -215,3 +215,15 @@ def test_erf_names_the_libraries_it_runs_on() -> None:
     with pytest.raises(OpError, match="erf has no implementation for array_api_strict arrays.*"
                        "it runs on numpy, dask, torch, cupy, jax"):
         g.forward(x=strict(np.ones(2)))
+
+
+def test_a_number_an_op_returns_from_arrays_becomes_a_0d_array_as_on_numpy() -> None:
+    total = bg.define_op("strict_total", lambda x: float(np.sum(np.asarray(x))),
+                         [lambda g, out, x: g * (x * 0 + 1)], replace=True)
+    g = bg.Graph("total")
+    g.output(total(g.input("x"), name="s"))
+    on_numpy = g.forward(x=np.ones(3)).outputs["s"]
+    run = g.forward(x=strict(np.ones(3)))
+    assert isinstance(run.outputs["s"], StrictArray) and run.outputs["s"].dtype == xs.float64
+    assert float(run.outputs["s"]) == float(on_numpy) == 3.0
+    np.testing.assert_array_equal(np.asarray(run.backward()["x"]), np.ones(3))

@@ -75,9 +75,12 @@ class Backend:
         """An op's result on this run: weak numbers from weak numbers, arrays of the
         run's library otherwise; anything else names the node that returned it."""
         weak = all(type(a) is float for a in args)
-        if isinstance(out, (float, int, np.generic)) and weak:
-            return float(out)
-        if isinstance(out, (np.ndarray, np.generic)) and weak:
+        if isinstance(out, (float, int, np.generic)):
+            if weak:
+                return float(out)
+            # a number from arrays: a 0-d array, as numpy runs make it
+            return self.xp.asarray(np.asarray(out), device=self.device)
+        if isinstance(out, np.ndarray) and weak:
             return self.adopt(out)
         try:
             xp = namespace(out)
