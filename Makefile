@@ -24,7 +24,7 @@ bench: install
 # the committed pictures of the library graphs (a test checks they are up to date)
 renders: install
 	@scripts/ensure-tools.sh dot
-	$(BIN)/python -m bngraph.viz.renders renders
+	$(BIN)/python -m bngraph.viz.library_pictures renders
 
 install: $(STAMP)
 

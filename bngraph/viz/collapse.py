@@ -14,15 +14,11 @@ True
 from __future__ import annotations
 
 from collections import Counter
-from typing import TYPE_CHECKING
-
 import graphviz
 
 from .escape import esc_string, html_text, quote_id
-
-if TYPE_CHECKING:
-    from ..graph import Graph
-    from ..run import Run
+from .model import DrawnGraph, DrawnRun
+from .style import BACKWARD_COLOR, FONT, INPUT, INPUT_SHAPE, attrs, quoted
 
 __all__ = ["collapsed_view", "groups", "UNSTAGED"]
 
@@ -32,7 +28,7 @@ UNSTAGED = "(no stage)"
 _LOOSE_LIMIT = 12
 
 
-def groups(graph: Graph) -> dict[str, str]:
+def groups(graph: DrawnGraph) -> dict[str, str]:
     """The group each node is drawn in: its stage; unstaged nodes are drawn one by one
     when there are a few, else together as ``(no stage)``.
 
@@ -55,8 +51,8 @@ def groups(graph: Graph) -> dict[str, str]:
 
 
 def collapsed_view(
-    graph: Graph,
-    run: Run | None,
+    graph: DrawnGraph,
+    run: DrawnRun | None,
     view: str,
     *,
     threshold: int | None = None,
@@ -75,8 +71,8 @@ def collapsed_view(
         f"label=<{html_text(_note(graph, view, threshold))}>",
         "labelloc=t",
         "rankdir=LR",
-        'node [fontname="Helvetica" fontsize=10]',
-        'edge [fontname="Helvetica" fontsize=9]',
+        f'node [fontname="{FONT}" fontsize=10]',
+        f'edge [fontname="{FONT}" fontsize=9]',
     ]
     for group, names in members.items():
         ops = Counter(graph.spec(n).op for n in names)
@@ -89,7 +85,7 @@ def collapsed_view(
         else:
             size, kinds = _count(len(names)), html_text(_cut(listed))
             label = f"<<B>{html_text(group)}</B><BR/>{size}<BR/>{kinds}>"
-        shape = "ellipse" if all(graph.spec(n).op == "input" for n in names) else "box3d"
+        shape = INPUT_SHAPE if all(graph.spec(n).op == INPUT for n in names) else "box3d"
         pairs = [f"shape={shape}", f"label={label}"]
         if outputs.intersection(names):
             pairs.append("peripheries=2")
@@ -108,13 +104,14 @@ def collapsed_view(
         if forward:
             lines.append(f"{quote_id(source)} -> {quote_id(target)} [{label.strip()}]")
         if backward:
-            lines.append(f'{quote_id(source)} -> {quote_id(target)} [dir=back color="#cc0000"]')
+            pairs = attrs([("dir", "back"), ("color", quoted(BACKWARD_COLOR))])
+            lines.append(f"{quote_id(source)} -> {quote_id(target)} {pairs}")
     dot = graphviz.Digraph(name=None)
     dot.body.extend(f"\t{line}\n" for line in lines)
     return dot
 
 
-def _note(graph: Graph, view: str, threshold: int | None) -> str:
+def _note(graph: DrawnGraph, view: str, threshold: int | None) -> str:
     why = "" if threshold is None else f": {len(graph)} nodes is more than {threshold}"
     return (
         f"{graph.name}: {view} view, collapsed{why}, so each stage is drawn as one node.\n"

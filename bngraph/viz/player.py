@@ -20,14 +20,13 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .dot import Frame, VizError, formula, full_view, has_gradients
+from .assemble import full_view
+from .dot import Frame, VizError, formula, has_gradients
 from .escape import html_text
+from .model import DrawnRun
 from .render import pipe
-
-if TYPE_CHECKING:
-    from ..run import Run
 
 __all__ = ["frames", "render_steps", "MAX_FRAMES"]
 
@@ -35,7 +34,7 @@ MAX_FRAMES = 400
 """More steps than this would make a page too heavy to play; draw a smaller graph."""
 
 
-def frames(run: Run) -> list[Frame]:
+def frames(run: DrawnRun) -> list[Frame]:
     """The moments of ``run``: the start, each forward step, then each backward step."""
     graph = run.graph
     steps = {name: run.step(name) for name in graph.names}
@@ -68,7 +67,7 @@ def frames(run: Run) -> list[Frame]:
     return result
 
 
-def _caption(run: Run, frame: Frame) -> dict[str, Any]:
+def _caption(run: DrawnRun, frame: Frame) -> dict[str, Any]:
     graph = run.graph
     if frame.current is None:
         return {"phase": "start", "node": "", "formula": "inputs given: " + ", ".join(graph.inputs)}
@@ -81,7 +80,7 @@ def _caption(run: Run, frame: Frame) -> dict[str, Any]:
 
 
 def render_steps(
-    run: Run, directory: str | os.PathLike[str], *, max_frames: int = MAX_FRAMES
+    run: DrawnRun, directory: str | os.PathLike[str], *, max_frames: int = MAX_FRAMES
 ) -> str:
     """Write one SVG per scheduler step and an ``index.html`` that plays them; return its path.
 

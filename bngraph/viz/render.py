@@ -13,18 +13,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import graphviz
 
 from ..errors import BngraphError
 from .dot import VizError, to_graphviz
+from .model import DrawnGraph, DrawnRun
 
-if TYPE_CHECKING:
-    from ..graph import Graph
-    from ..run import Run
-
-__all__ = ["FORMATS", "GraphvizNotFoundError", "render", "pipe", "mimebundle"]
+__all__ = ["FORMATS", "GraphvizNotFoundError", "render", "pipe", "mimebundle", "split"]
 
 FORMATS = ("svg", "png", "pdf", "dot")
 
@@ -39,10 +36,12 @@ class GraphvizNotFoundError(BngraphError, RuntimeError):
     """The Graphviz ``dot`` executable is not on PATH; the message says how to install it."""
 
 
-def _split(graph_or_run: Graph | Run, run: Run | None) -> tuple[Graph, Run | None]:
-    from ..run import Run
-
-    if isinstance(graph_or_run, Run):
+def split(
+    graph_or_run: DrawnGraph | DrawnRun, run: DrawnRun | None
+) -> tuple[DrawnGraph, DrawnRun | None]:
+    """``(graph, run)`` from ``render``'s first two arguments: a graph and an optional
+    run of it, or a run alone."""
+    if isinstance(graph_or_run, DrawnRun):
         if run is not None and run is not graph_or_run:
             raise VizError("give the run once: render(run, path) or render(graph, path, run=run)")
         return graph_or_run.graph, graph_or_run
@@ -63,9 +62,9 @@ def pipe(digraph: graphviz.Digraph, fmt: str) -> bytes:
 
 
 def render(
-    graph_or_run: Graph | Run,
+    graph_or_run: DrawnGraph | DrawnRun,
     path: str | os.PathLike[str],
-    run: Run | None = None,
+    run: DrawnRun | None = None,
     view: str | None = None,
     **options: Any,
 ) -> str:
@@ -74,7 +73,7 @@ def render(
     The format comes from the suffix: ``.svg``, ``.png``, ``.pdf`` or ``.dot``.
     ``view`` and the other options are those of ``to_graphviz``. Returns the path.
     """
-    graph, run = _split(graph_or_run, run)
+    graph, run = split(graph_or_run, run)
     target = Path(path)
     fmt = target.suffix.lower().lstrip(".")
     if fmt == "gv":
@@ -94,7 +93,7 @@ def render(
     return str(target)
 
 
-def mimebundle(graph: Graph, run: Run | None = None) -> dict[str, str]:
+def mimebundle(graph: DrawnGraph, run: DrawnRun | None = None) -> dict[str, str]:
     """What Jupyter shows for a graph or a run: SVG (collapsed above the threshold),
     and plain text; without ``dot``, the plain text says why there is no picture."""
     text = repr(run if run is not None else graph)

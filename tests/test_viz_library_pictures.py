@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import bngraph as bg
-from bngraph.viz.renders import VIEWS, example_run, sources, write_renders
+from bngraph.viz.library_pictures import VIEWS, example_run, sources, write_renders
 
 RENDERS = Path(__file__).resolve().parent.parent / "renders"
 

@@ -1,10 +1,10 @@
-"""The committed pictures of the library graphs (``renders/`` in the repository).
+"""Writes the committed pictures of the library graphs (``renders/`` in the repository).
 
 For every library graph: the forward view and the backward view of one run on
 the library's example inputs, as ``NAME_forward.svg`` / ``NAME_backward.svg`` with
 their ``.dot`` sources. The backward pass is seeded with each output's own value
 (``dout = out``, as the seed notebook did). Regenerate with ``make renders`` or
-``python -m bngraph.viz.renders renders/``.
+``python -m bngraph.viz.library_pictures renders/``.
 
 >>> sorted(sources("batchnorm"))
 ['batchnorm_backward.dot', 'batchnorm_forward.dot']
@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from .. import library
-from ..run import Run
+from .model import DrawnRun
 from .dot import to_graphviz
 from .render import pipe
 
@@ -25,7 +25,7 @@ __all__ = ["VIEWS", "example_run", "sources", "write_renders", "main"]
 VIEWS = ("forward", "backward")
 
 
-def example_run(name: str) -> Run:
+def example_run(name: str) -> DrawnRun:
     """A run of library graph ``name`` on its example inputs, seeded with ``dout = out``."""
     graph = library.get(name)
     run = graph.forward(keep_values=True, **library.example(name))
@@ -57,7 +57,7 @@ def write_renders(directory: str | Path) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m bngraph.viz.renders [DIRECTORY]`` (default ``renders``)."""
+    """``python -m bngraph.viz.library_pictures [DIRECTORY]`` (default ``renders``)."""
     args = sys.argv[1:] if argv is None else argv
     directory = args[0] if args else "renders"
     for path in write_renders(directory):

@@ -1,0 +1,61 @@
+"""How drawings look: colours, fonts and shapes as named constants, and the DOT
+attribute lists built from them.
+
+Every colour a drawing uses is named here once, so that the full view, the
+collapsed view, the legend and the viewer agree.
+
+>>> attrs([("shape", "box"), ("color", quoted(BACKWARD_COLOR))])
+'[shape=box color="#cc0000"]'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+__all__ = [
+    "INPUT",
+    "FONT",
+    "FORWARD_COLOR",
+    "BACKWARD_COLOR",
+    "SAVED_FILL",
+    "INPUT_FILL",
+    "CURRENT_FILL",
+    "PENDING_COLOR",
+    "PENDING_TEXT",
+    "STEP_TEXT",
+    "CLUSTER_COLOR",
+    "LEGEND_BORDER",
+    "INPUT_SHAPE",
+    "OP_SHAPE",
+    "attrs",
+    "quoted",
+]
+
+INPUT = "input"
+"""The op name that marks an input node in the IR."""
+
+FONT = "Helvetica"
+
+FORWARD_COLOR = "black"
+BACKWARD_COLOR = "#cc0000"
+SAVED_FILL = "#fff2b3"
+INPUT_FILL = "#e8f0ff"
+CURRENT_FILL = "#ffb347"
+PENDING_COLOR = "#b0b0b0"
+PENDING_TEXT = "#707070"
+STEP_TEXT = "#555555"
+CLUSTER_COLOR = "#888888"
+LEGEND_BORDER = "#bbbbbb"
+
+INPUT_SHAPE = "ellipse"
+OP_SHAPE = "box"
+
+
+def quoted(value: str) -> str:
+    """A plain attribute value in double quotes (colours, style lists)."""
+    return f'"{value}"'
+
+
+def attrs(pairs: Iterable[tuple[str, str]]) -> str:
+    """A DOT attribute list from ``(key, value)`` pairs whose values are already DOT text."""
+    return "[" + " ".join(f"{k}={v}" for k, v in pairs) + "]"
