@@ -15,6 +15,7 @@ import graphviz
 from .escape import html_text
 from .facts import Facts, Frame, gather
 from .labels import formula
+from .layout_cost import QUICK_LAYOUT, is_heavy
 from .model import DrawnGraph, DrawnRun
 from .statements import (
     backward_edges,
@@ -24,7 +25,7 @@ from .statements import (
     seed_statement,
     sum_statement,
 )
-from .style import CLUSTER_COLOR, FONT
+from .style import CLUSTER_COLOR, FONT, reading_direction
 
 __all__ = ["full_view", "digraph"]
 
@@ -51,13 +52,21 @@ def _title(facts: Facts, note: str | None) -> str:
     return title
 
 
-def _header(facts: Facts, note: str | None) -> list[str]:
+def _header(facts: Facts, note: str | None, rankdir: str) -> list[str]:
+    members = None if len(facts.members) == len(facts.graph) else facts.members
+    quick = is_heavy(facts.graph, facts.view, labels=facts.grads, members=members)
+    if quick:
+        note = (note + "\n" if note else "") + "A heavy drawing: edges are drawn straight."
     return [
+        *(QUICK_LAYOUT if quick else ()),
         f"label=<{html_text(_title(facts, note))}>",
         "labelloc=t",
-        "rankdir=LR",
+        f"rankdir={rankdir}",
         "newrank=true",
-        f'node [fontname="{FONT}" fontsize=10]',
+        "nodesep=0.2",
+        "ranksep=0.3",
+        f'fontname="{FONT}" fontsize=12',
+        f'node [fontname="{FONT}" fontsize=10 margin="0.12,0.04"]',
         f'edge [fontname="{FONT}" fontsize=9]',
     ]
 
@@ -71,17 +80,18 @@ def _members_with_sums(facts: Facts, names: Iterable[str]) -> list[str]:
     return lines
 
 
-def _cluster(number: int, stage: str, body: list[str]) -> list[str]:
+def _cluster(number: int, stage: str, body: list[str], rankdir: str) -> list[str]:
+    top = "labelloc=b" if rankdir == "BT" else "labelloc=t"  # BT turns the cluster over
     return [
         f"subgraph cluster_{number} {{",
         f"\tlabel=<<B>{html_text(stage)}</B>>",
-        f'\tstyle="rounded" color="{CLUSTER_COLOR}" fontname="{FONT}" fontsize=11',
+        f'\tstyle="rounded" color="{CLUSTER_COLOR}" fontname="{FONT}" fontsize=11 {top}',
         *(f"\t{line}" for line in body),
         "}",
     ]
 
 
-def _nodes(facts: Facts) -> list[str]:
+def _nodes(facts: Facts, rankdir: str) -> list[str]:
     """Boundary nodes first, then one cluster per stage, then unstaged nodes' sums, seeds."""
     graph = facts.graph
     by_stage: dict[str | None, list[str]] = {}
@@ -92,7 +102,8 @@ def _nodes(facts: Facts) -> list[str]:
     lines = [node_statement(facts, name) for name in by_stage.pop(None, [])]
     for number, stage in enumerate(graph.stages, start=1):
         if stage in by_stage:
-            lines += _cluster(number, stage, _members_with_sums(facts, by_stage[stage]))
+            body = _members_with_sums(facts, by_stage[stage])
+            lines += _cluster(number, stage, body, rankdir)
     if facts.backward:
         lines += [
             sum_statement(facts, spec.name)
@@ -112,10 +123,16 @@ def full_view(
     frame: Frame | None = None,
     legend: bool = True,
     note: str | None = None,
+    rankdir: str | None = None,
 ) -> graphviz.Digraph:
-    """Every node of ``graph`` (or of ``members``, with their neighbours greyed)."""
+    """Every node of ``graph`` (or of ``members``, with their neighbours greyed).
+
+    Ranks run top to bottom; the backward view is turned over (``rankdir=BT``) so
+    that the gradient, too, flows down the page, from the seed to the inputs.
+    """
     facts = gather(graph, run, view, members, frame)
-    lines = _header(facts, note) + _nodes(facts) + forward_edges(facts)
+    rankdir = rankdir or reading_direction(view)
+    lines = _header(facts, note, rankdir) + _nodes(facts, rankdir) + forward_edges(facts)
     if facts.backward:
         lines += backward_edges(facts)
     if legend:

@@ -24,7 +24,9 @@ from ..errors import BngraphError, closest
 from .assemble import full_view
 from .facts import Frame, has_gradients
 from .labels import formula
+from .escape import esc_string
 from .model import DrawnGraph, DrawnRun
+from .style import RANKDIRS
 
 __all__ = [
     "VIEWS",
@@ -60,6 +62,13 @@ def check_view(view: str) -> str:
     return view
 
 
+def check_rankdir(rankdir: str | None) -> str | None:
+    """``rankdir`` if it is ``None`` or one of ``RANKDIRS``, else a ``VizError`` listing them."""
+    if rankdir is not None and rankdir not in RANKDIRS:
+        raise VizError(f"no rankdir {rankdir!r}; rankdirs: {', '.join(RANKDIRS)}")
+    return rankdir
+
+
 def _check_stage(graph: DrawnGraph, stage: str) -> str:
     if stage not in graph.stages:
         raise VizError(
@@ -78,6 +87,8 @@ def to_graphviz(
     stage: str | None = None,
     threshold: int = COLLAPSE_THRESHOLD,
     legend: bool = True,
+    rankdir: str | None = None,
+    size: str | None = None,
 ) -> graphviz.Digraph:
     """Draw ``graph`` (and ``run``) as a ``graphviz.Digraph``.
 
@@ -85,6 +96,11 @@ def to_graphviz(
     run with gradients, else forward). Graphs of more than ``threshold`` nodes are
     drawn collapsed, one node per stage, unless ``collapse=False``; ``stage=``
     draws that one stage in full with its neighbours.
+
+    Ranks run down the page (the backward view turned over, so that gradients flow
+    down too); ``rankdir="LR"`` (or ``"RL"``, ``"TB"``, ``"BT"``) chooses another
+    direction, and ``size="7,10"`` (inches, Graphviz's ``size``) scales the drawing
+    down to fit.
     """
     from .collapse import collapsed_view
 
@@ -92,11 +108,15 @@ def to_graphviz(
     if run is not None and run.graph is not graph:
         raise VizError(f"the run given is a run of graph {run.graph.name!r}, not of {graph.name!r}")
     view = check_view(view if view is not None else default_view(run))
+    check_rankdir(rankdir)
     if stage is not None:
         members = [s.name for s in graph.nodes if s.stage == _check_stage(graph, stage)]
-        return full_view(graph, run, view, members=members, legend=legend)
-    if collapse is None and len(graph) > threshold:
-        return collapsed_view(graph, run, view, threshold=threshold)
-    if collapse:
-        return collapsed_view(graph, run, view)
-    return full_view(graph, run, view, legend=legend)
+        digraph = full_view(graph, run, view, members=members, legend=legend, rankdir=rankdir)
+    elif collapse or (collapse is None and len(graph) > threshold):
+        automatic = threshold if collapse is None else None
+        digraph = collapsed_view(graph, run, view, threshold=automatic, rankdir=rankdir)
+    else:
+        digraph = full_view(graph, run, view, legend=legend, rankdir=rankdir)
+    if size is not None:
+        digraph.body.append(f"\tsize={esc_string(size)}\n")
+    return digraph

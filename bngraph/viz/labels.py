@@ -19,9 +19,20 @@ from .escape import html_text
 from .facts import Facts
 from .model import DrawnGraph
 from .style import BACKWARD_COLOR, INPUT, STEP_TEXT
-from .summary import full_text, summarize
+from .summary import brief, full_text, summarize
 
-__all__ = ["formula", "expression", "node_rows", "node_tooltip", "cut"]
+__all__ = [
+    "formula",
+    "expression",
+    "headline",
+    "node_rows",
+    "node_tooltip",
+    "schedule_text",
+    "lifetime_text",
+    "value_known",
+    "gradient_known",
+    "cut",
+]
 
 
 def formula(graph: DrawnGraph, name: str) -> str:
@@ -81,7 +92,12 @@ def cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _schedule(facts: Facts, name: str) -> str:
+FORMULA_CHARS = 30
+"""Longer right-hand sides are cut in the node (the tooltip has them whole)."""
+
+
+def schedule_text(facts: Facts, name: str) -> str:
+    """``given``, ``step 3``, or ``step 3 · back 9`` in views that show the backward pass."""
     forward_step, backward_step = facts.steps[name]
     text = "given" if forward_step == 0 else f"step {forward_step}"
     if facts.backward and backward_step is not None:
@@ -89,7 +105,8 @@ def _schedule(facts: Facts, name: str) -> str:
     return text
 
 
-def _lifetime(facts: Facts, name: str) -> str | None:
+def lifetime_text(facts: Facts, name: str) -> str | None:
+    """What happens to the node's value: saved for backward, released after a step."""
     if name in facts.released:
         return f"released after step {facts.last_use[name]}"
     if name in facts.saved:
@@ -99,45 +116,64 @@ def _lifetime(facts: Facts, name: str) -> str | None:
     return None
 
 
-def _value_known(facts: Facts, name: str) -> bool:
+def value_known(facts: Facts, name: str) -> bool:
+    """Whether the drawing shows ``name``'s value (a run, the forward view, not released)."""
     frame = facts.frame
     known = frame is None or name in frame.values
     return facts.run is not None and facts.forward and known and name not in facts.released
 
 
-def _gradient_known(facts: Facts, name: str) -> bool:
+def gradient_known(facts: Facts, name: str) -> bool:
+    """Whether the drawing shows ``name``'s gradient."""
     frame = facts.frame
     return facts.grads and facts.run is not None and (frame is None or name in frame.grads)
 
 
-def node_rows(facts: Facts, name: str) -> list[str]:
-    """The lines drawn in a node (HTML-like markup): name, formula, shape, steps,
-    lifetime, value and gradient summaries."""
-    spec = facts.graph.spec(name)
-    rows = [f"<B>{html_text(name)}</B>"]
+def headline(graph: DrawnGraph, name: str) -> str:
+    """The first row of a node: its name in bold and what it computes, cut short.
+
+    >>> import bngraph as bg
+    >>> headline(bg.library.get("batchnorm"), "xmu")  # a no-break space after the name
+    '<B>xmu</B>\xa0= x − mu'
+    """
+    spec = graph.spec(name)
     if spec.op == INPUT:
         default = spec.params.get("default")
-        rows.append("input" + (f" = {default:g}" if default is not None else ""))
-    else:
-        rows.append(html_text(cut(expression(facts.graph, name), 40)))
-    rows.append(html_text(facts.shapes[name]))
-    rows.append(f'<FONT COLOR="{STEP_TEXT}">{html_text(_schedule(facts, name))}</FONT>')
-    lifetime = _lifetime(facts, name)
-    if lifetime is not None:
-        rows.append(f"<I>{lifetime}</I>")
-    if _value_known(facts, name):
-        rows.append(html_text(summarize(facts.run.value(name), lines=True)))  # type: ignore[union-attr]
-    if _gradient_known(facts, name):
-        text = html_text("grad " + summarize(facts.run.grad(name), lines=True))  # type: ignore[union-attr]
+        right = "input" + (f" = {default:g}" if default is not None else "")
+        return f"<B>{html_text(name)}</B>:\u00a0{right}"
+    right = html_text(cut(expression(graph, name), FORMULA_CHARS))
+    return f"<B>{html_text(name)}</B>\u00a0= {right}"
+
+
+def node_rows(facts: Facts, name: str) -> list[str]:
+    """The lines drawn in a node (HTML-like markup): what it computes; its shape and
+    steps; with a run, one line for its value and one for its gradient."""
+    rows = [
+        headline(facts.graph, name),
+        f'<FONT COLOR="{STEP_TEXT}">{html_text(facts.shapes[name])} · '
+        f"{html_text(schedule_text(facts, name))}</FONT>",
+    ]
+    if facts.run is not None and facts.forward and name in facts.released:
+        rows.append(f'<FONT COLOR="{STEP_TEXT}"><I>released</I></FONT>')
+    if value_known(facts, name):
+        rows.append(html_text(brief(facts.run.value(name))))  # type: ignore[union-attr]
+    if gradient_known(facts, name):
+        text = html_text("grad " + brief(facts.run.grad(name)))  # type: ignore[union-attr]
         rows.append(f'<FONT COLOR="{BACKWARD_COLOR}">{text}</FONT>')
     return rows
 
 
 def node_tooltip(facts: Facts, name: str) -> str:
-    """A node's tooltip: its formula, shape, and full value and gradient (bounded)."""
-    lines = [formula(facts.graph, name), f"shape {facts.shapes[name]}"]
-    if _value_known(facts, name):
-        lines.append("value:\n" + full_text(facts.run.value(name)))  # type: ignore[union-attr]
-    if _gradient_known(facts, name):
-        lines.append("gradient:\n" + full_text(facts.run.grad(name)))  # type: ignore[union-attr]
+    """A node's tooltip: its formula, shape, steps, lifetime, and full value and
+    gradient (bounded)."""
+    lines = [formula(facts.graph, name), f"shape {facts.shapes[name]}, {schedule_text(facts, name)}"]
+    lifetime = lifetime_text(facts, name)
+    if lifetime is not None:
+        lines.append(lifetime)
+    if value_known(facts, name):
+        value = facts.run.value(name)  # type: ignore[union-attr]
+        lines.append(f"value {summarize(value)}:\n{full_text(value)}")
+    if gradient_known(facts, name):
+        gradient = facts.run.grad(name)  # type: ignore[union-attr]
+        lines.append(f"gradient {summarize(gradient)}:\n{full_text(gradient)}")
     return "\n".join(lines)

@@ -34,7 +34,7 @@ from .style import (
     attrs,
     quoted,
 )
-from .summary import full_text, summarize
+from .summary import brief, full_text, summarize
 
 __all__ = [
     "node_statement",
@@ -65,7 +65,7 @@ def node_statement(facts: Facts, name: str) -> str:
     if name in facts.boundary:
         return _boundary_statement(facts, name)
     table = "".join(f"<TR><TD>{row}</TD></TR>" for row in node_rows(facts, name))
-    label = f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">{table}</TABLE>>'
+    label = f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2">{table}</TABLE>>'
     is_input = facts.graph.spec(name).op == INPUT
     pairs = [("shape", INPUT_SHAPE if is_input else OP_SHAPE)]
     styles = [] if is_input else ["rounded"]
@@ -181,10 +181,10 @@ def _use_edges(facts: Facts, name: str, target: str) -> list[str]:
     lines = []
     for consumer, position in facts.uses[name]:
         g = _edge_gradient(facts, name, consumer, position)
-        label = None if g is None else summarize(g, lines=True)
+        label = None if g is None else brief(g)
         tip = f"gradient sent by {consumer} to its operand {position} ({name})"
         if g is not None:
-            tip += ":\n" + full_text(g)
+            tip += f": {summarize(g)}\n{full_text(g)}"
         hidden = facts.frame is not None and (consumer, position) not in facts.frame.edges
         lines.append(f"{target} -> {facts.ids[consumer]} {_red(label, tip, hidden=hidden)}")
     return lines
@@ -192,8 +192,10 @@ def _use_edges(facts: Facts, name: str, target: str) -> list[str]:
 
 def _seed_edge(facts: Facts, name: str, target: str) -> str:
     seed = _seed_value(facts, name)
-    label = None if seed is None else "seed\n" + summarize(seed, lines=True)
-    tip = f"seed of output {name}" + ("" if seed is None else ":\n" + full_text(seed))
+    label = None if seed is None else "seed " + brief(seed)
+    tip = f"seed of output {name}"
+    if seed is not None:
+        tip += f": {summarize(seed)}\n{full_text(seed)}"
     hidden = facts.frame is not None and facts.frame.phase != "backward"
     return f"{target} -> {facts.extras['seed', name]} {_red(label, tip, hidden=hidden)}"
 
@@ -203,11 +205,11 @@ def _sum_edge(facts: Facts, name: str, target: str) -> str:
     known = facts.frame is None or name in facts.frame.grads
     if facts.grads and facts.run is not None and known:
         total = facts.run.grad(name)
-    label = None if total is None else "sum\n" + summarize(total, lines=True)
+    label = None if total is None else "sum " + brief(total)
     count = len(facts.uses[name]) + (name in facts.graph.outputs)
     tip = f"gradient of {name}: the sum of {count} gradients"
     if total is not None:
-        tip += ":\n" + full_text(total)
+        tip += f": {summarize(total)}\n{full_text(total)}"
     hidden = facts.frame is not None and name not in facts.frame.grads
     return f"{facts.ids[name]} -> {target} {_red(label, tip, bold=True, hidden=hidden)}"
 

@@ -27,6 +27,8 @@ __all__ = [
     "LEGEND_BORDER",
     "INPUT_SHAPE",
     "OP_SHAPE",
+    "RANKDIRS",
+    "reading_direction",
     "attrs",
     "quoted",
 ]
@@ -49,6 +51,19 @@ LEGEND_BORDER = "#bbbbbb"
 
 INPUT_SHAPE = "ellipse"
 OP_SHAPE = "box"
+
+
+RANKDIRS = ("TB", "BT", "LR", "RL")
+
+
+def reading_direction(view: str) -> str:
+    """The rank direction that reads down the page: forward values flow down, and in
+    the backward view the gradients do (the picture is turned over).
+
+    >>> reading_direction("forward"), reading_direction("backward"), reading_direction("both")
+    ('TB', 'BT', 'TB')
+    """
+    return "BT" if view == "backward" else "TB"
 
 
 def quoted(value: str) -> str:

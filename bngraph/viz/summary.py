@@ -20,10 +20,13 @@ import numpy as np
 
 from ..tables import format_number
 
-__all__ = ["SMALL", "TOOLTIP_CHARS", "summarize", "full_text"]
+__all__ = ["SMALL", "BRIEF_CHARS", "TOOLTIP_CHARS", "summarize", "brief", "full_text"]
 
 SMALL = 6
 """Arrays with at most this many elements are shown whole."""
+
+BRIEF_CHARS = 24
+"""A small array is shown whole in a one-line summary when it fits in this many characters."""
 
 TOOLTIP_CHARS = 2000
 """The full value in a tooltip is cut after this many characters."""
@@ -55,6 +58,27 @@ def summarize(value: Any, *, lines: bool = False) -> str:
     if lines:
         return "\n".join(parts)
     return " ".join([_shape(array.shape), *parts])
+
+
+def brief(value: Any) -> str:
+    """One short line for a drawing: the whole array when it is small and fits in
+    ``BRIEF_CHARS`` characters, else its range and mean (the full value goes in the
+    tooltip).
+
+    >>> brief(np.array([1.0, 2.5])), brief(np.arange(20.0).reshape(5, 4)), brief(np.ones(9))
+    ('[1, 2.5]', '0 to 19, mean 9.5', 'all 1')
+    """
+    array = np.asarray(value)
+    if array.dtype.kind == "c":
+        return f"{_shape(array.shape)} complex"
+    if array.size <= SMALL:
+        whole = summarize(array)
+        if len(whole) <= BRIEF_CHARS:
+            return whole
+    low, high = format_number(array.min()), format_number(array.max())
+    if low == high:
+        return f"all {low}"
+    return f"{low} to {high}, mean {format_number(array.mean())}"
 
 
 def full_text(value: Any, limit: int = TOOLTIP_CHARS) -> str:
