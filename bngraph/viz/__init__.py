@@ -7,8 +7,8 @@ True
 """
 
 from .collapse import collapsed_view
-from .dot import COLLAPSE_THRESHOLD, VIEWS, Frame, VizError, formula, to_graphviz
-from .player import render_steps
+from .dot import COLLAPSE_THRESHOLD, VIEWS, VizError, formula, to_graphviz
+from .viewer import render_steps
 from .render import FORMATS, GraphvizNotFoundError, mimebundle, render
 
 __all__ = [
@@ -18,7 +18,6 @@ __all__ = [
     "collapsed_view",
     "formula",
     "mimebundle",
-    "Frame",
     "VizError",
     "GraphvizNotFoundError",
     "VIEWS",

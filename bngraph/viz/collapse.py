@@ -27,7 +27,8 @@ from .model import DrawnGraph, DrawnRun
 from .stage_graph import StageGraph, stage_graph
 from .style import BACKWARD_COLOR, FONT, FORWARD_COLOR, INPUT, INPUT_SHAPE, attrs, quoted
 
-__all__ = ["collapsed_view", "ROW", "box_id"]
+__all__ = ["collapsed_view", "ROW", "box_id", "box_statement", "box_tooltip", "edge_statement",
+           "row_statements"]
 
 ROW = 5
 """Boxes per row: five boxes and their edge labels fit in a notebook's width."""
@@ -60,8 +61,16 @@ def _count(n: int) -> str:
     return f"{n} node" if n == 1 else f"{n} nodes"
 
 
-def box_statement(graph: DrawnGraph, sg: StageGraph, box: str) -> str:
-    """One box: its label (name, node count, ops) and a tooltip with all its edges."""
+def box_tooltip(sg: StageGraph, box: str) -> str:
+    """A box's node count and ops, and every box it takes values from and feeds."""
+    text = f"{box}: {_count(len(sg.members[box]))} ({_ops_text(sg.ops[box])})"
+    neighbours = _neighbours(sg, box)
+    return text + ("\n" + neighbours if neighbours else "")
+
+
+def box_statement(graph: DrawnGraph, sg: StageGraph, box: str, number: int | None = None) -> str:
+    """One box: its label (name, node count, ops) and a tooltip with all its edges;
+    ``number`` gives it the id the viewer reads."""
     names = sg.members[box]
     listed = _ops_text(sg.ops[box])
     rows = [f"<B>{html_text(box)}</B>"]
@@ -72,11 +81,9 @@ def box_statement(graph: DrawnGraph, sg: StageGraph, box: str) -> str:
     pairs = [("shape", shape), ("label", f"<{'<BR/>'.join(rows)}>")]
     if set(graph.outputs).intersection(names):
         pairs.append(("peripheries", "2"))
-    tooltip = f"{box}: {_count(len(names))} ({listed})"
-    neighbours = _neighbours(sg, box)
-    if neighbours:
-        tooltip += "\n" + neighbours
-    pairs.append(("tooltip", esc_string(tooltip)))
+    pairs.append(("tooltip", esc_string(box_tooltip(sg, box))))
+    if number is not None:
+        pairs.append(("id", quoted(f"g{number}")))
     return f"{box_id(box)} {attrs(pairs)}"
 
 
@@ -121,12 +128,14 @@ def collapsed_view(
     *,
     threshold: int | None = None,
     rankdir: str | None = None,
+    tagged: bool = False,
 ) -> graphviz.Digraph:
     """One box per stage (its node count and ops), in rows of ``ROW``, and the edges
     between stages that ``stage_graph`` keeps.
 
     ``threshold`` is the size above which the view was chosen automatically (said in
-    the note); ``None`` when it was asked for.
+    the note); ``None`` when it was asked for. ``tagged`` gives every box an id the
+    viewer reads (``g0``, ``g1``, ... in the boxes' order).
     """
     sg = stage_graph(graph)
     boxes = list(sg.members)
@@ -145,7 +154,8 @@ def collapsed_view(
         f'node [fontname="{FONT}" fontsize=10 margin="0.15,0.05"]',
         f'edge [fontname="{FONT}" fontsize=9]',
     ]
-    lines += [box_statement(graph, sg, box) for box in boxes]
+    number = {box: k for k, box in enumerate(sg.members)}
+    lines += [box_statement(graph, sg, box, number[box] if tagged else None) for box in boxes]
     for edge in sg.drawn:
         a, b = edge if view != "backward" else edge[::-1]
         across = row_of[a] != row_of[b] or column[a] > column[b]

@@ -18,11 +18,14 @@ True
 
 from __future__ import annotations
 
+from typing import Any
+
 import graphviz
 
 from ..errors import BngraphError, closest
 from .assemble import full_view
-from .facts import Frame, has_gradients
+from .checks import check_verdicts
+from .facts import has_gradients
 from .labels import formula
 from .escape import esc_string
 from .model import DrawnGraph, DrawnRun
@@ -32,7 +35,6 @@ __all__ = [
     "VIEWS",
     "COLLAPSE_THRESHOLD",
     "VizError",
-    "Frame",
     "to_graphviz",
     "formula",
     "has_gradients",
@@ -89,6 +91,8 @@ def to_graphviz(
     legend: bool = True,
     rankdir: str | None = None,
     size: str | None = None,
+    rules: bool = False,
+    check: Any = None,
 ) -> graphviz.Digraph:
     """Draw ``graph`` (and ``run``) as a ``graphviz.Digraph``.
 
@@ -101,6 +105,11 @@ def to_graphviz(
     down too); ``rankdir="LR"`` (or ``"RL"``, ``"TB"``, ``"BT"``) chooses another
     direction, and ``size="7,10"`` (inches, Graphviz's ``size``) scales the drawing
     down to fit.
+
+    ``rules=True`` labels every backward edge with the local rule that produced it
+    (``g × ivar`` on the edge from ``xhat = xmu × ivar`` to ``xmu``). ``check=`` takes
+    what ``bngraph.testing.gradcheck`` returns (or the ``GradcheckError`` it raises)
+    and outlines every node by whether its rules agree with central differences.
     """
     from .collapse import collapsed_view
 
@@ -109,14 +118,18 @@ def to_graphviz(
         raise VizError(f"the run given is a run of graph {run.graph.name!r}, not of {graph.name!r}")
     view = check_view(view if view is not None else default_view(run))
     check_rankdir(rankdir)
+    options = {"legend": legend, "rankdir": rankdir, "rules": rules}
+    if check is not None:
+        options["checks"] = check_verdicts(graph, check)
     if stage is not None:
-        members = [s.name for s in graph.nodes if s.stage == _check_stage(graph, stage)]
-        digraph = full_view(graph, run, view, members=members, legend=legend, rankdir=rankdir)
+        _check_stage(graph, stage)
+        members = [s.name for s in graph.nodes if s.stage == stage]
+        digraph = full_view(graph, run, view, members=members, **options)
     elif collapse or (collapse is None and len(graph) > threshold):
         automatic = threshold if collapse is None else None
         digraph = collapsed_view(graph, run, view, threshold=automatic, rankdir=rankdir)
     else:
-        digraph = full_view(graph, run, view, legend=legend, rankdir=rankdir)
+        digraph = full_view(graph, run, view, **options)
     if size is not None:
         digraph.body.append(f"\tsize={esc_string(size)}\n")
     return digraph

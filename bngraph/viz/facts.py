@@ -1,42 +1,33 @@
 """What one drawing needs to know about a graph and a run, gathered once.
 
-``gather`` reads the plan (order, uses, saved values, release points) and the
-run (shapes, steps, released values, per-edge gradients) for the nodes that will
-be drawn, and fixes the DOT id of every node and of the extra nodes (gradient
-sums, seeds, legend), so that the statement builders only look things up.
+``gather`` reads the plan (order, uses, saved values, release points), the op
+records (which operands get no gradient) and the run (shapes, steps, released
+values, per-edge gradients) for the nodes that will be drawn, and fixes the DOT
+id of every node and of the extra nodes (gradient sums, seeds, legend), so that
+the statement builders only look things up.
 
 >>> import bngraph as bg
 >>> facts = gather(bg.library.get("batchnorm"), None, "backward")
->>> sorted(facts.fan_out), facts.uses["xmu"]
+>>> sorted(facts.fan_out), facts.grad_uses["xmu"]
 (['x', 'xmu'], (('sq', 0), ('xhat', 0)))
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..errors import RunStateError, ShapeError
-from ..ops import format_shape
+from ..ops import format_shape, get_op
 from ..shapes import static_shapes
 from .escape import quote_id
-from .model import DrawnGraph, DrawnRun
+from .model import DrawnGraph, DrawnRun, NodeRecord
+from .style import INPUT
 
-__all__ = ["Frame", "Facts", "gather", "has_gradients"]
+__all__ = ["Facts", "Verdict", "gather", "restrict", "has_gradients", "no_grad"]
 
-
-@dataclass(frozen=True)
-class Frame:
-    """One moment of a run: ``current`` is the node being computed; ``values`` and
-    ``grads`` are the nodes whose value (gradient) is known at that moment; ``edges``
-    are the backward edges ``(consumer, position)`` that have sent their gradient."""
-
-    phase: str
-    current: str | None
-    values: frozenset[str]
-    grads: frozenset[str] = frozenset()
-    edges: frozenset[tuple[str, int]] = frozenset()
+Uses = tuple[tuple[str, int], ...]
 
 
 def has_gradients(run: DrawnRun) -> bool:
@@ -48,15 +39,38 @@ def has_gradients(run: DrawnRun) -> bool:
     return True
 
 
+def no_grad(op_name: str) -> frozenset[int]:
+    """The operand positions of an op that never get a gradient (used only for their
+    shape, or as indices): the op record's ``no_grad``.
+
+    >>> sorted(no_grad("reshape_like")), sorted(no_grad("mul"))
+    ([1], [])
+    """
+    if op_name == INPUT:
+        return frozenset()
+    return frozenset(getattr(get_op(op_name), "no_grad", frozenset()))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A check painted on a node: ``"agree"``, ``"disagree"`` or ``"unchecked"``, and
+    the lines its tooltip gets."""
+
+    status: str
+    lines: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class Facts:
     """Everything a drawing looks up: members drawn in full, greyed neighbours,
-    shapes, schedule steps, saved and released values, uses and fan-out, ids."""
+    shapes, schedule steps, saved and released values, uses (those that carry a
+    gradient, and those that only lend their shape), fan-out, ids, and the options
+    (edge rules, checks, element ids for the viewer)."""
 
     graph: DrawnGraph
+    specs: dict[str, NodeRecord]
     run: DrawnRun | None
     view: str
-    frame: Frame | None
     members: frozenset[str]
     boundary: frozenset[str]
     shapes: dict[str, str]
@@ -66,10 +80,15 @@ class Facts:
     steps: dict[str, tuple[int, int | None]]
     grads: bool
     contributions: dict[str, list[tuple[str, int, Any]]] | None
-    uses: dict[str, tuple[tuple[str, int], ...]]
+    grad_uses: dict[str, Uses]
+    shape_uses: dict[str, Uses]
     fan_out: frozenset[str]
     ids: dict[str, str]
     extras: dict[tuple[str, str], str]
+    rules: bool = False
+    checks: Mapping[str, Verdict] | None = None
+    tagged: bool = False
+    index: dict[str, int] = field(default_factory=dict)
 
     @property
     def forward(self) -> bool:
@@ -88,63 +107,91 @@ def gather(
     run: DrawnRun | None,
     view: str,
     members: Iterable[str] | None = None,
-    frame: Frame | None = None,
+    *,
+    rules: bool = False,
+    checks: Mapping[str, Verdict] | None = None,
+    tagged: bool = False,
+    prefix: str = "",
+    steps: Mapping[str, tuple[int, int | None]] | None = None,
 ) -> Facts:
-    """The facts of one drawing of ``graph`` (``members`` in full, their neighbours greyed)."""
+    """The facts of one drawing of ``graph`` (``members`` in full, their neighbours
+    greyed). ``prefix`` goes before every DOT id (two graphs in one picture);
+    ``tagged`` gives every element an ``id`` attribute the viewer reads; ``steps``
+    are the nodes' steps when the caller already has them."""
     names = graph.names
-    plan = graph.plan
+    specs = {spec.name: spec for spec in graph.nodes}  # read once: records take a while
     member_set = frozenset(names if members is None else members)
-    uses = _uses(graph)
-    boundary = _boundary(graph, member_set, uses) if members is not None else frozenset()
-    visible = [n for n in names if n in member_set or n in boundary]
+    grad_uses, shape_uses = _uses(graph, specs)
+    every = {n: grad_uses[n] + shape_uses[n] for n in names}
+    boundary = _boundary(specs, member_set, every) if members is not None else frozenset()
+    visible = names if members is None else [n for n in names if n in member_set or n in boundary]
     grads = run is not None and view != "forward" and has_gradients(run)
     outputs = set(graph.outputs)
     return Facts(
         graph=graph,
+        specs=specs,
         run=run,
         view=view,
-        frame=frame,
         members=member_set,
         boundary=boundary,
         shapes=_shapes(graph, run, visible),
-        saved=frozenset(names[i] for i in plan.saved_values),
+        saved=frozenset(names[i] for i in graph.plan.saved_values),
         released=frozenset(run.released()) if run is not None else frozenset(),
         last_use=_last_use(graph),
-        steps=_steps(graph, run, visible),
+        steps=dict(steps) if steps is not None else _steps(graph, run, visible),
         grads=grads,
         contributions=(
             {n: run.contributions(n) for n in visible}
             if grads and run is not None and run.keep_values
             else None
         ),
-        uses={n: uses[n] for n in visible},
-        fan_out=frozenset(n for n in visible if len(uses[n]) + (n in outputs) > 1),
-        ids={name: quote_id(name) for name in names},
-        extras=_extra_ids(graph, member_set),
+        grad_uses={n: grad_uses[n] for n in visible},
+        shape_uses={n: shape_uses[n] for n in visible},
+        fan_out=frozenset(n for n in visible if len(grad_uses[n]) + (n in outputs) > 1),
+        ids={name: quote_id(prefix + name) for name in names},
+        extras=_extra_ids(graph, member_set, prefix),
+        rules=rules,
+        checks=checks,
+        tagged=tagged,
+        index={name: k for k, name in enumerate(names)},
     )
 
 
-def _uses(graph: DrawnGraph) -> dict[str, tuple[tuple[str, int], ...]]:
-    """Each node's uses ``(consumer, position)`` in schedule order, from the plan."""
+def restrict(facts: Facts, members: Iterable[str]) -> Facts:
+    """The same facts for a drawing of ``members`` only (their neighbours greyed): the
+    viewer gathers a run's facts once and draws every stage from them."""
+    member_set = frozenset(members)
+    every = {n: facts.grad_uses[n] + facts.shape_uses[n] for n in facts.grad_uses}
+    boundary = _boundary(facts.specs, member_set, every)
+    return replace(facts, members=member_set, boundary=boundary)
+
+
+def _uses(graph: DrawnGraph, specs: Mapping[str, NodeRecord]) -> tuple[dict[str, Uses], dict[str, Uses]]:
+    """Each node's uses ``(consumer, position)`` in schedule order, from the plan: those
+    that send it a gradient, and those that read only its shape (the op's ``no_grad``)."""
     names = graph.names
-    return {
-        names[index]: tuple((names[c], k) for c, k in node_uses)
-        for index, node_uses in enumerate(graph.plan.uses)
-    }
+    blind = {name: no_grad(spec.op) for name, spec in specs.items()}
+    grad_uses: dict[str, Uses] = {}
+    shape_uses: dict[str, Uses] = {}
+    for index, node_uses in enumerate(graph.plan.uses):
+        named = [(names[c], k) for c, k in node_uses]
+        grad_uses[names[index]] = tuple((c, k) for c, k in named if k not in blind[c])
+        shape_uses[names[index]] = tuple((c, k) for c, k in named if k in blind[c])
+    return grad_uses, shape_uses
 
 
 def _boundary(
-    graph: DrawnGraph, members: frozenset[str], uses: dict[str, tuple[tuple[str, int], ...]]
+    specs: Mapping[str, NodeRecord], members: frozenset[str], uses: dict[str, Uses]
 ) -> frozenset[str]:
     """The operands and consumers of ``members`` that are not members themselves."""
     found: set[str] = set()
     for name in members:
-        found.update(o for o in graph.spec(name).operands if isinstance(o, str))
+        found.update(o for o in specs[name].operands if isinstance(o, str))
         found.update(c for c, _ in uses[name])
     return frozenset(found - members)
 
 
-def _shapes(graph: DrawnGraph, run: DrawnRun | None, visible: list[str]) -> dict[str, str]:
+def _shapes(graph: DrawnGraph, run: DrawnRun | None, visible: Iterable[str]) -> dict[str, str]:
     if run is not None:
         return {n: format_shape(run.shape(n)) for n in visible}
     try:
@@ -165,7 +212,7 @@ def _last_use(graph: DrawnGraph) -> dict[str, int]:
 
 
 def _steps(
-    graph: DrawnGraph, run: DrawnRun | None, visible: list[str]
+    graph: DrawnGraph, run: DrawnRun | None, visible: Iterable[str]
 ) -> dict[str, tuple[int, int | None]]:
     """``(forward step, backward step)`` of each node drawn (inputs: step 0)."""
     if run is not None:
@@ -178,7 +225,7 @@ def _steps(
     return steps
 
 
-def _extra_ids(graph: DrawnGraph, members: frozenset[str]) -> dict[tuple[str, str], str]:
+def _extra_ids(graph: DrawnGraph, members: frozenset[str], prefix: str) -> dict[tuple[str, str], str]:
     """Ids for the extra nodes (gradient sums, seeds, legend) that no node name can take."""
     taken = set(graph.names)
 
@@ -187,7 +234,7 @@ def _extra_ids(graph: DrawnGraph, members: frozenset[str]) -> dict[tuple[str, st
         while candidate in taken:
             candidate += "'"
         taken.add(candidate)
-        return quote_id(candidate)
+        return quote_id(prefix + candidate)
 
     ids = {("sum", name): fresh(f"∑ {name}") for name in graph.names if name in members}
     ids.update({("seed", name): fresh(f"seed {name}") for name in graph.outputs})

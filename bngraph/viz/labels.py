@@ -18,7 +18,7 @@ from ..ops import get_op
 from .escape import html_text
 from .facts import Facts
 from .model import DrawnGraph
-from .style import BACKWARD_COLOR, INPUT, STEP_TEXT
+from .style import BACKWARD_COLOR, CHECK_MARKS, INPUT, STEP_TEXT
 from .summary import brief, full_text, summarize
 
 __all__ = [
@@ -118,15 +118,12 @@ def lifetime_text(facts: Facts, name: str) -> str | None:
 
 def value_known(facts: Facts, name: str) -> bool:
     """Whether the drawing shows ``name``'s value (a run, the forward view, not released)."""
-    frame = facts.frame
-    known = frame is None or name in frame.values
-    return facts.run is not None and facts.forward and known and name not in facts.released
+    return facts.run is not None and facts.forward and name not in facts.released
 
 
 def gradient_known(facts: Facts, name: str) -> bool:
     """Whether the drawing shows ``name``'s gradient."""
-    frame = facts.frame
-    return facts.grads and facts.run is not None and (frame is None or name in frame.grads)
+    return facts.grads and facts.run is not None
 
 
 def headline(graph: DrawnGraph, name: str) -> str:
@@ -148,8 +145,9 @@ def headline(graph: DrawnGraph, name: str) -> str:
 def node_rows(facts: Facts, name: str) -> list[str]:
     """The lines drawn in a node (HTML-like markup): what it computes; its shape and
     steps; with a run, one line for its value and one for its gradient."""
+    mark = CHECK_MARKS[facts.checks[name].status] if facts.checks and name in facts.checks else ""
     rows = [
-        headline(facts.graph, name),
+        mark + headline(facts.graph, name),
         f'<FONT COLOR="{STEP_TEXT}">{html_text(facts.shapes[name])} · '
         f"{html_text(schedule_text(facts, name))}</FONT>",
     ]
@@ -170,6 +168,8 @@ def node_tooltip(facts: Facts, name: str) -> str:
     lifetime = lifetime_text(facts, name)
     if lifetime is not None:
         lines.append(lifetime)
+    if facts.checks and name in facts.checks:
+        lines += facts.checks[name].lines
     if value_known(facts, name):
         value = facts.run.value(name)  # type: ignore[union-attr]
         lines.append(f"value {summarize(value)}:\n{full_text(value)}")

@@ -25,6 +25,14 @@ __all__ = [
     "STEP_TEXT",
     "CLUSTER_COLOR",
     "LEGEND_BORDER",
+    "SHAPE_EDGE_COLOR",
+    "AGREE_COLOR",
+    "DISAGREE_COLOR",
+    "UNCHECKED_COLOR",
+    "CHECK_COLORS",
+    "CHECK_MARKS",
+    "DIFFER_FILL",
+    "FIRST_DIFFERENCE_COLOR",
     "INPUT_SHAPE",
     "OP_SHAPE",
     "RANKDIRS",
@@ -48,6 +56,20 @@ PENDING_TEXT = "#707070"
 STEP_TEXT = "#555555"
 CLUSTER_COLOR = "#888888"
 LEGEND_BORDER = "#bbbbbb"
+SHAPE_EDGE_COLOR = "#707070"
+"""Edges to operands used only for their shape: dotted, grey, no gradient."""
+
+AGREE_COLOR = "#1a7f37"
+DISAGREE_COLOR = "#d1242f"
+UNCHECKED_COLOR = "#8c8c8c"
+CHECK_COLORS = {"agree": AGREE_COLOR, "disagree": DISAGREE_COLOR, "unchecked": UNCHECKED_COLOR}
+"""A node's outline after a check: its rules agree with central differences, or not."""
+
+CHECK_MARKS = {"agree": "✓ ", "disagree": "✗ ", "unchecked": ""}
+"""The mark before a checked node's name, so that the verdict does not rest on colour."""
+
+DIFFER_FILL = "#ffd8d8"
+FIRST_DIFFERENCE_COLOR = "#d1242f"
 
 INPUT_SHAPE = "ellipse"
 OP_SHAPE = "box"
