@@ -180,7 +180,13 @@ def _itemsize(values: dict[str, Any]) -> int:
 
 
 def _random(graph: Planned, name: str, dims: dict[str, int], rng: np.random.Generator) -> np.ndarray:
-    declared = graph.plan.ir.spec(name).params.get("shape")
+    params = graph.plan.ir.spec(name).params
+    if params.get("grad") is False:
+        raise InputError(
+            f"input {name!r} is a constant (labels, indices, a mask): data, not drawn at "
+            f"random; give it with --input {name}=FILE.npy, --inputs or --set"
+        )
+    declared = params.get("shape")
     if declared is None:
         raise InputError(
             f"input {name!r} declares no shape, so it cannot be drawn at random; "
