@@ -3,7 +3,7 @@ shown, checked three ways, and drawn.
 
 1. Every stage's node, shape, value and gradient (x = arange(20) as 5x4, gamma = 2,
    beta = 1, eps = 0.1, backward seeded with dout = out).
-2. The largest difference from the closed-form backward of DESIGN.md.
+2. The largest difference from the closed-form backward (docs/batchnorm.md).
 3. ``gradcheck``: the backward pass against central differences.
 4. The seed notebook's experiment done right: the nine-stage graph against the
    composite one built from mean, power and broadcast nodes, outputs and gradients.
@@ -23,14 +23,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import numpy as np
 
 from . import library
 from .reference import batchnorm_backward, batchnorm_forward
 from .run import Run
-from .tables import stage_table
+from .run_table import stage_table
 
 __all__ = ["run_demo", "TOLERANCE"]
 
@@ -39,12 +39,11 @@ TOLERANCE = 1e-12
 about 50 ulps of the largest gradient, far below any real mistake)."""
 
 
-def _closed_form(run: Run, out: TextIO) -> bool:
-    inputs = {name: run.value(name) for name in run.graph.inputs}
+def _closed_form(run: Run, inputs: dict[str, Any], out: TextIO) -> bool:
     dout = run.outputs["out"]
     expected_out, cache = batchnorm_forward(**inputs)
     expected = batchnorm_backward(dout, cache)
-    print("\nagainst the closed form (DESIGN.md):", file=out)
+    print("\nagainst the closed form (docs/batchnorm.md):", file=out)
     worst = float(np.max(np.abs(dout - expected_out)))
     print(f"  out     largest difference {worst:.3g}", file=out)
     for name in ("x", "gamma", "beta", "eps"):
@@ -56,7 +55,7 @@ def _closed_form(run: Run, out: TextIO) -> bool:
     return agrees
 
 
-def _gradcheck(inputs: dict, out: TextIO) -> bool:
+def _gradcheck(inputs: dict[str, Any], out: TextIO) -> bool:
     from .testing import GradcheckError, gradcheck
 
     print("\ngradcheck, central differences against backward:", file=out)
@@ -68,7 +67,7 @@ def _gradcheck(inputs: dict, out: TextIO) -> bool:
     return report.ok
 
 
-def _composite(inputs: dict, dout: np.ndarray, out: TextIO) -> bool:
+def _composite(inputs: dict[str, Any], dout: np.ndarray, out: TextIO) -> bool:
     from .testing import compare
 
     print("\nthe seed notebook's experiment, done right: nine stages against the composite "
@@ -129,7 +128,7 @@ def run_demo(out: TextIO = sys.stdout, folder: Path | None = Path("renders/demo"
     print("data: x = arange(20) as 5x4, gamma = 2, beta = 1, eps = 0.1; "
           "backward seeded with dout = out\n", file=out)
     print(stage_table(run), file=out)
-    checks = [_closed_form(run, out), _gradcheck(inputs, out), _composite(inputs, dout, out),
+    checks = [_closed_form(run, inputs, out), _gradcheck(inputs, out), _composite(inputs, dout, out),
               _notebook_bugs(out)]
     if folder is not None:
         _pictures(run, folder, out)

@@ -1,10 +1,9 @@
-"""The graph IR and the Python builder that writes it.
+"""The Python builder: ``Graph`` and its ``Node`` handles write the IR.
 
-A ``Graph`` is a list of nodes, each one op application producing one array,
-with ordered operand edges. It is built by appending (``g.input``, operators,
-op functions, ``g.output``) and becomes immutable the first time it is run or
-exported: from then on it is a fixed definition that any number of runs, in any
-number of threads, share.
+A ``Graph`` is built by appending nodes (``g.input``, operators, op functions,
+``g.output``) and freezes the first time it is run or exported, or its plan or IR
+is read: it then holds an immutable ``IR`` and its ``Plan``, which any number of
+runs, in any number of threads, share.
 
 >>> import numpy as np, bngraph as bg
 >>> g = bg.Graph("square")
@@ -18,66 +17,39 @@ number of threads, share.
 
 from __future__ import annotations
 
-import heapq
 import os
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
-import numpy as np
-
+from .draft import Draft
 from .errors import (
-    ArityError,
-    BngraphError,
-    CycleError,
-    DuplicateNameError,
     FrozenGraphError,
     GraphDefinitionError,
     OutputError,
-    ParamError,
     UndefinedNameError,
     closest,
 )
-from .ops import Op, get_op
-from .ops.broadcasting import Dim
-
-from .run import Run
+from .ir import (
+    INPUT,
+    IR,
+    NodeSpec,
+    check_arity,
+    check_declared_shape,
+    check_input_default,
+    check_input_grad,
+    literal_operand,
+)
+from .node import Node
+from .ops import Op
+from .run import Run, forward
+from .schedule import Plan, make_plan
 
 if TYPE_CHECKING:
-    from .schedule import Plan
+    import networkx as nx
 
 __all__ = ["Graph", "Node", "NodeSpec", "INPUT"]
-
-INPUT = "input"
-"""The op name of input nodes; inputs are nodes, but not registered ops."""
-
-Operand = Union["Node", float, int]
-
-
-@dataclass(frozen=True)
-class NodeSpec:
-    """One node of the IR as data: the form graphs are loaded from and exported to.
-
-    ``operands`` holds operand node names (str) and literal numbers (float), in
-    order. Inputs have op ``"input"`` and params ``shape`` and ``default``.
-
-    >>> NodeSpec("xmu", "sub", ("x", "mu"), stage="2 center").operands
-    ('x', 'mu')
-    """
-
-    name: str
-    op: str
-    operands: tuple[str | float, ...] = ()
-    params: Mapping[str, Any] = field(default_factory=dict)
-    stage: str | None = None
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "operands", tuple(self.operands))
-        object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
 
 
 class Graph:
@@ -85,26 +57,22 @@ class Graph:
 
     ``Graph(name)`` starts an empty graph; ``input``, ``stage``, the operators of
     its nodes, the op functions (``bg.mean``, ``bg.sqrt``, ...) and ``output``
-    build it; ``forward`` runs it.
+    build it; ``forward`` runs it. Reading it (``names``, ``spec``, ``order``...)
+    does not freeze it; running, exporting, or reading ``plan`` or ``ir`` does.
     """
 
     def __init__(self, name: str) -> None:
         if not isinstance(name, str) or not name:
             raise GraphDefinitionError(f"a graph name must be a non-empty string, not {name!r}")
         self.name = name
-        self._names: list[str] = []
-        self._index: dict[str, int] = {}
-        self._ops: list[str] = []
-        self._operands: list[tuple[int | float, ...]] = []
-        self._params: list[dict[str, Any]] = []
-        self._stages: list[str | None] = []
-        self._auto: list[bool] = []
-        self._outputs: list[int] = []
+        self.draft = Draft(name)
         self._stage: str | None = None
-        self._auto_counts: dict[str, int] = {}
-        self._frozen = False
         self._lock = threading.Lock()
+        self._frozen_by: str | None = None
         self._plan: Plan | None = None
+        # the record and the plan of the graph so far, while building
+        self._record: IR | None = None
+        self._record_plan: Plan | None = None
 
     # ------------------------------------------------------------------ building
 
@@ -113,20 +81,27 @@ class Graph:
         name: str,
         shape: Sequence[int | str] | None = None,
         default: float | None = None,
+        grad: bool = True,
     ) -> Node:
         """Declare an input; ``shape`` may hold symbols (``("N", "D")``), ``default`` a number.
+
+        ``grad=False`` declares a constant (labels, indices, a mask): it gets no
+        gradient, nothing computed from it alone does, and integer values given for
+        it stay integers.
 
         >>> g = Graph("g")
         >>> g.input("x", shape=("N", "D"))
         <Node 'x' input (N, D)>
+        >>> dict(g.input("labels", shape=("N",), grad=False).params)
+        {'shape': ('N',), 'grad': False}
         """
         params: dict[str, Any] = {}
         if shape is not None:
-            params["shape"] = _check_declared_shape(name, shape)
+            params["shape"] = check_declared_shape(name, shape)
         if default is not None:
-            if isinstance(default, bool) or not isinstance(default, (int, float)):
-                raise ParamError(f"input {name!r}: default must be a number, not {default!r}")
-            params["default"] = float(default)
+            params["default"] = check_input_default(name, default)
+        if not check_input_grad(name, grad):
+            params["grad"] = False
         return Node(self, self._add(INPUT, (), params, name))
 
     @contextmanager
@@ -152,16 +127,39 @@ class Graph:
         finally:
             self._stage = None
 
+    def apply(
+        self,
+        op: Op,
+        operands: Sequence[Any],
+        params: Mapping[str, Any] | None = None,
+        name: str | None = None,
+    ) -> Node:
+        """Add a node applying ``op`` to ``operands`` (nodes of this graph or numbers);
+        what calling an op does.
+
+        >>> from bngraph.ops import get_op
+        >>> g = Graph("g"); x = g.input("x")
+        >>> g.apply(get_op("mean"), [x], {"axis": 0}, "mu")
+        <Node 'mu' mean>
+        """
+        check_arity(op, len(operands), name)
+        refs = tuple(
+            self._resolve(o) if isinstance(o, Node) else literal_operand(o, name or op.name)
+            for o in operands
+        )
+        return Node(self, self._add(op.name, refs, op.bind(params or {}), name))
+
     def output(self, *nodes: Node | str) -> None:
         """Mark nodes (or node names) as outputs, in order."""
         if not nodes:
             raise OutputError(f"graph {self.name!r}: output() needs at least one node")
         for node in nodes:
             index = self._resolve(node)
-            if index in self._outputs:
-                raise OutputError(f"node {self._names[index]!r} is already an output")
-            self._check_open(f"declare output {self._names[index]!r}")
-            self._outputs.append(index)
+            if index in self.draft.outputs:
+                raise OutputError(f"node {self.draft.names[index]!r} is already an output")
+            self._check_open(f"declare output {self.draft.names[index]!r}")
+            self.draft.outputs.append(index)
+            self._changed()
 
     def _resolve(self, node: Node | str) -> int:
         if isinstance(node, Node):
@@ -171,18 +169,18 @@ class Graph:
                 )
             return node.index
         if isinstance(node, str):
-            if node not in self._index:
+            if node not in self.draft.index:
                 raise OutputError(
-                    f"graph {self.name!r} has no node {node!r}{closest(node, self._index)}"
+                    f"graph {self.name!r} has no node {node!r}{closest(node, self.draft.index)}"
                 )
-            return self._index[node]
+            return self.draft.index[node]
         raise GraphDefinitionError(f"expected a node or a node name, not {node!r}")
 
     def _check_open(self, action: str) -> None:
-        if self._frozen:
+        if self._frozen_by is not None:
             raise FrozenGraphError(
-                f"cannot {action}: graph {self.name!r} is frozen (it has been run or "
-                "exported); build a new graph instead"
+                f"cannot {action}: graph {self.name!r} was frozen when {self._frozen_by}; "
+                "build a new graph instead"
             )
 
     def _add(
@@ -193,167 +191,141 @@ class Graph:
         name: str | None,
     ) -> int:
         self._check_open(f"add node {name or op!r}")
-        index = len(self._names)
-        if name is None:
-            name = self._fresh_name(op)
-            auto = True
-        else:
-            _check_name(name)
-            self._claim(name)
-            auto = False
-        self._names.append(name)
-        self._index[name] = index
-        self._ops.append(op)
-        self._operands.append(operands)
-        self._params.append(params)
-        self._stages.append(self._stage)
-        self._auto.append(auto)
+        index = self.draft.add(op, operands, params, name, self._stage)
+        self._changed()
         return index
 
-    def _fresh_name(self, op: str) -> str:
-        count = self._auto_counts.get(op, 0)
-        while True:
-            count += 1
-            name = f"{op}_{count}"
-            if name not in self._index:
-                self._auto_counts[op] = count
-                return name
+    def rename(self, index: int, name: str) -> None:
+        """Name node ``index`` (what ``node.named(name)`` does); an unnamed node that
+        holds the name moves to a fresh one."""
+        self._check_open(f"rename node {self.draft.names[index]!r}")
+        self.draft.rename(index, name)
+        self._changed()
 
-    def _claim(self, name: str) -> None:
-        """Make ``name`` free: an unnamed node holding it moves to a fresh name."""
-        holder = self._index.get(name)
-        if holder is None:
-            return
-        if not self._auto[holder]:
-            raise DuplicateNameError(
-                f"graph {self.name!r} already has a node named {name!r} "
-                f"(op {self._ops[holder]})"
-            )
-        self._rename(holder, self._fresh_name(self._ops[holder]), auto=True)
+    def _changed(self) -> None:
+        self._record = self._record_plan = None
 
-    def _rename(self, index: int, name: str, *, auto: bool = False) -> None:
-        self._check_open(f"rename node {self._names[index]!r}")
-        if name == self._names[index]:
-            self._auto[index] = auto
-            return
-        if not auto:
-            _check_name(name)
-            self._claim(name)
-        del self._index[self._names[index]]
-        self._names[index] = name
-        self._index[name] = index
-        self._auto[index] = auto
+    # ------------------------------------------------------------------ freezing
 
-    # ------------------------------------------------------------------ reading
-
-    def freeze(self) -> Graph:
-        """Validate the graph, compute its schedule once, and forbid further changes."""
+    def freeze(self, reason: str = "freeze() was called") -> Graph:
+        """Validate the graph, compute its plan once, and forbid further changes."""
         if self._plan is None:
             with self._lock:
                 if self._plan is None:
-                    from .schedule import make_plan
-
-                    if not self._outputs:
+                    if not self.draft.outputs:
                         raise OutputError(
                             f"graph {self.name!r} has no outputs; call g.output(node)"
                         )
-                    self._frozen = True
-                    self._plan = make_plan(self)
+                    self._plan = make_plan(self.draft.record())
+                    self._frozen_by = reason
         return self
 
     @property
     def plan(self) -> Plan:
-        """The schedule: topological order and liveness facts, computed once."""
+        """The schedule: topological order and liveness facts, computed once.
+        Reading it freezes the graph."""
         plan = self._plan
         if plan is None:
-            plan = self.freeze()._plan
+            plan = self.freeze("its plan was read")._plan
             assert plan is not None
         return plan
 
     @property
+    def ir(self) -> IR:
+        """The frozen record of the graph; reading it freezes the graph."""
+        return self.plan.ir
+
+    def _reading(self) -> IR:
+        """The record to read from: the frozen one, or one of the graph so far."""
+        if self._plan is not None:
+            return self._plan.ir
+        if self._record is None:
+            self._record = self.draft.record()
+        return self._record
+
+    def _reading_plan(self) -> Plan:
+        """The plan to read from: the frozen one, or one of the graph so far."""
+        if self._plan is not None:
+            return self._plan
+        if self._record_plan is None:
+            self._record_plan = make_plan(self._reading())
+        return self._record_plan
+
+    # ------------------------------------------------------------------ reading
+
+    @property
     def nodes(self) -> tuple[NodeSpec, ...]:
         """Every node as a ``NodeSpec``, in definition order."""
-        return tuple(self.spec(i) for i in range(len(self._names)))
+        return self._reading().nodes
 
     def spec(self, node: int | str) -> NodeSpec:
         """One node as a ``NodeSpec``, by index or name."""
-        index = node if isinstance(node, int) else self._lookup(node)
-        operands = tuple(
-            self._names[o] if isinstance(o, int) else o for o in self._operands[index]
-        )
-        return NodeSpec(
-            self._names[index], self._ops[index], operands,
-            self._params[index], self._stages[index],
-        )
-
-    def _lookup(self, name: str) -> int:
-        try:
-            return self._index[name]
-        except KeyError:
-            raise UndefinedNameError(
-                f"graph {self.name!r} has no node {name!r}{closest(name, self._index)}"
-            ) from None
+        return self._reading().spec(node)
 
     def __getitem__(self, name: str) -> Node:
-        return Node(self, self._lookup(name))
+        if name not in self.draft.index:
+            raise UndefinedNameError(
+                f"graph {self.name!r} has no node {name!r}{closest(name, self.draft.index)}"
+            )
+        return Node(self, self.draft.index[name])
 
     def __contains__(self, name: object) -> bool:
-        return name in self._index
+        return name in self.draft.index
 
     def __len__(self) -> int:
-        return len(self._names)
+        return len(self.draft.names)
 
     @property
     def names(self) -> tuple[str, ...]:
         """Node names in definition order."""
-        return tuple(self._names)
+        return tuple(self.draft.names)
 
     @property
     def inputs(self) -> tuple[str, ...]:
         """Input names in definition order."""
-        return tuple(n for n, op in zip(self._names, self._ops) if op == INPUT)
+        return self._reading().inputs
+
+    @property
+    def constants(self) -> tuple[str, ...]:
+        """The inputs declared with ``grad=False``, in definition order."""
+        return self._reading().constants
 
     @property
     def outputs(self) -> tuple[str, ...]:
         """Output names in the order they were declared."""
-        return tuple(self._names[i] for i in self._outputs)
+        return tuple(self.draft.names[i] for i in self.draft.outputs)
 
     @property
     def stages(self) -> tuple[str, ...]:
         """Stage labels in order of first use."""
-        return tuple(dict.fromkeys(s for s in self._stages if s is not None))
+        return tuple(dict.fromkeys(s for s in self.draft.stages if s is not None))
 
     @property
     def order(self) -> tuple[str, ...]:
-        """Node names in the scheduler's topological order."""
-        return tuple(self._names[i] for i in self.plan.order)
+        """Node names in the scheduler's topological order (reading it does not freeze)."""
+        return self._reading_plan().names_in_order
 
     def consumers(self, name: str) -> tuple[str, ...]:
         """The nodes that use ``name`` as an operand (once per use), in schedule order."""
-        index = self._lookup(name)
-        return tuple(self._names[c] for c, _ in self.plan.uses[index])
+        return self._reading_plan().consumers(name)
 
-    def to_networkx(self) -> nx.MultiDiGraph:
+    def signature(self) -> str:
+        """The inputs as a user reads them: ``x[N, D], gamma[D], eps = 1e-05, labels[N] const``."""
+        return self._reading().signature()
+
+    def to_networkx(self) -> nx.MultiDiGraph[str]:
         """A copy of the IR: node attributes op/params/stage/index, edge key = operand position.
 
         >>> g = Graph("g"); x = g.input("x"); g.output((x * x).named("y"))
         >>> sorted(g.to_networkx().edges(keys=True))
         [('x', 'y', 0), ('x', 'y', 1)]
         """
-        return self.plan.ir.copy()
+        return self._exported().ir.to_networkx()
 
-    def signature(self) -> str:
-        """The inputs as a user reads them: ``x[N, D], gamma[D], eps = 1e-05``."""
-        parts = []
-        for name in self.inputs:
-            params = self._params[self._index[name]]
-            text = name
-            if "shape" in params:
-                text += "[" + ", ".join(str(d) for d in params["shape"]) + "]"
-            if "default" in params:
-                text += f" = {params['default']:g}"
-            parts.append(text)
-        return ", ".join(parts)
+    # ------------------------------------------------------------------ the facade
+
+    def _exported(self) -> Graph:
+        return self.freeze("it was exported")
 
     def forward(
         self,
@@ -373,43 +345,53 @@ class Graph:
         that produces a NaN or an infinity.
         """
         given = {**inputs, **kwargs} if inputs else kwargs
-        return Run(self, given, keep_values=keep_values, check_finite=check_finite)
+        self.freeze("it was run")
+        return forward(self, given, keep_values=keep_values, check_finite=check_finite)
 
     def to_graphviz(self, run: Run | None = None, view: str | None = None, **options: Any) -> Any:
         """Draw the graph (with ``run``'s values and gradients) as a ``graphviz.Digraph``;
         see ``bngraph.viz.to_graphviz`` for the views and options."""
         from .viz import to_graphviz
 
-        return to_graphviz(self, run, view, **options)
+        return to_graphviz(self._exported(), run, view, **options)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         from .viz import mimebundle
 
-        return mimebundle(self)
+        return mimebundle(self._exported())
 
     def to_dsl(self) -> str:
         """The canonical ``.bng`` text of the graph (see ``bngraph.dsl.printer``)."""
         from .dsl.printer import to_dsl
 
-        return to_dsl(self)
+        return to_dsl(self._exported())
 
     def to_json(self) -> str:
         """The graph as JSON: networkx's node-link layout plus ``format_version``."""
         from .dsl.json_format import to_json
 
-        return to_json(self)
+        return to_json(self._exported())
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the graph to ``path``: ``.bng`` text, or JSON for a ``.json`` suffix."""
         from .dsl.files import save
 
-        save(self, path)
+        save(self._exported(), path)
 
     def __repr__(self) -> str:
-        state = "frozen" if self._frozen else "open"
+        state = "frozen" if self._frozen_by is not None else "open"
         return f"<Graph {self.name!r}: {len(self)} nodes, {state}>"
 
     # ------------------------------------------------------------------ loading
+
+    @classmethod
+    def from_ir(cls, ir: IR) -> Graph:
+        """The frozen graph of an IR (whose plan is computed here, reporting cycles)."""
+        graph = cls(ir.name)
+        graph.draft = Draft.of(ir)
+        graph._plan = make_plan(ir)
+        graph._frozen_by = "it was loaded"
+        return graph
 
     @classmethod
     def from_specs(
@@ -425,245 +407,4 @@ class Graph:
         >>> g.order
         ('x', 'y')
         """
-        graph = cls(name)
-        for spec in specs:
-            _check_name(spec.name)
-            if spec.name in graph._index:
-                raise DuplicateNameError(f"graph {name!r}: node {spec.name!r} is defined twice")
-            graph._stage = spec.stage
-            if spec.op == INPUT:
-                graph.input(spec.name, **_input_params(spec))
-                continue
-            op = get_op(spec.op)
-            _check_arity(op, len(spec.operands), spec.name)
-            graph._add(spec.op, (), op.bind(spec.params), spec.name)
-        graph._stage = None
-        for index, spec in enumerate(specs):
-            graph._operands[index] = tuple(
-                graph._operand_ref(o, spec.name) for o in spec.operands
-            )
-        for out in outputs:
-            if out not in graph._index:
-                raise OutputError(
-                    f"graph {name!r}: output {out!r} is not a node{closest(out, graph._index)}"
-                )
-            graph.output(out)
-        return graph.freeze()
-
-    def _operand_ref(self, operand: str | float, user: str) -> int | float:
-        if isinstance(operand, str):
-            if operand not in self._index:
-                raise UndefinedNameError(
-                    f"graph {self.name!r}: node {user!r} uses {operand!r}, which is not "
-                    f"defined{closest(operand, self._index)}"
-                )
-            return self._index[operand]
-        return _literal_operand(operand, user)
-
-
-class Node:
-    """A handle on one node of a graph being built; operators build new nodes.
-
-    Python numbers may stand on either side of ``+ - * /``; ``**`` takes a
-    constant exponent.
-    """
-
-    __slots__ = ("graph", "index")
-    __array_ufunc__ = None  # numpy defers to our reflected operators
-
-    def __init__(self, graph: Graph, index: int) -> None:
-        self.graph = graph
-        self.index = index
-
-    @property
-    def name(self) -> str:
-        return self.graph._names[self.index]
-
-    @property
-    def op(self) -> str:
-        return self.graph._ops[self.index]
-
-    @property
-    def stage(self) -> str | None:
-        return self.graph._stages[self.index]
-
-    @property
-    def params(self) -> Mapping[str, Any]:
-        return MappingProxyType(self.graph._params[self.index])
-
-    def named(self, name: str) -> Node:
-        """Give this node a name (returns the node itself)."""
-        self.graph._rename(self.index, name)
-        return self
-
-    def __repr__(self) -> str:
-        shape = self.params.get("shape")
-        suffix = "" if shape is None else " (" + ", ".join(map(str, shape)) + ")"
-        return f"<Node {self.name!r} {self.op}{suffix}>"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Node) and other.graph is self.graph and other.index == self.index
-
-    def __hash__(self) -> int:
-        return hash((id(self.graph), self.index))
-
-    def __bool__(self) -> bool:
-        raise BngraphError(
-            f"node {self.name!r} has no truth value while the graph is being built"
-        )
-
-    def __add__(self, other: Operand) -> Node:
-        return _apply("add", self, other)
-
-    def __radd__(self, other: Operand) -> Node:
-        return _apply("add", other, self)
-
-    def __sub__(self, other: Operand) -> Node:
-        return _apply("sub", self, other)
-
-    def __rsub__(self, other: Operand) -> Node:
-        return _apply("sub", other, self)
-
-    def __mul__(self, other: Operand) -> Node:
-        return _apply("mul", self, other)
-
-    def __rmul__(self, other: Operand) -> Node:
-        return _apply("mul", other, self)
-
-    def __truediv__(self, other: Operand) -> Node:
-        return _apply("div", self, other)
-
-    def __rtruediv__(self, other: Operand) -> Node:
-        return _apply("div", other, self)
-
-    def __matmul__(self, other: Node) -> Node:
-        return _apply("matmul", self, other)
-
-    def __rmatmul__(self, other: Node) -> Node:
-        return _apply("matmul", other, self)
-
-    def __neg__(self) -> Node:
-        return _apply("neg", self)
-
-    def __pos__(self) -> Node:
-        return self
-
-    def __pow__(self, exponent: Any) -> Node:
-        if isinstance(exponent, Node):
-            raise GraphDefinitionError(
-                f"{self.name} ** {exponent.name}: pow takes a constant exponent; "
-                "write exp(y * log(x)) for a node exponent"
-            )
-        return apply_op(get_op("pow"), (self,), {"exponent": exponent}, None)
-
-    def __rpow__(self, base: Any) -> Node:
-        raise GraphDefinitionError(
-            f"{base!r} ** {self.name}: pow takes a constant exponent; "
-            "write exp(y * log(b)) for a node exponent"
-        )
-
-
-def _apply(op_name: str, *operands: Operand) -> Node:
-    return apply_op(get_op(op_name), operands, {}, None)
-
-
-def apply_op(op: Op, operands: Sequence[Any], params: Mapping[str, Any], name: str | None) -> Node:
-    """Add a node applying ``op`` to ``operands`` (nodes or numbers) in their graph."""
-    _check_arity(op, len(operands), name)
-    graph = next((o.graph for o in operands if isinstance(o, Node)), None)
-    if graph is None:
-        raise GraphDefinitionError(
-            f"op {op.name} needs at least one node operand, got only numbers {tuple(operands)!r}"
-        )
-    refs = tuple(
-        graph._resolve(o) if isinstance(o, Node) else _literal_operand(o, name or op.name)
-        for o in operands
-    )
-    return Node(graph, graph._add(op.name, refs, op.bind(params), name))
-
-
-def _check_arity(op: Op, count: int, name: str | None) -> None:
-    if count != op.arity:
-        what = f"node {name!r}: " if name else ""
-        raise ArityError(f"{what}op {op.name} takes {op.arity} operand(s), got {count}")
-
-
-def _literal_operand(value: Any, user: str) -> float:
-    """A constant operand: a real number (numpy scalars included), stored as float."""
-    if isinstance(value, (np.generic, np.ndarray)) and np.ndim(value) == 0:
-        value = value.item()
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        kind = "an array" if isinstance(value, (np.ndarray, list, tuple)) else repr(value)
-        raise GraphDefinitionError(
-            f"{user!r}: an operand must be a node or a number, not {kind}; "
-            "declare arrays as inputs"
-        )
-    return float(value)
-
-
-def _check_name(name: Any) -> None:
-    if not isinstance(name, str) or not name:
-        raise GraphDefinitionError(f"a node name must be a non-empty string, not {name!r}")
-
-
-def _check_declared_shape(name: str, shape: Sequence[Any]) -> tuple[Dim, ...]:
-    if isinstance(shape, (str, int)):
-        shape = (shape,)
-    dims: list[Dim] = []
-    for dim in shape:
-        if isinstance(dim, str) and dim.isidentifier():
-            dims.append(dim)
-        elif isinstance(dim, (int, np.integer)) and not isinstance(dim, bool) and dim >= 0:
-            dims.append(int(dim))
-        else:
-            raise ParamError(
-                f"input {name!r}: a shape holds sizes and symbol names, not {dim!r}"
-            )
-    return tuple(dims)
-
-
-def _input_params(spec: NodeSpec) -> dict[str, Any]:
-    unknown = set(spec.params) - {"shape", "default"}
-    if unknown or spec.operands:
-        raise ParamError(
-            f"input {spec.name!r} takes no operands and only the parameters shape and default"
-        )
-    return {"shape": spec.params.get("shape"), "default": spec.params.get("default")}
-
-
-def topological_order(graph: Graph) -> list[int]:
-    """Kahn's algorithm, ties broken by definition order; raises ``CycleError``."""
-    count = len(graph._names)
-    indegree = [0] * count
-    users: list[list[int]] = [[] for _ in range(count)]
-    for index, operands in enumerate(graph._operands):
-        for o in set(o for o in operands if isinstance(o, int)):
-            indegree[index] += 1
-            users[o].append(index)
-    ready = [i for i in range(count) if indegree[i] == 0]
-    heapq.heapify(ready)
-    order: list[int] = []
-    while ready:
-        index = heapq.heappop(ready)
-        order.append(index)
-        for user in users[index]:
-            indegree[user] -= 1
-            if indegree[user] == 0:
-                heapq.heappush(ready, user)
-    if len(order) < count:
-        raise CycleError(f"graph {graph.name!r} has a cycle: {_describe_cycle(graph, order)}")
-    return order
-
-
-def _describe_cycle(graph: Graph, done: list[int]) -> str:
-    finished = set(done)
-    rest = nx.DiGraph()
-    for index, operands in enumerate(graph._operands):
-        if index in finished:
-            continue
-        for o in operands:
-            if isinstance(o, int) and o not in finished:
-                rest.add_edge(graph._names[o], graph._names[index])
-    edges = nx.find_cycle(rest)
-    names = [u for u, _ in edges] + [edges[0][0]]
-    return " -> ".join(names)
+        return cls.from_ir(IR.from_specs(name, specs, outputs))

@@ -8,7 +8,7 @@ runs a graph of its own, ``(x - running_mean) / sqrt(running_var + eps) * gamma
 those of that formula. Either way it returns the ``Run``: ``run.outputs["out"]``,
 ``run.backward(dout)``.
 
-Two conventions for the running statistics (see the design notes):
+Two conventions for the running statistics (docs/batchnorm.md has them side by side):
 
 - ``"torch"``: ``running = (1 - momentum) * running + momentum * batch``, with the
   unbiased batch variance; running_mean starts at 0 and running_var at 1;
@@ -160,8 +160,8 @@ class BatchNorm:
     def _axes(self) -> tuple[int, ...]:
         return (0, 2, 3) if self.spatial else (0,)
 
-    def _check(self, x: Any) -> np.ndarray:
-        x = np.asarray(x)
+    def _check(self, given: Any) -> np.ndarray:
+        x = np.asarray(given)
         want = 4 if self.spatial else 2
         layout = "(N, C, H, W)" if self.spatial else "(N, C)"
         if x.ndim != want:

@@ -1,8 +1,9 @@
 """One execution of a graph: its values, its gradients and its figures.
 
-``graph.forward(...)`` makes a ``Run``; ``run.backward(...)`` walks the plan in
-reverse, summing gradients where a value feeds several consumers. A run owns all
-of its state, so several threads may run one graph at once.
+``forward(graph, inputs)`` (what ``graph.forward(...)`` calls) runs the forward
+pass of the graph's plan and returns a ``Run``; ``run.backward(...)`` walks the plan
+in reverse, summing gradients where a value feeds several consumers. A run owns
+all of its state, so several threads may run one graph at once.
 
 >>> import numpy as np, bngraph as bg
 >>> g = bg.Graph("fan"); a = g.input("a")
@@ -18,55 +19,49 @@ from __future__ import annotations
 
 import math
 import time
-from functools import lru_cache
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
+from .binding import Bound, as_value, bind_inputs
 from .errors import (
-    BngraphError,
     InputError,
-    MissingInputError,
     NonFiniteError,
-    OpError,
+    NonFiniteWarning,
     RunStateError,
     ShapeError,
     UnknownInputError,
+    UnknownNameError,
     closest,
-    node_context,
+    warn,
 )
-from .ops import format_shape, get_op, unbroadcast
-from .shapes import bind_dims
+from .execute import Released, all_finite, backward_pass, forward_pass
+from .ops import format_shape, unbroadcast
+from .schedule import Plan, Planned
 
-if TYPE_CHECKING:
-    from .graph import Graph
-    from .schedule import BackwardStep, ForwardStep
-
-__all__ = ["Run", "RunStats", "Released"]
+__all__ = ["Run", "RunStats", "Released", "Named", "forward"]
 
 
-class Released:
-    """Stands in for a forward value released early: it keeps the shape and dtype only."""
+class Named(dict[str, Any]):
+    """A run's outputs or gradients by name: a dict whose unknown names raise an
+    ``UnknownNameError`` (a ``KeyError``) suggesting the closest name.
 
-    __slots__ = ("shape", "dtype")
+    >>> Named("output", {"out": 1})["ot"]
+    Traceback (most recent call last):
+    ...
+    bngraph.errors.UnknownNameError: no output 'ot' (did you mean 'out'?); outputs: out
+    """
 
-    def __init__(self, shape: tuple[int, ...], dtype: np.dtype) -> None:
-        self.shape = shape
-        self.dtype = dtype
+    def __init__(self, kind: str, items: Mapping[str, Any]) -> None:
+        super().__init__(items)
+        self.kind = kind
 
-    @property
-    def ndim(self) -> int:
-        return len(self.shape)
-
-    def __repr__(self) -> str:
-        return f"<released {self.dtype} value of shape {format_shape(self.shape)}>"
-
-
-_FLOAT64 = np.dtype(np.float64)
-# placeholders are immutable, so runs share one per shape and dtype
-_released = lru_cache(maxsize=4096)(Released)
+    def __missing__(self, name: str) -> Any:
+        raise UnknownNameError(
+            f"no {self.kind} {name!r}{closest(str(name), self)}; {self.kind}s: {', '.join(self)}"
+        )
 
 
 @dataclass(frozen=True)
@@ -80,144 +75,52 @@ class RunStats:
     retained_bytes: int
 
 
+def forward(
+    graph: Planned,
+    inputs: Mapping[str, Any],
+    *,
+    keep_values: bool = False,
+    check_finite: bool = False,
+) -> Run:
+    """Run the forward pass of ``graph`` (a graph or a plan) on ``inputs`` by name.
+
+    >>> import bngraph as bg
+    >>> forward(bg.library.get("batchnorm"), bg.library.example("batchnorm")).dims
+    {'N': 5, 'D': 4}
+    """
+    plan = graph.plan
+    bound = bind_inputs(plan, inputs)
+    start = time.perf_counter()
+    forward_pass(plan, bound.values, bound.shapes, release=not keep_values,
+                 check_finite=check_finite, float_dtype=bound.float_dtype)
+    seconds = time.perf_counter() - start
+    run = Run(graph, bound, keep_values=keep_values, forward_seconds=seconds)
+    run.warn_nonfinite("output", run.outputs)
+    return run
+
+
 class Run:
-    """Everything about one execution of a graph (made by ``Graph.forward``)."""
+    """Everything about one execution of a graph (made by ``forward``)."""
 
     def __init__(
-        self,
-        graph: Graph,
-        given: Mapping[str, Any],
-        *,
-        keep_values: bool = False,
-        check_finite: bool = False,
+        self, graph: Planned, bound: Bound, *, keep_values: bool, forward_seconds: float
     ) -> None:
-        plan = graph.plan
         self.graph = graph
+        self.plan: Plan = graph.plan
         self.keep_values = keep_values
-        self._seconds: list[float | None] = [0.0, None]
-        self._values: list[Any] = [*plan.blank_values]
-        self._shapes: list[tuple[int, ...]] = [()] * len(plan.uses)
-        self._caller: list[Any] = []
+        self.dims = dict(bound.dims)
+        self._bound = bound
+        self._values = values = bound.values
+        self._shapes = bound.shapes
+        self._seeds_given: dict[int, Any] = {}
+        self._seconds: list[float | None] = [forward_seconds, None]
         self._grads: list[Any] | None = None
         self._contributions: dict[tuple[int, int], Any] = {}
-        self._done: list[int] = []
-        self.grads: dict[str, np.ndarray] = {}
-        self.dims = self._bind(given)
-        start = time.perf_counter()
-        self._forward(check_finite)
-        self._seconds[0] = time.perf_counter() - start
-        self.outputs: dict[str, Any] = {graph._names[i]: self._values[i] for i in plan.outputs}
-
-    # ------------------------------------------------------------------ forward
-
-    def _bind(self, given: Mapping[str, Any]) -> dict[str, int]:
-        graph, plan = self.graph, self.graph.plan
-        if not plan.input_names.issuperset(given):
-            unknown = next(k for k in given if k not in plan.input_names)
-            raise UnknownInputError(
-                f"graph {graph.name!r} has no input {unknown!r}"
-                f"{closest(unknown, graph.inputs)}; valid inputs: {', '.join(graph.inputs)}"
-            )
-        declared = []
-        missing = []
-        for index in plan.inputs:
-            name, params = graph._names[index], graph._params[index]
-            if name in given:
-                value = _as_value(name, given[name])
-                if type(value) is not float:
-                    self._caller.append(given[name])
-            elif "default" in params:
-                value = params["default"]
-            else:
-                missing.append(name)
-                continue
-            self._values[index] = value
-            shape = self._shapes[index] = value.shape if type(value) is np.ndarray else ()
-            if "shape" in params:
-                declared.append((name, params["shape"], shape))
-        if missing:
-            raise MissingInputError(
-                f"graph {graph.name!r}: missing input(s) {', '.join(map(repr, missing))}; "
-                f"it expects {graph.signature()}"
-            )
-        # the same input shapes bind the same symbols: remember the last few bindings
-        key = tuple(declared)
-        dims = plan.dims_cache.get(key)
-        if dims is None:
-            dims = bind_dims(declared)
-            if len(plan.dims_cache) < 64:
-                plan.dims_cache[key] = dims
-        return dict(dims)
-
-    def _forward(self, check_finite: bool) -> None:
-        values, shapes = self._values, self._shapes
-        release = not self.keep_values
-        for step in self.graph.plan.forward_steps:
-            node, forward, fetch, params, freed, _ = step
-            args = fetch(values)
-            try:
-                out = forward(*args, **params)
-            except MemoryError:
-                raise
-            except Exception as error:
-                raise self._forward_error(step, args, error) from error
-            if type(out) is not np.ndarray:
-                out = _normalize(out, args, self._describe(node))
-            values[node] = out
-            shapes[node] = out.shape if type(out) is np.ndarray else ()
-            if check_finite and not np.all(np.isfinite(out)):
-                raise self._nonfinite(node, out, "forward value")
-            if release and freed:
-                for j in freed:
-                    values[j] = _released(shapes[j], getattr(values[j], "dtype", _FLOAT64))
-
-    @property
-    def stats(self) -> RunStats:
-        """Seconds spent, and the bytes of forward values held at the peak and after."""
-        plan, values = self.graph.plan, self._values
-
-        def size(index: int) -> int:
-            itemsize = getattr(values[index], "dtype", np.dtype(np.float64)).itemsize
-            return math.prod(self._shapes[index]) * itemsize
-
-        live = peak = sum(size(i) for i in plan.inputs)
-        for step in plan.forward_steps:
-            live += size(step.node)
-            peak = max(peak, live)
-            if not self.keep_values:
-                live -= sum(size(j) for j in step.release)
-        return RunStats(self._seconds[0] or 0.0, self._seconds[1], peak, live)
-
-    def _describe(self, index: int) -> str:
-        graph = self.graph
-        return node_context(graph._names[index], graph._ops[index], graph._stages[index])
-
-    def _forward_error(self, step: ForwardStep, args: tuple[Any, ...], error: Exception) -> BngraphError:
-        context = self._describe(step.node)
-        if isinstance(error, ShapeError):
-            return ShapeError(f"{context}: {error}")
-        op = get_op(self.graph._ops[step.node])
-        shapes = [np.shape(a) for a in args]
-        if op.shape is not None:
-            try:
-                op.shape(*shapes, **step.params)
-            except ShapeError as shape_error:
-                return ShapeError(f"{context}: {shape_error}")
-            except Exception:  # noqa: BLE001 - the op's own error below says more
-                pass
-        listed = ", ".join(format_shape(s) for s in shapes)
-        return OpError(
-            f"{context}: forward failed on operands of shapes {listed}: "
-            f"{type(error).__name__}: {error}"
-        )
-
-    def _nonfinite(self, index: int, value: Any, what: str) -> NonFiniteError:
-        bad = np.argwhere(~np.isfinite(np.asarray(value)))
-        where = tuple(int(k) for k in bad[0]) if bad.size else ()
-        element = np.asarray(value)[where] if bad.size else value
-        return NonFiniteError(
-            f"{self._describe(index)} produced a non-finite {what}: {element} at index {where}"
-        )
+        self._backward_steps: dict[int, int] = {}
+        self.grads: dict[str, np.ndarray] = Named("input", {})
+        names = self.plan.ir.names
+        self.outputs: dict[str, Any] = Named(
+            "output", {names[i]: _read_only(values[i]) for i in self.plan.outputs})
 
     # ------------------------------------------------------------------ backward
 
@@ -234,80 +137,34 @@ class Run:
         ``backward()`` seeds ones for every output; ``backward(dout)`` seeds the
         only output; ``backward(out=dout, ...)`` seeds outputs by name (an output
         given no seed then contributes nothing). Calling it again with other
-        seeds starts afresh from the same forward values.
+        seeds starts afresh from the same forward values. Constant inputs
+        (``grad=False``) get no gradient and are not in the result.
         """
         start = time.perf_counter()
-        graph, values = self.graph, self._values
-        plan = graph.plan
+        plan = self.plan
         grads: list[Any] = [None] * len(plan.uses)
         given_seeds = self._seeds(seed, seeds)
         for index, array in given_seeds.items():
             grads[index] = array
-        shapes = self._shapes
-        contributions: dict[tuple[int, int], Any] = {}
-        done: list[int] = []
-        slow = check_finite or self.keep_values
-        for step in plan.backward_steps:
-            node, fetch, params, edges, _ = step
-            g = grads[node]
-            if g is None:
-                continue
-            done.append(node)
-            args = fetch(values)
-            out = values[node]
-            for k, vjp, j in edges:
-                try:
-                    contribution = vjp(g, out, *args, **params)
-                except MemoryError:
-                    raise
-                except Exception as error:
-                    raise self._vjp_error(step, k, out, args, error) from error
-                if contribution is None:
-                    continue
-                if type(contribution) is not np.ndarray or contribution.shape != shapes[j]:
-                    contribution = self._fit(step, k, contribution)
-                if slow:
-                    if check_finite and not np.all(np.isfinite(contribution)):
-                        raise self._nonfinite(node, contribution, f"gradient for operand {k}")
-                    contributions[(node, k)] = contribution
-                previous = grads[j]
-                grads[j] = contribution if previous is None else previous + contribution
-        self._grads, self._contributions = grads, contributions
-        self._done = done
-        names = graph._names
-        self.grads = {
-            names[i]: grads[i] if type(grads[i]) is np.ndarray else self._input_grad(i, grads[i])
-            for i in plan.inputs
-        }
-        _separate(self.grads, [*self._caller, *given_seeds.values()])
-        self._seconds[1] = time.perf_counter() - start
-        return dict(self.grads)
-
-    def _vjp_error(
-        self, step: BackwardStep, k: int, out: Any, args: tuple[Any, ...], error: Exception
-    ) -> OpError:
-        released = " (it read a value its op does not declare in saves)" if any(
-            isinstance(a, Released) for a in (out, *args)) else ""
-        return OpError(
-            f"{self._describe(step.node)}: vector-Jacobian rule for operand {k} failed"
-            f"{released}: {type(error).__name__}: {error}"
+        contributions, done = backward_pass(
+            plan, self._values, self._shapes, grads,
+            record=self.keep_values, check_finite=check_finite,
         )
-
-    def _fit(self, step: BackwardStep, k: int, contribution: Any) -> Any:
-        """Sum a gradient back to its operand's shape, or say which rule got it wrong."""
-        shape = self._shapes[step.slots[k]]
-        reduced = unbroadcast(contribution, shape)
-        if np.shape(reduced) != shape:
-            raise ShapeError(
-                f"{self._describe(step.node)}: the gradient for operand {k} has shape "
-                f"{format_shape(np.shape(contribution))}, which does not reduce to the "
-                f"operand's shape {format_shape(shape)}"
-            )
-        return reduced
+        self._grads, self._contributions = grads, contributions
+        self._backward_steps = {node: number for number, node in enumerate(done, start=1)}
+        names, constant = plan.ir.names, plan.constant
+        self.grads = Named("input", {
+            names[i]: self._input_grad(i, grads[i]) for i in plan.inputs if not constant[i]
+        })
+        _separate(self.grads, [*self._bound.caller, *given_seeds.values()])
+        self._seconds[1] = time.perf_counter() - start
+        self._seeds_given = given_seeds
+        self.warn_nonfinite("gradient", self.grads)
+        return Named("input", self.grads)
 
     def _seeds(self, seed: Any, seeds: dict[str, Any]) -> dict[int, Any]:
-        graph = self.graph
-        outputs = graph.plan.output_names
+        plan = self.plan
+        outputs = plan.output_names
         if seed is not None and seeds:
             raise InputError("give backward() one positional seed or seeds by name, not both")
         if type(seed) is not np.ndarray and isinstance(seed, Mapping):
@@ -315,45 +172,83 @@ class Run:
         if seed is not None:
             if len(outputs) != 1:
                 raise InputError(
-                    f"backward(seed) needs exactly one output; graph {graph.name!r} has "
+                    f"backward(seed) needs exactly one output; graph {plan.name!r} has "
                     f"{', '.join(outputs)}: seed them by name, e.g. backward({outputs[0]}=...)"
                 )
             seeds = {outputs[0]: seed}
         if not seeds:
-            return {i: _ones_like(self._values[i]) for i in graph.plan.outputs}
+            return {i: _ones_like(self._values[i]) for i in plan.outputs}
         result: dict[int, Any] = {}
         for name, value in seeds.items():
             if name not in outputs:
                 raise UnknownInputError(
-                    f"graph {graph.name!r} has no output {name!r}{closest(name, outputs)}; "
+                    f"graph {plan.name!r} has no output {name!r}{closest(name, outputs)}; "
                     f"outputs: {', '.join(outputs)}"
                 )
-            index = graph._index[name]
-            array = _as_value(f"seed {name}", value)
+            index = plan.ir.index[name]
+            array = as_value(f"seed {name}", value)
             result[index] = _fit_seed(name, array, self._shapes[index])
         return result
 
     def _input_grad(self, index: int, g: Any) -> np.ndarray:
+        """The gradient of an input, of the shape given (summed over a broadcast)."""
         if g is None:  # no output depends on this input
             value = self._values[index]
-            return np.zeros(np.shape(value), getattr(value, "dtype", np.float64))
-        return np.asarray(g)
+            g = np.zeros(np.shape(value), getattr(value, "dtype", np.float64))
+        given = self._bound.given.get(index)
+        if given is not None:
+            g = unbroadcast(g, given)
+        return g if type(g) is np.ndarray else np.asarray(g)
+
+    def warn_nonfinite(self, kind: str, arrays: Mapping[str, Any]) -> None:
+        """Warn (``NonFiniteWarning``) if any of ``arrays`` holds a NaN or an infinity,
+        naming the first node that produced one where the run still holds it."""
+        bad = [name for name, array in arrays.items() if not all_finite(array)]
+        if not bad:
+            return
+        plural, verb = ("s", "hold") if len(bad) > 1 else ("", "holds")
+        warn(
+            f"graph {self.plan.name!r}: the {kind}{plural} {', '.join(bad)} {verb} NaN or "
+            f"infinite values; {self._first_nonfinite(kind == 'gradient')}",
+            NonFiniteWarning,
+        )
+
+    def _first_nonfinite(self, backward: bool) -> str:
+        """Which node first produced a NaN or an infinity: the passes replayed from the
+        inputs with ``check_finite`` (only ever done once something is not finite)."""
+        plan, bound = self.plan, self._bound
+        values = plan.blank_values
+        for index in plan.inputs:
+            values[index] = self._values[index]
+        shapes = list(self._shapes)
+        try:
+            with np.errstate(all="ignore"):
+                forward_pass(plan, values, shapes, release=False, check_finite=True,
+                             float_dtype=bound.float_dtype)
+                if backward:
+                    grads: list[Any] = [None] * len(plan.uses)
+                    for index, seed in self._seeds_given.items():
+                        grads[index] = seed
+                    backward_pass(plan, values, shapes, grads, record=False, check_finite=True)
+        except NonFiniteError as error:
+            return str(error)
+        return "the seeds given hold them"
 
     # ------------------------------------------------------------------ reading
 
     def value(self, name: str) -> Any:
         """The forward value of any node that the run still holds."""
-        value = self._values[self.graph._lookup(name)]
+        value = self._values[self.plan.ir.lookup(name)]
         if isinstance(value, Released):
             raise RunStateError(
                 f"the value of {name!r} was released after its last use; run with "
                 "graph.forward(..., keep_values=True) to keep every value"
             )
-        return value
+        return _read_only(value)
 
     def grad(self, name: str) -> Any:
         """The gradient of any node, from the last ``backward()`` call."""
-        index = self.graph._lookup(name)
+        index = self.plan.ir.lookup(name)
         if self._grads is None:
             raise RunStateError(f"no gradient of {name!r} yet: call run.backward() first")
         if name in self.grads:
@@ -366,21 +261,22 @@ class Run:
 
         Their sum is ``grad(name)``. Recorded only for runs made with ``keep_values=True``.
         """
-        index = self.graph._lookup(name)
+        index = self.plan.ir.lookup(name)
         if not self.keep_values:
             raise RunStateError(
                 "per-edge gradients are recorded only for runs made with keep_values=True"
             )
+        names = self.plan.ir.names
         return [
-            (self.graph._names[c], k, self._contributions[(c, k)])
-            for c, k in self.graph.plan.uses[index] if (c, k) in self._contributions
+            (names[c], k, self._contributions[(c, k)])
+            for c, k in self.plan.uses[index] if (c, k) in self._contributions
         ]
 
     def released(self) -> tuple[str, ...]:
         """The nodes whose forward values were released early, in schedule order."""
+        names = self.plan.ir.names
         return tuple(
-            self.graph._names[i] for i in self.graph.plan.order
-            if isinstance(self._values[i], Released)
+            names[i] for i in self.plan.order if isinstance(self._values[i], Released)
         )
 
     def step(self, name: str) -> tuple[int, int | None]:
@@ -389,51 +285,48 @@ class Run:
         Inputs have forward step 0; the backward step is ``None`` for nodes
         whose rules did not run (inputs, or nodes no seeded output depends on).
         """
-        index = self.graph._lookup(name)
-        plan = self.graph.plan
-        forward = 0 if index in plan.inputs else 1 + next(
-            k for k, s in enumerate(plan.forward_steps) if s.node == index
-        )
-        backward = self._done.index(index) + 1 if index in self._done else None
-        return forward, backward
+        index = self.plan.ir.lookup(name)
+        return self.plan.step_numbers[index], self._backward_steps.get(index)
 
     def shape(self, name: str) -> tuple[int, ...]:
         """The concrete shape of a node's value in this run (known even once released)."""
-        return self._shapes[self.graph._lookup(name)]
+        return self._shapes[self.plan.ir.lookup(name)]
+
+    @property
+    def stats(self) -> RunStats:
+        """Seconds spent, and the bytes of forward values held at the peak and after."""
+        plan, values = self.plan, self._values
+
+        def size(index: int) -> int:
+            itemsize = getattr(values[index], "dtype", np.dtype(np.float64)).itemsize
+            return math.prod(self._shapes[index]) * int(itemsize)
+
+        live = peak = sum(size(i) for i in plan.inputs)
+        for step in plan.forward_steps:
+            live += size(step.node)
+            peak = max(peak, live)
+            if not self.keep_values:
+                live -= sum(size(j) for j in step.release)
+        return RunStats(self._seconds[0] or 0.0, self._seconds[1], peak, live)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         from .viz import mimebundle
 
-        return mimebundle(self.graph, self)
+        return mimebundle(self.graph, self)  # type: ignore[arg-type]  # viz reads plans next
 
     def __repr__(self) -> str:
         state = "with gradients" if self._grads is not None else "forward only"
-        return f"<Run of {self.graph.name!r}, {state}>"
+        return f"<Run of {self.plan.name!r}, {state}>"
 
 
-def _as_value(name: str, value: Any) -> Any:
-    """Inputs and seeds: Python numbers stay weak floats; integer arrays become float64."""
-    if type(value) in (int, float, bool):
-        return float(value)
-    try:
-        array = np.asarray(value)
-    except (TypeError, ValueError) as error:
-        raise InputError(f"input {name!r} is not an array of numbers: {error}") from None
-    if array.dtype.kind in "biu":
-        return array.astype(np.float64)
-    if array.dtype.kind not in "fc":
-        raise InputError(f"input {name!r} must hold numbers, not {array.dtype} values")
-    return array
-
-
-def _normalize(out: Any, args: tuple[Any, ...], context: str) -> Any:
-    """Op results: weak floats from weak floats, arrays otherwise."""
-    if isinstance(out, (float, int, np.generic)) and all(type(a) is float for a in args):
-        return float(out)
-    array = np.asarray(out)
-    if array.dtype.kind not in "fc":
-        raise OpError(f"{context}: forward returned {array.dtype} values, not floats")
-    return array
+def _read_only(value: Any) -> Any:
+    """A read-only view of an array the run keeps (numbers as they are): editing an
+    output or a value in place must not change a later ``backward``."""
+    if type(value) is not np.ndarray:
+        return value
+    view = value.view()
+    view.flags.writeable = False
+    return view
 
 
 def _ones_like(value: Any) -> Any:

@@ -11,17 +11,19 @@ shape is accepted (``gamma=2`` for ``gamma[D]``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from .errors import BngraphError, ShapeError, node_context
-from .ops import format_shape, get_op
+from .errors import BngraphError, ShapeError
+from .ops import format_shape
 from .ops.broadcasting import Shape
 
 if TYPE_CHECKING:
-    from .graph import Graph
+    from .schedule import Planned
 
-__all__ = ["bind_dims", "static_shapes"]
+__all__ = ["bind_dims", "bind_dims_cached", "static_shapes"]
 
 Declared = tuple[str, Shape, tuple[int, ...]]
 
@@ -46,7 +48,7 @@ def bind_dims(declared: Sequence[Declared]) -> dict[str, int]:
                 f"input {name!r} has shape {format_shape(actual)}, which has more "
                 f"dimensions than its declared shape {_declared(shape)}"
             )
-        for want, got in zip(shape[len(shape) - len(actual):], actual):
+        for want, got in zip(shape[len(shape) - len(actual):], actual, strict=True):
             if got == 1:
                 continue
             if isinstance(want, str):
@@ -66,6 +68,13 @@ def bind_dims(declared: Sequence[Declared]) -> dict[str, int]:
     return dims
 
 
+@lru_cache(maxsize=256)
+def bind_dims_cached(declared: tuple[Declared, ...]) -> Mapping[str, int]:
+    """``bind_dims`` for runs: the same input shapes bind the same symbols, so the
+    last bindings are remembered (read-only)."""
+    return MappingProxyType(bind_dims(declared))
+
+
 def _declared(shape: Shape) -> str:
     return "[" + ", ".join(str(d) for d in shape) + "]"
 
@@ -79,7 +88,7 @@ def _mismatch(item: Declared, symbol: str, bound: int, first: Declared) -> Shape
     )
 
 
-def static_shapes(graph: Graph, dims: dict[str, int] | None = None) -> dict[str, Shape | None]:
+def static_shapes(graph: Planned, dims: dict[str, int] | None = None) -> dict[str, Shape | None]:
     """Every node's shape as far as it is known before running: symbols stay symbols.
 
     ``None`` marks a shape that cannot be known (an undeclared input, an op
@@ -90,30 +99,27 @@ def static_shapes(graph: Graph, dims: dict[str, int] | None = None) -> dict[str,
     >>> shapes["xmu"], shapes["var"], shapes["eps"]
     (('N', 'D'), ('D',), ())
     """
-    from .graph import INPUT
-
+    plan = graph.plan
+    ir = plan.ir
     dims = dims or {}
     known: dict[int, Shape | None] = {}
-    for index in graph.plan.order:
-        name, op_name = graph._names[index], graph._ops[index]
-        params = graph._params[index]
-        if op_name == INPUT:
+    for index in plan.order:
+        params = ir.params[index]
+        op = ir.op(index)
+        if op is None:
             shape = params.get("shape")
             if shape is None and "default" in params:
                 shape = ()
-            known[index] = None if shape is None else tuple(dims.get(d, d) for d in shape)  # type: ignore[arg-type]
+            known[index] = None if shape is None else tuple(dims.get(d, d) for d in shape)
             continue
-        operands = [known[o] if isinstance(o, int) else () for o in graph._operands[index]]
-        op = get_op(op_name)
+        operands = [known[o] if isinstance(o, int) else () for o in ir.operands[index]]
         if op.shape is None or any(s is None for s in operands):
             known[index] = None
             continue
         try:
-            known[index] = tuple(op.shape(*operands, **params))
+            known[index] = tuple(op.shape(*operands, **op.full_params(params)))
         except ShapeError as error:
-            raise ShapeError(
-                f"{node_context(name, op_name, graph._stages[index])}: {error}"
-            ) from None
+            raise ShapeError(f"{ir.describe(index)}: {error}") from None
         except (BngraphError, TypeError, ValueError, IndexError):
             known[index] = None
-    return {graph._names[i]: s for i, s in known.items()}
+    return {ir.names[i]: s for i, s in known.items()}

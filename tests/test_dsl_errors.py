@@ -6,7 +6,10 @@ import pytest
 
 import bngraph as bg
 from bngraph.dsl import (
-    DSLGraphError, DSLLimitError, DSLNameError, DSLNotAllowedError, DSLSyntaxError,
+    DSLGraphError,
+    DSLNameError,
+    DSLNotAllowedError,
+    DSLSyntaxError,
 )
 
 P = "input x\ninput z\n"  # two lines of inputs before the statement under test
@@ -17,8 +20,13 @@ CASES = [
      "attribute access (a.b) is not allowed"),
     ("attribute call", P + "y = os.system(x)\noutput y", DSLNotAllowedError, 3, 5,
      "only registered ops can be called; attribute access (a.b) is not allowed"),
-    ("subscript", P + "y = x[0]\noutput y", DSLNotAllowedError, 3, 5,
-     "subscripts (a[i]) are not allowed"),
+    ("subscript by a node", P + "y = x[x]\noutput y", DSLNotAllowedError, 3, 7,
+     "an index holds ints, slices of ints and ..., not the name 'x'; to index with the "
+     "values of a node, use take or take_along_axis"),
+    ("subscript by a float", P + "y = x[1:2.5]\noutput y", DSLNotAllowedError, 3, 9,
+     "an index holds ints, slices of ints and ..., not 2.5"),
+    ("subscript of a number", P + "y = 2[0]\noutput y", DSLNotAllowedError, 3, 5,
+     "only a node can be indexed"),
     ("lambda", P + "y = (lambda: x)()\noutput y", DSLNotAllowedError, 3, 6,
      "only registered ops can be called; lambdas are not allowed"),
     ("lambda operand", P + "y = x + (lambda: 1)\noutput y", DSLNotAllowedError, 3, 10,
@@ -45,7 +53,7 @@ CASES = [
      "names starting with '_' are not allowed"),
     ("builtin call", P + "y = print(x)\noutput y", DSLNameError, 3, 5, "unknown op 'print'"),
     ("unknown op", P + "y = maen(x, axis=0)\noutput y", DSLNameError, 3, 5,
-     "unknown op 'maen' (did you mean 'mean'?); known ops: add,"),
+     "unknown op 'maen' (did you mean 'mean'?); known ops: abs, add,"),
     ("node called", P + "y = x(z)\noutput y", DSLNameError, 3, 5,
      "'x' is a node, not an op; only registered ops can be called"),
     ("call of call", P + "y = mean(x)(z)\noutput y", DSLNotAllowedError, 3, 5,
@@ -76,6 +84,24 @@ CASES = [
      "the number inf is not a finite float"),
     ("huge int", P + "y = x * 1" + "0" * 400 + "\noutput y", DSLSyntaxError, 3, 9,
      "is not a finite float"),
+    # a constant that is not a finite float is refused where it is read (it used to be
+    # accepted, then to_dsl() and every drawing raised OverflowError)
+    ("huge exponent", P + "y = x ** 1" + "0" * 400 + "\noutput y", DSLSyntaxError, 3, 10,
+     "an integer of 401 digits is not a finite float"),
+    ("huge negative exponent", P + "y = x ** -1" + "0" * 400 + "\noutput y", DSLSyntaxError, 3, 10,
+     "an integer of 401 digits is not a finite float"),
+    ("infinite exponent", P + "y = x ** 1e400\noutput y", DSLSyntaxError, 3, 10,
+     "the number inf is not a finite float"),
+    ("infinite default", "input x\ninput e = -1e400\ny = x * e\noutput y", DSLSyntaxError, 2, 11,
+     "the number -inf is not a finite float"),
+    ("huge default", "input x\ninput e = 1" + "0" * 400 + "\ny = x * e\noutput y", DSLSyntaxError,
+     2, 11, "an integer of 401 digits is not a finite float"),
+    ("infinite parameter", P + "y = pow(x, exponent=1e400)\noutput y", DSLSyntaxError, 3, 21,
+     "the number inf is not a finite float"),
+    ("huge parameter", P + "y = mean(x, axis=1" + "0" * 400 + ")\noutput y", DSLSyntaxError, 3, 18,
+     "an integer of 401 digits is not a finite float"),
+    ("huge tuple parameter", P + "y = mean(x, axis=(0, 1" + "0" * 400 + "))\noutput y",
+     DSLSyntaxError, 3, 22, "an integer of 401 digits is not a finite float"),
     ("complex", P + "y = x * 2j\noutput y", DSLNotAllowedError, 3, 9, "complex numbers are not allowed"),
     ("floor division", P + "y = x // z\noutput y", DSLNotAllowedError, 3, 5,
      "the operator // is not allowed; operators: + - * / ** @ and unary -"),

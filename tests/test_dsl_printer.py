@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 
 import bngraph as bg
 from bngraph.dsl import DSLPrintError, differences, parse, to_dsl
-from bngraph.dsl.printer import format_number, quote
+from bngraph.dsl.printer import number_literal, quote
 
 CANONICAL_BATCHNORM = """\
 graph batchnorm
@@ -112,8 +112,8 @@ def test_numbers_are_normalised_and_keep_their_meaning() -> None:
     [(1e-05, "1e-5"), (2.5e-300, "2.5e-300"), (1e16, "1e16"), (1.5e+20, "1.5e20"),
      (0.1, "0.1"), (-3.0, "-3.0"), (7, "7"), (-7, "-7"), (5e-324, "5e-324")],
 )
-def test_format_number(value: float, text: str) -> None:
-    assert format_number(value) == text
+def test_number_literal(value: float, text: str) -> None:
+    assert number_literal(value) == text
     assert float(text) == value
 
 

@@ -182,7 +182,8 @@ def test_a_text_just_under_the_limit_is_a_correct_graph() -> None:
     lines = ["input x"] + [f"y{i} = y{i - 1} * 2 + x" for i in range(1, 100_000)]
     lines[1] = "y1 = x * 2 + x"
     text = ""
-    for count, line in enumerate(lines):
+    count = 0
+    for count, line in enumerate(lines):  # noqa: B007 - count is read after the loop
         if len(text) + len(line) + 40 > MAX_CHARS:
             break
         text += line + "\n"

@@ -24,9 +24,9 @@ def _torch_expected(batches, momentum, axes):
     """running_k = (1-m)^k * start + sum_i m (1-m)^(k-i) * stat_i (stat: unbiased var)."""
     k = len(batches)
     weights = [momentum * (1 - momentum) ** (k - 1 - i) for i in range(k)]
-    mean = sum(w * b.mean(axis=axes) for w, b in zip(weights, batches))
+    mean = sum(w * b.mean(axis=axes) for w, b in zip(weights, batches, strict=True))
     var = (1 - momentum) ** k * 1.0 + sum(
-        w * b.var(axis=axes, ddof=1) for w, b in zip(weights, batches))
+        w * b.var(axis=axes, ddof=1) for w, b in zip(weights, batches, strict=True))
     return mean, var
 
 
@@ -34,8 +34,8 @@ def _cs231n_expected(batches, momentum, axes):
     """running_k = sum_i (1-m) m^(k-i) * stat_i, starting from 0 (stat: biased var)."""
     k = len(batches)
     weights = [(1 - momentum) * momentum ** (k - 1 - i) for i in range(k)]
-    mean = sum(w * b.mean(axis=axes) for w, b in zip(weights, batches))
-    var = sum(w * b.var(axis=axes) for w, b in zip(weights, batches))
+    mean = sum(w * b.mean(axis=axes) for w, b in zip(weights, batches, strict=True))
+    var = sum(w * b.var(axis=axes) for w, b in zip(weights, batches, strict=True))
     return mean, var
 
 
@@ -46,7 +46,7 @@ def _train(layer, batches):
 
 # running statistics are sums of five weighted float64 batch statistics:
 # agreement to a few ulps of values of O(10), hence 1e-12
-TOL = dict(rtol=1e-12, atol=1e-12)
+TOL = {"rtol": 1e-12, "atol": 1e-12}
 
 
 @pytest.mark.parametrize("momentum", [0.1, 0.5, 1.0, 0.0])

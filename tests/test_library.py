@@ -31,11 +31,14 @@ CASES = [(name, shape) for name, shapes in SHAPES.items() for shape in shapes]
 # it there) and is compared with the float64 closed form on the same float32
 # inputs; a few float32 roundings (eps 1.2e-7) amplified by ivar and the N-term
 # sums give up to ~1e-5 relative, hence 2e-4.
-TOL = {np.float64: dict(rtol=1e-10, atol=1e-10), np.float32: dict(rtol=2e-4, atol=2e-4)}
+TOL = {np.float64: {"rtol": 1e-10, "atol": 1e-10}, np.float32: {"rtol": 2e-4, "atol": 2e-4}}
+
+
+LAYERS = ["softmax_cross_entropy", "mlp", "attention", "conv_bn_relu"]
 
 
 def test_names_and_descriptions():
-    assert library.names() == NORMALIZATIONS
+    assert library.names() == NORMALIZATIONS + LAYERS
     for name in library.names():
         line = library.describe(name)
         assert line and "\n" not in line and line.endswith(".")
@@ -104,15 +107,17 @@ def test_composite_follows_the_notebook_steps():
 
 
 def test_composite_and_staged_agree(norm_inputs):
-    bg.testing.assert_graphs_match(library.get("batchnorm"), library.get("batchnorm_composite"),
-                                   norm_inputs((6, 3)), atol=1e-12, rtol=1e-10)
+    report = bg.testing.assert_graphs_match(
+        library.get("batchnorm"), library.get("batchnorm_composite"), norm_inputs((6, 3)),
+        atol=1e-12, rtol=1e-10)
+    assert report.ok and report.first_divergence is None and len(report.rows) == 5
 
 
 def test_groupnorm_params_and_build():
     assert library.params("groupnorm") == {"groups": 2}
     assert library.params("batchnorm") == {}
     g = library.build("groupnorm", groups=3)
-    assert not g is library.get("groupnorm") and g.spec("xg").params["parts"] == 3
+    assert g is not library.get("groupnorm") and g.spec("xg").params["parts"] == 3
 
 
 @pytest.mark.parametrize("groups", [1, 2, 3, 6])

@@ -3,10 +3,10 @@ against each other where two normalizations coincide."""
 
 import numpy as np
 import pytest
+from numeric import numeric_gradient
 
 from bngraph import reference
 from bngraph.library import LibraryError
-from finite_differences import numeric_gradient
 
 FORMS = {
     "batchnorm": (5, 3),

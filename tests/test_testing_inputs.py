@@ -14,7 +14,7 @@ def test_param_shape():
 def test_shapes_dtypes_and_ranges(dtype):
     inputs = norm_inputs(np.random.default_rng(1), (6, 3, 2, 2), dtype)
     assert inputs["x"].shape == (6, 3, 2, 2) and inputs["x"].dtype == dtype
-    assert inputs["gamma"].dtype == dtype and np.all((0.5 <= inputs["gamma"]) & (inputs["gamma"] <= 1.5))
+    assert inputs["gamma"].dtype == dtype and np.all((inputs["gamma"] >= 0.5) & (inputs["gamma"] <= 1.5))
     assert np.all(np.abs(inputs["beta"]) <= 1) and inputs["eps"] == 1e-5
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections import Counter
 
+import networkx as nx
 import numpy as np
 import pytest
 
 import bngraph as bg
-import networkx as nx
-
 from bngraph.testing.graphs import chain, layered, random_staged
 from bngraph.viz import COLLAPSE_THRESHOLD, to_graphviz
 from bngraph.viz.collapse import ROW, collapsed_view
@@ -54,7 +53,9 @@ def test_collapsed_edges_count_the_operand_edges_between_stages() -> None:
         if isinstance(o, str) and group[o] != group[spec.name]
     )
     dot = to_graphviz(g, view="forward").source
-    edge_lines = [line.strip() for line in dot.splitlines() if " -> " in line and "invis" not in line]
+    edge_lines = [
+        line.strip() for line in dot.splitlines() if " -> " in line and "invis" not in line
+    ]
     assert len(edge_lines) == len(expected)  # a chain of stages: nothing is implied
     for (source, target), count in expected.items():
         line = next(e for e in edge_lines if e.startswith(f'"{source}" -> "{target}" '))
@@ -84,10 +85,12 @@ def test_edges_implied_by_other_stages_are_left_out_and_listed_in_tooltips() -> 
     assert len(sg.drawn) <= (MAX_INCOMING + 1) * len(sg.members)
     dot = collapsed_view(g, None, "forward").source
     left = len(sg.edges) - len(sg.drawn)
-    assert left > 150 and f"{left} of the {len(sg.edges)} edges between stages are left out" in dot
+    assert left > 150
+    assert f"{left} of the {len(sg.edges)} edges between stages are left out" in dot
     stage_line = next(line for line in dot.splitlines() if line.strip().startswith('"stage 5" ['))
     takes = ", ".join(f"stage {k} ({sg.edges[f'stage {k}', 'stage 5']})" for k in range(5))
-    assert f"takes values from x0 ({sg.edges['x0', 'stage 5']}), {takes}\\nfeeds stage 6" in stage_line
+    x0 = sg.edges["x0", "stage 5"]
+    assert f"takes values from x0 ({x0}), {takes}\\nfeeds stage 6" in stage_line
 
 
 def test_many_stages_are_drawn_in_groups_of_consecutive_stages() -> None:

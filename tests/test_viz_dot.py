@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
+from svg_drawing import SVG, assert_summary, drawn, svg_of
 
 import bngraph as bg
 from bngraph.ops import format_shape
@@ -19,8 +20,6 @@ from bngraph.viz.labels import formula
 from bngraph.viz.render import pipe
 from bngraph.viz.style import BACKWARD_COLOR, SAVED_FILL
 from bngraph.viz.summary import brief, full_text, summarize
-from svg_drawing import SVG, assert_summary, drawn, svg_of
-
 
 
 def kept_run() -> bg.Run:
@@ -83,15 +82,16 @@ def test_svg_holds_every_value_and_gradient_in_brief_and_in_full() -> None:
         assert rows[1].startswith(format_shape(run.shape(name)) + " · ")
         assert rows[-2] == brief(run.value(name))
         assert rows[-1] == "grad " + brief(run.grad(name))
-        assert f"value {summarize(run.value(name))}:\n{full_text(run.value(name))}" in nodes[name].tooltip
-        assert f"gradient {summarize(run.grad(name))}:\n{full_text(run.grad(name))}" in nodes[name].tooltip
+        value, gradient = run.value(name), run.grad(name)
+        assert f"value {summarize(value)}:\n{full_text(value)}" in nodes[name].tooltip
+        assert f"gradient {summarize(gradient)}:\n{full_text(gradient)}" in nodes[name].tooltip
     edges = drawn(root, "edge", stroke=BACKWARD_COLOR)
     for name in g.names:
         contributions = run.contributions(name)
         for consumer, position, contribution in contributions:
             target = f"∑ {name}" if len(contributions) > 1 else name
             edge = edges[f"{target}->{consumer}"]
-            assert edge.rows == [brief(contribution)]
+            assert edge.rows == [brief(contribution, mean=False)]
             assert edge.tooltip == (
                 f"gradient sent by {consumer} to its operand {position} ({name}): "
                 f"{summarize(contribution)}\n{full_text(contribution)}"

@@ -5,12 +5,12 @@ wide (a notebook cell; a README column is about 880 px), its smallest text at le
 from __future__ import annotations
 
 import pytest
+from svg_drawing import drawn, svg_of
 
 import bngraph as bg
 from bngraph.viz import VizError, to_graphviz
 from bngraph.viz.measure import MAX_ASPECT, MIN_TEXT_PX, readability
 from bngraph.viz.render import pipe
-from svg_drawing import drawn, svg_of
 
 
 def example_run(name: str) -> bg.Run:
@@ -23,7 +23,9 @@ def example_run(name: str) -> bg.Run:
 @pytest.mark.dot
 @pytest.mark.parametrize("name", bg.library.names())
 @pytest.mark.parametrize("view", ["forward", "backward", "both"])
-def test_every_library_drawing_is_readable_at_notebook_and_readme_width(name: str, view: str) -> None:
+def test_every_library_drawing_is_readable_at_notebook_and_readme_width(
+    name: str, view: str
+) -> None:
     run = example_run(name)
     for with_run in (None, run):
         svg = pipe(to_graphviz(run.graph, with_run, view), "svg")

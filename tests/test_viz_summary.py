@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bngraph.tables import format_number
+from bngraph.formatting import format_number
 from bngraph.viz.summary import SMALL, full_text, summarize
 
 

@@ -288,8 +288,8 @@ def test_the_picture_pans_and_zooms(browser: Any, tmp_path: Path) -> None:
     )
     assert scale() == pytest.approx(start * 1.15)
     before = browser.execute_script(TRANSFORM)
-    ActionChains(browser).move_to_element_with_offset(viewport, 0, 0).click_and_hold().move_by_offset(
-        120, 80).release().perform()
+    drag = ActionChains(browser).move_to_element_with_offset(viewport, 0, 0).click_and_hold()
+    drag.move_by_offset(120, 80).release().perform()
     after = browser.execute_script(TRANSFORM)
     assert after != before and scale() == pytest.approx(start * 1.15)
     browser.find_element(By.ID, "fit").click()
@@ -320,7 +320,10 @@ def test_a_five_thousand_node_graph_opens_quickly_collapsed(browser: Any, tmp_pa
     # the bound, measured by the browser itself (here it takes about 1 s)
     assert 0 < loaded < 5000
     boxes = list(stage_graph(g).members)
-    stages = [e.get_attribute("data-stage") for e in browser.find_elements(By.CSS_SELECTOR, "[data-stage]")]
+    stages = [
+        e.get_attribute("data-stage")
+        for e in browser.find_elements(By.CSS_SELECTOR, "[data-stage]")
+    ]
     assert sorted(stages) == sorted(boxes)
     assert browser.find_elements(By.CSS_SELECTOR, "#canvas [data-node]") == []
     assert browser.execute_script(SMALLEST_TEXT) >= 9

@@ -5,13 +5,18 @@ convert to and from networkx's node-link layout, and ``same_graph`` compares two
 graphs node by node.
 """
 
-from .errors import (
-    DSLGraphError, DSLLimitError, DSLNameError, DSLNotAllowedError, DSLPrintError,
-    DSLSyntaxError, JSONFormatError,
-)
 from .equality import differences, same_graph
-from .files import GraphFileError, load, save
-from .json_format import FORMAT_VERSION, from_json, to_json
+from .errors import (
+    DSLGraphError,
+    DSLLimitError,
+    DSLNameError,
+    DSLNotAllowedError,
+    DSLPrintError,
+    DSLSyntaxError,
+    JSONFormatError,
+)
+from .files import GraphFileError, from_json, load, save
+from .json_format import FORMAT_VERSION, to_json
 from .parser import parse
 from .printer import to_dsl
 

@@ -19,18 +19,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..graph import Graph, NodeSpec
+from ..ir import HasIR, NodeSpec
 
 __all__ = ["same_graph", "differences"]
 
 
-def same_graph(a: Graph, b: Graph) -> bool:
+def same_graph(a: HasIR, b: HasIR) -> bool:
     """Whether ``a`` and ``b`` define the same graph (see the module's docstring)."""
     return not differences(a, b)
 
 
-def differences(a: Graph, b: Graph) -> list[str]:
-    """What differs between ``a`` and ``b``, one line per difference (empty when the same)."""
+def differences(first: HasIR, second: HasIR) -> list[str]:
+    """What differs between two graphs (or IRs), one line per difference (empty when the
+    same); reading a graph's IR freezes it."""
+    a, b = first.ir, second.ir
     found: list[str] = []
     if a.name != b.name:
         found.append(f"graph name {a.name!r} != {b.name!r}")

@@ -1,4 +1,4 @@
-"""Graph files by suffix: ``.bng`` text or ``.json`` documents.
+"""Graph files by suffix, ``.bng`` text or ``.json`` documents: the one ``load``.
 
 >>> import tempfile, pathlib, bngraph as bg
 >>> folder = pathlib.Path(tempfile.mkdtemp())
@@ -15,12 +15,14 @@ from pathlib import Path
 
 from ..errors import BngraphError
 from ..graph import Graph
-from . import parser
+from ..schedule import Planned
+from .errors import DSLLimitError, DSLSyntaxError
 from .frame import MAX_CHARS
-from .json_format import from_json, to_json
+from .json_format import ir_from_json, to_json
+from .parser import parse
 from .printer import to_dsl
 
-__all__ = ["load", "save", "SUFFIXES"]
+__all__ = ["load", "save", "from_json", "SUFFIXES"]
 
 SUFFIXES = (".bng", ".json")
 
@@ -40,15 +42,49 @@ def _suffix(path: Path) -> str:
 
 
 def load(path: str | os.PathLike[str], *, max_chars: int = MAX_CHARS) -> Graph:
-    """Read a graph file: ``.bng`` text (through the parser) or a ``.json`` document."""
+    """Read a graph file: ``.bng`` text (UTF-8, through the parser; a text without
+    ``graph NAME`` is named after the file) or a ``.json`` document.
+
+    The ops that installed packages declare in the entry point group ``bngraph.ops``
+    are loaded first, so that a file may use them.
+    """
+    from ..plugins import load_entry_points
+
+    load_entry_points()
     path = Path(path)
     if _suffix(path) == ".json":
         return from_json(path.read_bytes())
-    return parser.load(path, max_chars=max_chars)
+    size = path.stat().st_size
+    if size > 4 * max_chars:  # refuse before reading a huge file (UTF-8: 4 bytes a character)
+        raise DSLLimitError(
+            f"the file has {size:,} bytes, more than the limit of {max_chars:,} characters; "
+            "pass max_chars= to read it anyway",
+            str(path), 1, 1,
+        )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise DSLSyntaxError(
+            f"the file is not UTF-8 text ({error.reason} at byte {error.start})",
+            str(path), 1, 1,
+        ) from None
+    return parse(text, str(path), max_chars=max_chars)
 
 
-def save(graph: Graph, path: str | os.PathLike[str]) -> None:
+def from_json(text: str | bytes) -> Graph:
+    """The graph of a JSON document written by ``to_json`` (frozen); a malformed
+    document raises ``JSONFormatError``.
+
+    >>> import bngraph as bg
+    >>> text = bg.library.get("batchnorm").to_json()
+    >>> from_json(text).to_json() == text
+    True
+    """
+    return Graph.from_ir(ir_from_json(text))
+
+
+def save(graph: Planned, path: str | os.PathLike[str]) -> None:
     """Write ``graph`` to ``path`` as ``.bng`` text or a ``.json`` document (UTF-8)."""
     path = Path(path)
-    text = to_json(graph) if _suffix(path) == ".json" else to_dsl(graph)
+    text = to_json(graph.plan) if _suffix(path) == ".json" else to_dsl(graph)
     path.write_text(text, encoding="utf-8")

@@ -20,10 +20,7 @@ from dataclasses import dataclass
 
 from .errors import DSLLimitError, DSLSyntaxError
 
-__all__ = ["Statement", "Source", "split_statements", "KEYWORDS", "MAX_CHARS"]
-
-KEYWORDS = ("graph", "input", "stage", "output")
-"""The words that open a statement; they cannot name nodes."""
+__all__ = ["Statement", "Source", "split_statements", "MAX_CHARS"]
 
 MAX_CHARS = 500_000
 """The default limit on the size of a text (some 15,000 nodes): a larger one is

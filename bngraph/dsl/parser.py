@@ -1,4 +1,4 @@
-"""Reading ``.bng`` text into a ``Graph``: ``parse(text)`` and ``load(path)``.
+"""Reading ``.bng`` text into a ``Graph``: ``parse(text)`` (``bngraph.load`` reads files).
 
 Each statement found by ``bngraph.dsl.frame`` is read with the standard ``ast``
 module and checked against an allow-list (``bngraph.dsl.expressions``); the graph
@@ -20,7 +20,6 @@ NodeSpec(name='y', op='mul', operands=(2.0, 'x'), params=mappingproxy({}), stage
 from __future__ import annotations
 
 import ast
-import os
 import re
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -30,13 +29,17 @@ from typing import Any
 from ..errors import BngraphError, closest
 from ..graph import Graph, Node
 from .errors import (
-    DSLGraphError, DSLLimitError, DSLNameError, DSLNotAllowedError, DSLSyntaxError, clip,
+    DSLGraphError,
+    DSLNameError,
+    DSLNotAllowedError,
+    DSLSyntaxError,
+    clip,
 )
 from .expressions import build_node, check_name, number
 from .frame import MAX_CHARS, Source, Statement, split_statements
 from .place import Place
 
-__all__ = ["parse", "load", "DEFAULT_GRAPH_NAME"]
+__all__ = ["parse", "DEFAULT_GRAPH_NAME"]
 
 DEFAULT_GRAPH_NAME = "graph"
 """The name of a graph whose text has no ``graph NAME`` line (``load`` uses the file's stem)."""
@@ -66,26 +69,6 @@ def parse(text: str, filename: str = "<string>", *, max_chars: int = MAX_CHARS) 
     statements = split_statements(text, filename, max_chars)
     source = Source(filename, tuple(text.split("\n")))
     return _Reader(source, _graph_name(filename)).read(statements)
-
-
-def load(path: str | os.PathLike[str], *, max_chars: int = MAX_CHARS) -> Graph:
-    """Read a ``.bng`` file (UTF-8); a text without ``graph NAME`` is named after the file."""
-    path = Path(path)
-    size = path.stat().st_size
-    if size > 4 * max_chars:  # refuse before reading a huge file (UTF-8: 4 bytes a character)
-        raise DSLLimitError(
-            f"the file has {size:,} bytes, more than the limit of {max_chars:,} characters; "
-            "pass max_chars= to read it anyway",
-            str(path), 1, 1,
-        )
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        raise DSLSyntaxError(
-            f"the file is not UTF-8 text ({error.reason} at byte {error.start})",
-            str(path), 1, 1,
-        ) from None
-    return parse(text, str(path), max_chars=max_chars)
 
 
 def _graph_name(filename: str) -> str:
@@ -148,8 +131,9 @@ class _Reader:
         self.graph = Graph(name)
 
     def _input(self, place: Place, graph: Graph) -> None:
-        blanked, scalar = _blank_empty_brackets(place.statement.text)
-        if scalar:
+        blanked, constant = _blank_const(place.statement.text)
+        blanked, scalar = _blank_empty_brackets(blanked)
+        if scalar or constant:
             place = Place(place.source, _replace_text(place.statement, blanked))
         statement = place.parse()
         default: Any = None
@@ -170,7 +154,8 @@ class _Reader:
         self._define(place, target)
         try:
             with _stage(graph, place.statement.stage):
-                self.symbols[target.id] = graph.input(target.id, shape=shape, default=default)
+                self.symbols[target.id] = graph.input(
+                    target.id, shape=shape, default=default, grad=not constant)
         except BngraphError as error:
             raise place.error(DSLGraphError, str(error), target) from None
 
@@ -244,7 +229,10 @@ class _Reader:
         return graph
 
 
-_INPUT_FORMS = "expected input NAME, input NAME[dims] or input NAME[dims] = number"
+_INPUT_FORMS = (
+    "expected input NAME, input NAME[dims] or input NAME[dims] = number, "
+    "then const for a constant"
+)
 
 
 def _expression(place: Place) -> ast.expr:
@@ -264,11 +252,7 @@ def _statement_message(statement: ast.stmt) -> str:
 def _default(place: Place, node: ast.expr) -> float | None:
     if isinstance(node, ast.Constant) and node.value is None:
         return None
-    value = number(place, node, "an input's default")
-    try:
-        return float(value)
-    except OverflowError:
-        raise place.error(DSLSyntaxError, "the default is too large for a float", node) from None
+    return float(number(place, node, "an input's default"))  # number() refuses inf and huge ints
 
 
 def _shape(place: Place, node: ast.expr) -> tuple[Any, ...]:
@@ -294,6 +278,19 @@ def _blank_empty_brackets(text: str) -> tuple[str, bool]:
     if match is None:
         return text, False
     start, end = match.span(2)
+    return text[:start] + " " * (end - start) + text[end:], True
+
+
+_CONST = re.compile(r"\s(const)\s*(?=#|$)")
+
+
+def _blank_const(text: str) -> tuple[str, bool]:
+    """``input labels[N] const``: the word that ends a constant's declaration is not
+    Python syntax; read the line without it (columns unchanged)."""
+    match = _CONST.search(text)
+    if match is None:
+        return text, False
+    start, end = match.span(1)
     return text[:start] + " " * (end - start) + text[end:], True
 
 

@@ -40,7 +40,7 @@ class Place:
         """An error at ``node`` (an ``ast`` node of this statement), or at the statement."""
         offset = 0
         if node is not None and hasattr(node, "col_offset"):
-            offset = self._chars(node.col_offset)  # type: ignore[attr-defined]
+            offset = self._chars(node.col_offset)
         return self.at(cls, msg, offset)
 
     def at(self, cls: type[DSLSyntaxError], msg: str, offset: int) -> DSLSyntaxError:

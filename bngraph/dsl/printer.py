@@ -35,24 +35,26 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ..errors import node_context
-from ..graph import INPUT, Graph, NodeSpec
+from ..ir import INPUT, NodeSpec
 from ..ops import get_op
+from ..schedule import Planned
 from .errors import DSLPrintError
 from .expressions import LANGUAGE_KEYWORDS
 
-__all__ = ["to_dsl", "format_number", "is_writable_name"]
+__all__ = ["to_dsl", "number_literal", "is_writable_name"]
 
 INDENT = "    "
 _INFIX = {"add": "+", "sub": "-", "mul": "*", "div": "/", "matmul": "@"}
 
 
-def to_dsl(graph: Graph) -> str:
-    """The canonical text of ``graph`` (freezing it, as every export does)."""
-    graph.freeze()
-    lines = [f"graph {_graph_name(graph.name)}"]
+def to_dsl(graph: Planned) -> str:
+    """The canonical text of ``graph`` or a plan (freezing a graph, as every export does)."""
+    plan = graph.plan
+    ir = plan.ir
+    lines = [f"graph {_graph_name(ir.name)}"]
     previous: str | None | bool = False  # the stage of the last node: False before any
-    for name in graph.order:
-        spec = graph.spec(name)
+    for index in plan.order:
+        spec = ir.spec(index)
         if spec.stage != previous:
             if previous is None or spec.stage is None or previous is False:
                 lines.append("")
@@ -61,14 +63,14 @@ def to_dsl(graph: Graph) -> str:
             previous = spec.stage
         indent = INDENT if spec.stage is not None else ""
         lines.append(indent + statement(spec))
-    lines += ["", "output " + ", ".join(_name(o, graph.spec(o)) for o in graph.outputs)]
+    lines += ["", "output " + ", ".join(_name(o, ir.spec(o)) for o in ir.outputs)]
     return "\n".join(lines) + "\n"
 
 
 def statement(spec: NodeSpec) -> str:
     """The one line that defines the node ``spec``.
 
-    >>> from bngraph.graph import NodeSpec
+    >>> from bngraph.ir import NodeSpec
     >>> statement(NodeSpec("mu", "mean", ("x",), {"axis": 0}))
     'mu = mean(x, axis=0)'
     """
@@ -85,6 +87,8 @@ def _input_suffix(spec: NodeSpec) -> str:
         text += "[" + ", ".join(dims) + "]"
     if spec.params.get("default") is not None:
         text += " = " + _float(float(spec.params["default"]), spec)
+    if spec.params.get("grad") is False:
+        text += " const"
     return text
 
 
@@ -105,12 +109,16 @@ def _expression(spec: NodeSpec) -> str:
     infix = spec.op in _INFIX and not params and len(operands) == 2
     if infix and (spec.op != "matmul" or all(isinstance(o, str) for o in spec.operands)):
         return f"{operands[0]} {_INFIX[spec.op]} {operands[1]}"
+    if spec.op == "getitem" and set(params) == {"index"} and len(operands) == 1:
+        return f"{operands[0]}[{params['index']}]"
     if spec.op == "neg" and not params and len(operands) == 1:
         return f"-{operands[0]}"
     if spec.op == "pow" and len(operands) == 1 and set(params) == {"exponent"}:
         exponent = params["exponent"]
         if type(exponent) in (int, float) and math.isfinite(exponent):
-            return f"{operands[0]} ** {format_number(exponent, spec)}"
+            return f"{operands[0]} ** {number_literal(exponent, spec)}"
+    if get_op(spec.op).variadic:
+        operands = ["[" + ", ".join(operands) + "]"]
     arguments = operands + [f"{k}={_param(v, k, spec)}" for k, v in _ordered(spec).items()]
     return f"{spec.op}({', '.join(arguments)})"
 
@@ -136,27 +144,39 @@ def _float(value: float, spec: NodeSpec) -> str:
     negative_zero = value == 0 and math.copysign(1.0, value) < 0
     if value.is_integer() and abs(value) < 1e16 and not negative_zero:
         return str(int(value))
-    return format_number(value, spec)
+    return number_literal(value, spec)
 
 
 def _param(value: Any, key: str, spec: NodeSpec) -> str:
     if value is None or isinstance(value, bool):
         return repr(value)
     if isinstance(value, (int, float)):
-        return format_number(value, spec)
+        return number_literal(value, spec)
+    if isinstance(value, str):
+        return quote(value)
     if isinstance(value, tuple) and all(type(v) is int for v in value):
-        inner = ", ".join(str(v) for v in value)
-        return f"({inner},)" if len(value) == 1 else f"({inner})"
+        return _tuple(str(v) for v in value)
+    if isinstance(value, tuple) and all(
+        isinstance(v, tuple) and all(type(w) is int for w in v) for v in value
+    ):
+        return _tuple(_tuple(str(w) for w in v) for v in value)
     raise DSLPrintError(
         f"{node_context(spec.name, spec.op, spec.stage)}: parameter {key}={value!r} cannot "
         "be written in .bng text"
     )
 
 
-def format_number(value: int | float, spec: NodeSpec | None = None) -> str:
-    """The normalised text of a number: ints as ints, floats by their shortest repr.
+def _tuple(items: Iterator[str]) -> str:
+    """A tuple literal: ``(1,)`` for one element, ``(1, 2)`` otherwise."""
+    inner = list(items)
+    return f"({inner[0]},)" if len(inner) == 1 else "(" + ", ".join(inner) + ")"
 
-    >>> format_number(1e-05), format_number(2.0), format_number(1e+16), format_number(3)
+
+def number_literal(value: int | float, spec: NodeSpec | None = None) -> str:
+    """A number as ``.bng`` text writes it: ints as ints, floats by their shortest
+    repr (which reads back as the same float), without exponent padding.
+
+    >>> number_literal(1e-05), number_literal(2.0), number_literal(1e+16), number_literal(3)
     ('1e-5', '2.0', '1e16', '3')
     """
     if type(value) is int:

@@ -25,7 +25,7 @@ from .registry import define_op
 __all__: list[str] = []
 
 
-def _same_shape(x: Shape) -> Shape:
+def _same_shape(x: Shape, **params: Any) -> Shape:
     return x
 
 
@@ -33,8 +33,15 @@ def _binary_shape(x: Shape, y: Shape) -> Shape:
     return broadcast_shapes(x, y)
 
 
-define_op("add", operator.add, [lambda g, out, x, y: g, lambda g, out, x, y: g],
-          _binary_shape, "+", saves=[])
+def _identity_vjp(g: Any, out: Any, x: Any, y: Any) -> Any:
+    return g
+
+
+define_op(
+    "add", operator.add, [_identity_vjp, _identity_vjp],
+    shape=_binary_shape, label="+", saves=[], rules=["g", "g"],
+    doc="x + y, with numpy broadcasting.",
+)
 
 
 def _sub_vjp_y(g: Any, out: Any, x: Any, y: Any) -> Any:
@@ -42,67 +49,107 @@ def _sub_vjp_y(g: Any, out: Any, x: Any, y: Any) -> Any:
     return -unbroadcast(g, getattr(y, "shape", ()))
 
 
-define_op("sub", operator.sub, [lambda g, out, x, y: g, _sub_vjp_y],
-          _binary_shape, "−", saves=[])
+define_op(
+    "sub", operator.sub, [_identity_vjp, _sub_vjp_y],
+    shape=_binary_shape, label="−", saves=[], rules=["g", "−g"],
+    doc="x − y, with numpy broadcasting.",
+)
 
-define_op("mul", operator.mul, [lambda g, out, x, y: g * y, lambda g, out, x, y: g * x],
-          _binary_shape, "×", saves=[0, 1])
+define_op(
+    "mul", operator.mul, [lambda g, out, x, y: g * y, lambda g, out, x, y: g * x],
+    shape=_binary_shape, label="×", saves=[0, 1], rules=["g × {1}", "g × {0}"],
+    doc="x × y, with numpy broadcasting.",
+)
+
+define_op(
+    "div", operator.truediv,
+    [lambda g, out, x, y: g / y, lambda g, out, x, y: -g * out / y],
+    shape=_binary_shape, label="÷", saves=[1, "out"], rules=["g ÷ {1}", "−g × {out} ÷ {1}"],
+    doc="x ÷ y, with numpy broadcasting.",
+)
+
+define_op(
+    "neg", operator.neg, [lambda g, out, x: -g],
+    shape=_same_shape, label="−x", saves=[], rules=["−g"], doc="−x.",
+)
 
 
-define_op("div", operator.truediv,
-          [lambda g, out, x, y: g / y, lambda g, out, x, y: -g * out / y],
-          _binary_shape, "÷", saves=[1, "out"])
-
-define_op("neg", operator.neg, [lambda g, out, x: -g], _same_shape, "−x", saves=[])
-
-
-def pow(x: Any, exponent: float) -> Any:  # noqa: A001 - the op's name
+def pow(x: Any, *, exponent: float) -> Any:  # noqa: A001 - the op's name
+    """x to a constant power: ``x ** 2`` in the builder, ``pow(x, exponent=2)``."""
     return x ** exponent
 
 
-def _pow_vjp(g: Any, out: Any, x: Any, exponent: float) -> Any:
+def _pow_vjp(g: Any, out: Any, x: Any, *, exponent: float) -> Any:
     if exponent == 2:
         return g * (2 * x)
     return g * (exponent * x ** (exponent - 1))
 
 
-def _pow_label(params: Mapping[str, Any]) -> str:
-    return f"x^{params['exponent']:g}"
+def _pow_rule(params: Mapping[str, Any]) -> str:
+    exponent = params["exponent"]
+    if exponent == 2:
+        return "g × 2·{0}"
+    return f"g × {exponent:g}·{{0}}^{exponent - 1:g}"
 
 
-define_op("pow", pow, [_pow_vjp], lambda x, exponent: x, _pow_label, saves=[0])
+define_op(
+    "pow", pow, [_pow_vjp],
+    shape=_same_shape, label=lambda p: f"x^{p['exponent']:g}", saves=[0], rules=[_pow_rule],
+)
 
 
 def square(x: Any) -> Any:
+    """x × x."""
     return x * x
 
 
-define_op("square", square, [lambda g, out, x: g * (2 * x)], _same_shape, "x²", saves=[0])
+define_op(
+    "square", square, [lambda g, out, x: g * (2 * x)],
+    shape=_same_shape, label="x²", saves=[0], rules=["g × 2·{0}"],
+)
 
-
-define_op("sqrt", np.sqrt, [lambda g, out, x: g / (2 * out)], _same_shape, "√x", saves=["out"])
+define_op(
+    "sqrt", np.sqrt, [lambda g, out, x: g / (2 * out)],
+    shape=_same_shape, label="√x", saves=["out"], rules=["g ÷ (2·{out})"],
+    doc="The square root of x.",
+)
 
 
 def reciprocal(x: Any) -> Any:
+    """1 ÷ x."""
     return 1 / x
 
 
-define_op("reciprocal", reciprocal, [lambda g, out, x: -g * (out * out)],
-          _same_shape, "1/x", saves=["out"])
+define_op(
+    "reciprocal", reciprocal, [lambda g, out, x: -g * (out * out)],
+    shape=_same_shape, label="1/x", saves=["out"], rules=["−g × {out}²"],
+)
 
+define_op(
+    "exp", np.exp, [lambda g, out, x: g * out],
+    shape=_same_shape, label="exp", saves=["out"], rules=["g × {out}"],
+    doc="e to the power x.",
+)
 
-define_op("exp", np.exp, [lambda g, out, x: g * out], _same_shape, "exp", saves=["out"])
+define_op(
+    "log", np.log, [lambda g, out, x: g / x],
+    shape=_same_shape, label="log", saves=[0], rules=["g ÷ {0}"],
+    doc="The natural logarithm of x.",
+)
 
-
-define_op("log", np.log, [lambda g, out, x: g / x], _same_shape, "log", saves=[0])
-
-
-define_op("tanh", np.tanh, [lambda g, out, x: g * (1 - out * out)], _same_shape, "tanh",
-          saves=["out"])
+define_op(
+    "tanh", np.tanh, [lambda g, out, x: g * (1 - out * out)],
+    shape=_same_shape, label="tanh", saves=["out"], rules=["g × (1 − {out}²)"],
+    doc="The hyperbolic tangent of x.",
+)
 
 
 def relu(x: Any) -> Any:
+    """max(x, 0); its gradient at 0 is 0, as in PyTorch."""
     return np.maximum(x, 0)
 
 
-define_op("relu", relu, [lambda g, out, x: g * (out > 0)], _same_shape, "relu", saves=["out"])
+define_op(
+    "relu", relu, [lambda g, out, x: g * (out > 0)],
+    shape=_same_shape, label="relu", saves=["out"], rules=["g × ({out} > 0)"],
+)

@@ -22,6 +22,7 @@ __all__: list[str] = []
 
 
 def matmul(x: Any, y: Any) -> Any:
+    """The matrix product x @ y, with numpy's rules for 1-D operands and batches."""
     return np.matmul(x, y)
 
 
@@ -64,4 +65,7 @@ def _matmul_shape(x: Shape, y: Shape) -> Shape:
     return batch + core
 
 
-define_op("matmul", matmul, [_matmul_vjp_x, _matmul_vjp_y], _matmul_shape, "@", saves=[0, 1])
+define_op(
+    "matmul", matmul, [_matmul_vjp_x, _matmul_vjp_y],
+    shape=_matmul_shape, label="@", saves=[0, 1], rules=["g @ {1}ᵀ", "{0}ᵀ @ g"],
+)

@@ -26,26 +26,34 @@ from .registry import define_op
 __all__: list[str] = []
 
 
-def broadcast_to(x: Any, shape: tuple[int, ...] = ()) -> Any:
+def broadcast_to(x: Any, *, shape: tuple[int, ...] = ()) -> Any:
+    """x broadcast to a constant ``shape``, as numpy broadcasts."""
     return np.broadcast_to(x, shape)
 
 
-def _broadcast_to_shape(x: Shape, shape: Shape = ()) -> Shape:
+def _broadcast_to_shape(x: Shape, *, shape: Shape) -> Shape:
     result = broadcast_shapes(x, shape)
     if len(result) != len(shape) or any(
-        isinstance(r, int) and r != s for r, s in zip(result, shape)
+        isinstance(r, int) and r != s for r, s in zip(result, shape, strict=True)
     ):
         raise ShapeError(f"shape {format_shape(x)} does not broadcast to {format_shape(shape)}")
     return tuple(shape)
 
 
+def _pass_back(g: Any, out: Any, x: Any, *rest: Any, **params: Any) -> Any:
+    """The gradient as it is: the engine sums it back to the operand's shape."""
+    return g
+
+
 define_op(
-    "broadcast_to", broadcast_to, [lambda g, out, x, shape=(): g], _broadcast_to_shape,
-    lambda p: f"broadcast to {format_shape(p['shape'])}", saves=[],
+    "broadcast_to", broadcast_to, [_pass_back],
+    shape=_broadcast_to_shape, label=lambda p: f"broadcast to {format_shape(p['shape'])}",
+    saves=[], rules=["Σ g over the broadcast axes"],
 )
 
 
 def broadcast_like(x: Any, like: Any) -> Any:
+    """x broadcast to the shape of ``like``; ``like`` is read for its shape only."""
     if type(x) is float and isinstance(like, np.ndarray):
         # a weak scalar takes the dtype of the array it meets (float32 stays float32)
         x = like.dtype.type(x)
@@ -53,21 +61,22 @@ def broadcast_like(x: Any, like: Any) -> Any:
 
 
 def _broadcast_like_shape(x: Shape, like: Shape) -> Shape:
-    return _broadcast_to_shape(x, like)
+    return _broadcast_to_shape(x, shape=like)
 
 
 define_op(
-    "broadcast_like", broadcast_like,
-    [lambda g, out, x, like: g, lambda g, out, x, like: None],
-    _broadcast_like_shape, "broadcast", saves=[],
+    "broadcast_like", broadcast_like, [_pass_back, None],
+    shape=_broadcast_like_shape, label="broadcast", saves=[],
+    rules=["Σ g over the broadcast axes", "shape only"],
 )
 
 
-def reshape(x: Any, shape: tuple[int, ...] = ()) -> Any:
+def reshape(x: Any, *, shape: tuple[int, ...] = ()) -> Any:
+    """x with a constant ``shape`` (one dimension may be -1), as numpy reshapes."""
     return np.reshape(x, shape)
 
 
-def _reshape_shape(x: Shape, shape: tuple[int, ...] = ()) -> Shape:
+def _reshape_shape(x: Shape, *, shape: tuple[int, ...]) -> Shape:
     if shape.count(-1) > 1:
         raise ShapeError(f"reshape to {format_shape(shape)}: at most one dimension may be -1")
     if not all(isinstance(d, int) for d in x):
@@ -81,23 +90,30 @@ def _reshape_shape(x: Shape, shape: tuple[int, ...] = ()) -> Shape:
     raise ShapeError(f"cannot reshape {format_shape(x)} to {format_shape(shape)}")
 
 
+def _reshape_back(g: Any, out: Any, x: Any, *rest: Any, **params: Any) -> Any:
+    """The gradient reshaped back to its operand's shape."""
+    return np.reshape(g, np.shape(x))
+
+
 define_op(
-    "reshape", reshape, [lambda g, out, x, shape=(): np.reshape(g, np.shape(x))],
-    _reshape_shape, lambda p: f"reshape {format_shape(p['shape'])}", saves=[],
+    "reshape", reshape, [_reshape_back],
+    shape=_reshape_shape, label=lambda p: f"reshape {format_shape(p['shape'])}", saves=[],
+    rules=["g reshaped back to {0}'s shape"],
 )
 
 
-def transpose(x: Any, axes: tuple[int, ...] | None = None) -> Any:
+def transpose(x: Any, *, axes: tuple[int, ...] | None = None) -> Any:
+    """x with its axes permuted (reversed when ``axes`` is None), as numpy transposes."""
     return np.transpose(x, axes)
 
 
-def _transpose_vjp(g: Any, out: Any, x: Any, axes: tuple[int, ...] | None = None) -> Any:
+def _transpose_vjp(g: Any, out: Any, x: Any, *, axes: tuple[int, ...] | None) -> Any:
     if axes is None:
         return np.transpose(g)
     return np.transpose(g, np.argsort([a % np.ndim(x) for a in axes]))
 
 
-def _transpose_shape(x: Shape, axes: tuple[int, ...] | None = None) -> Shape:
+def _transpose_shape(x: Shape, *, axes: tuple[int, ...] | None) -> Shape:
     if axes is None:
         return tuple(reversed(x))
     if sorted(a % len(x) for a in axes) != list(range(len(x))) or len(axes) != len(x):
@@ -109,10 +125,14 @@ def _transpose_label(params: Mapping[str, Any]) -> str:
     return "transpose" if params["axes"] is None else f"transpose {params['axes']}"
 
 
-define_op("transpose", transpose, [_transpose_vjp], _transpose_shape, _transpose_label, saves=[])
+define_op(
+    "transpose", transpose, [_transpose_vjp],
+    shape=_transpose_shape, label=_transpose_label, saves=[],
+    rules=["g transposed back"],
+)
 
 
-def split_axis(x: Any, axis: int = 1, parts: int = 1) -> Any:
+def split_axis(x: Any, *, axis: int = 1, parts: int = 1) -> Any:
     """Split one axis of size ``C`` into two, ``(parts, C // parts)``, whatever the
     other dimensions are (``reshape`` needs them all as literals)."""
     # plain ValueErrors: the engine turns them into a ShapeError naming the node
@@ -129,7 +149,7 @@ def split_axis(x: Any, axis: int = 1, parts: int = 1) -> Any:
     return np.reshape(x, shape[:axis] + (parts, size // parts) + shape[axis + 1:])
 
 
-def _split_axis_shape(x: Shape, axis: int = 1, parts: int = 1) -> Shape:
+def _split_axis_shape(x: Shape, *, axis: int, parts: int) -> Shape:
     if not -len(x) <= axis < len(x):
         raise ShapeError(f"axis {axis} is out of range for shape {format_shape(x)}")
     axis %= len(x)
@@ -149,13 +169,15 @@ def _split_axis_shape(x: Shape, axis: int = 1, parts: int = 1) -> Shape:
 
 
 define_op(
-    "split_axis", split_axis, [lambda g, out, x, axis=1, parts=1: np.reshape(g, np.shape(x))],
-    _split_axis_shape, lambda p: f"split axis {p['axis']} in {p['parts']}", saves=[],
+    "split_axis", split_axis, [_reshape_back],
+    shape=_split_axis_shape, label=lambda p: f"split axis {p['axis']} in {p['parts']}",
+    saves=[], rules=["g reshaped back to {0}'s shape"],
 )
 
 
 def reshape_like(x: Any, like: Any) -> Any:
-    """``x`` reshaped to the shape of ``like`` (the same number of elements)."""
+    """x reshaped to the shape of ``like`` (the same number of elements); ``like`` is
+    read for its shape only."""
     return np.reshape(x, np.shape(like))
 
 
@@ -166,7 +188,7 @@ def _reshape_like_shape(x: Shape, like: Shape) -> Shape:
 
 
 define_op(
-    "reshape_like", reshape_like,
-    [lambda g, out, x, like: np.reshape(g, np.shape(x)), lambda g, out, x, like: None],
-    _reshape_like_shape, "reshape like", saves=[],
+    "reshape_like", reshape_like, [_reshape_back, None],
+    shape=_reshape_like_shape, label="reshape like", saves=[],
+    rules=["g reshaped back to {0}'s shape", "shape only"],
 )

@@ -17,9 +17,21 @@ True
 """
 
 from .compare import (
-    CompareError, CompareReport, Difference, GraphsDifferError, assert_graphs_match, compare,
+    CompareError,
+    CompareReport,
+    Difference,
+    GraphsDifferError,
+    assert_graphs_match,
+    compare,
 )
-from .gradcheck import GradcheckError, GradcheckReport, InputCheck, NodeCheck, check_nodes, gradcheck
+from .gradcheck import (
+    GradcheckError,
+    GradcheckReport,
+    InputCheck,
+    NodeCheck,
+    check_nodes,
+    gradcheck,
+)
 
 __all__ = [
     "gradcheck", "check_nodes", "GradcheckReport", "InputCheck", "NodeCheck", "GradcheckError",

@@ -2,7 +2,8 @@
 
 ``gradcheck(graph, inputs)`` seeds every output with a random vector ``v`` and
 compares the gradient of ``v · out`` that ``backward`` returns for every input
-(defaulted ones included) with central differences, in float64. It returns the
+(defaulted ones included) with central differences, in float64; constant inputs
+(``grad=False``: labels, masks) are passed as given and never perturbed. It returns the
 report when every entry agrees within ``atol + rtol * |numeric|``, and raises
 ``GradcheckError``, whose message is the report's table, when one does not.
 A failing report also names the nodes whose own rule disagrees with central
@@ -16,24 +17,55 @@ differences of their op's forward (``check_nodes``): that is where the bug is.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import BngraphError, node_context
-from ..ops import get_op, unbroadcast
-from ..tables import format_index, format_number, format_table
-from .tables import worst
+from ..formatting import format_index, format_number, format_table, worst_index
+from ..ops import unbroadcast
+from ..run import forward
 
 if TYPE_CHECKING:
-    from ..graph import Graph, NodeSpec
+    from ..ir import IR, NodeSpec
     from ..ops import Op
+    from ..schedule import Planned
 
 __all__ = [
     "gradcheck", "check_nodes", "GradcheckReport", "InputCheck", "NodeCheck", "GradcheckError",
+    "DEFAULT_SEED", "default_seed", "seeded",
 ]
+
+DEFAULT_SEED = 0
+"""The seed of ``gradcheck`` and ``check_nodes`` when none is given (outside ``seeded``)."""
+
+_DEFAULT = ContextVar("bngraph_gradcheck_seed", default=DEFAULT_SEED)
+
+
+def default_seed() -> int:
+    """The seed ``gradcheck`` uses when it is given none: ``DEFAULT_SEED``, or under
+    pytest the test's own seed (the plugin's ``--bngraph-seed`` mixed with the test id).
+
+    >>> with seeded(7):
+    ...     default_seed()
+    7
+    """
+    return _DEFAULT.get()
+
+
+@contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """Within the block, ``gradcheck`` and ``check_nodes`` without ``seed=`` use ``seed``."""
+    token = _DEFAULT.set(seed)
+    try:
+        yield
+    finally:
+        _DEFAULT.reset(token)
+
 
 
 class GradcheckError(BngraphError, AssertionError):
@@ -90,7 +122,7 @@ class GradcheckReport:
     atol: float
     rtol: float
     fast: bool
-    seed: int | None
+    seed: int
     suspects: tuple[NodeCheck, ...] = field(default=())
 
     @property
@@ -124,7 +156,12 @@ class GradcheckReport:
         if not self.ok:
             bad = [s for s in self.suspects if not s.ok]
             if bad:
-                lines.append("rules that disagree with central differences of their forward:")
+                lines.append(
+                    "rules that disagree with central differences of their forward, each node "
+                    "alone at its operands' values\n(u . vjp(v) against the central difference "
+                    "of v . forward along u, for random v and u: a random projection, not the "
+                    "gradient shown above):"
+                )
                 lines.extend(
                     f"  {s.describe()}: analytic {format_number(s.analytic)}, "
                     f"numeric {format_number(s.numeric)}" for s in bad
@@ -134,23 +171,28 @@ class GradcheckReport:
         return "\n".join(lines)
 
 
-def _float64_inputs(graph: Graph, inputs: Mapping[str, Any]) -> dict[str, np.ndarray]:
-    """Every input (defaults included) as a float64 array, so that each gets checked."""
+def _float64_inputs(ir: IR, inputs: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """Every input (defaults included) as a float64 array, so that each gets checked;
+    constant inputs as they are given (integer labels stay integers)."""
     values = {}
-    for name in graph.inputs:
-        if name in inputs:
+    constants = set(ir.constants)
+    for name in ir.inputs:
+        if name in constants:
+            if name in inputs:
+                values[name] = inputs[name]
+        elif name in inputs:
             values[name] = np.array(inputs[name], dtype=np.float64)
-        elif "default" in graph.spec(name).params:
-            values[name] = np.array(graph.spec(name).params["default"], dtype=np.float64)
+        elif "default" in ir.spec(name).params:
+            values[name] = np.array(ir.spec(name).params["default"], dtype=np.float64)
     values.update({k: np.array(v, dtype=np.float64) for k, v in inputs.items() if k not in values})
     return values
 
 
-def _objective(graph: Graph, seeds: Mapping[str, np.ndarray]) -> Callable[[dict[str, Any]], float]:
+def _objective(graph: Planned, seeds: Mapping[str, np.ndarray]) -> Callable[[dict[str, Any]], float]:
     """The scalar ``sum_o v_o · out_o`` whose gradient ``backward(seeds)`` computes."""
 
     def value(values: dict[str, Any]) -> float:
-        outputs = graph.forward(values).outputs
+        outputs = forward(graph, values).outputs
         return float(sum(np.sum(seeds[o] * outputs[o]) for o in seeds))
 
     return value
@@ -171,7 +213,7 @@ def _row(name: str, analytic: np.ndarray, numeric: np.ndarray, atol: float, rtol
     if analytic.size == 0:
         return InputCheck(name, 0.0, 0.0, (), 0.0, 0.0, 0, True)
     # the worst entry: the largest error among those that fail, else the largest error
-    index = worst(np.where(bad, err, -1.0) if bad.any() else err)
+    index = worst_index(np.where(bad, err, -1.0) if bad.any() else err)
     return InputCheck(
         name, float(np.max(err)), float(np.max(rel)), index,
         float(analytic[index]), float(numeric[index]), int(analytic.size), not bool(bad.any()),
@@ -215,7 +257,7 @@ def _projected(
 
 
 def gradcheck(
-    graph: Graph,
+    graph: Planned,
     inputs: Mapping[str, Any],
     *,
     eps: float = 1e-6,
@@ -235,16 +277,22 @@ def gradcheck(
     costs ``2 * projections`` forward runs per input whatever the size.
     Raises ``GradcheckError`` (an ``AssertionError``) with the report's table.
     ``progress(done, total)``, if given, is called before each probe (a pair of
-    forward runs), for a progress bar.
+    forward runs), for a progress bar. The random draws are seeded: by ``seed``,
+    else by ``default_seed()`` (the test's seed under pytest), and the report
+    prints the seed, so a failure can be reproduced.
     """
+    __tracebackhide__ = True  # pytest shows the report, not this function's source
+    seed = default_seed() if seed is None else seed
+    ir = graph.plan.ir
     rng = np.random.default_rng(seed)
-    values = _float64_inputs(graph, inputs)
-    run = graph.forward(values, check_finite=check_finite)
-    seeds = {o: rng.standard_normal(np.shape(run.outputs[o])) for o in graph.outputs}
+    values = _float64_inputs(ir, inputs)
+    run = forward(graph, values, check_finite=check_finite)
+    seeds = {o: rng.standard_normal(np.shape(run.outputs[o])) for o in ir.outputs}
     grads = run.backward(seeds, check_finite=check_finite)
     objective = _objective(graph, seeds)
-    total = len(graph.inputs) * projections if fast else sum(
-        int(np.size(values[name])) for name in graph.inputs)
+    checked = [name for name in ir.inputs if name not in ir.constants]
+    total = len(checked) * projections if fast else sum(
+        int(np.size(values[name])) for name in checked)
     done = iter(range(total))
 
     def tick() -> None:
@@ -252,7 +300,7 @@ def gradcheck(
             progress(next(done), total)
 
     rows = []
-    for name in graph.inputs:
+    for name in checked:
         if fast:
             analytic, numeric = _projected(
                 objective, values, name, eps, grads[name], rng, projections, tick)
@@ -260,15 +308,15 @@ def gradcheck(
             analytic = np.asarray(grads[name], dtype=np.float64)
             numeric = _entrywise(objective, values, name, eps, tick)
         rows.append(_row(name, analytic, numeric, atol, rtol))
-    report = GradcheckReport(graph.name, tuple(rows), eps, atol, rtol, fast, seed)
+    report = GradcheckReport(ir.name, tuple(rows), eps, atol, rtol, fast, seed)
     if report.ok:
         return report
     suspects = tuple(s for s in check_nodes(graph, values, eps=eps, atol=atol, rtol=rtol, seed=seed) if not s.ok)
-    raise GradcheckError(GradcheckReport(graph.name, tuple(rows), eps, atol, rtol, fast, seed, suspects))
+    raise GradcheckError(GradcheckReport(ir.name, tuple(rows), eps, atol, rtol, fast, seed, suspects))
 
 
 def check_nodes(
-    graph: Graph,
+    graph: Planned,
     inputs: Mapping[str, Any],
     *,
     eps: float = 1e-6,
@@ -286,20 +334,23 @@ def check_nodes(
     >>> all(c.ok for c in checks), checks[0].node
     (True, 'mu')
     """
-    rng = np.random.default_rng(seed)
-    values = _float64_inputs(graph, inputs)
-    run = graph.forward(values, keep_values=True)
+    plan = graph.plan
+    rng = np.random.default_rng(default_seed() if seed is None else seed)
+    values = _float64_inputs(plan.ir, inputs)
+    run = forward(graph, values, keep_values=True)
     checks = []
-    for name in graph.order:
-        spec = graph.spec(name)
-        if spec.op == "input":
+    constant = {n for n, c in zip(plan.ir.names, plan.constant, strict=True) if c}  # no gradient
+    for index in plan.order:
+        op = plan.ir.op(index)
+        if op is None:
             continue
-        op = get_op(spec.op)
+        spec = plan.ir.spec(index)
+        name = spec.name
         args = [run.value(o) if isinstance(o, str) else o for o in spec.operands]
         out = run.value(name)
         v = rng.standard_normal(np.shape(out))
         for k, operand in enumerate(spec.operands):
-            if not isinstance(operand, str):
+            if not isinstance(operand, str) or op.vjp(k) is None or operand in constant:
                 continue
             checks.append(_check_operand(op, spec, k, args, out, v, rng, eps, atol, rtol))
     return checks
@@ -309,7 +360,7 @@ def _check_operand(
     op: Op, spec: NodeSpec, k: int, args: list[Any], out: Any, v: np.ndarray,
     rng: np.random.Generator, eps: float, atol: float, rtol: float,
 ) -> NodeCheck:
-    params = dict(spec.params)
+    params = op.full_params(spec.params)
     base = np.asarray(args[k], dtype=np.float64)
     u = rng.standard_normal(base.shape)
 
@@ -319,7 +370,9 @@ def _check_operand(
         return float(np.sum(v * op.forward(*shifted, **params)))
 
     numeric = (along(eps) - along(-eps)) / (2 * eps)
-    g = op.vjps[k](v, out, *args, **params)
+    vjp = op.vjp(k)
+    assert vjp is not None  # operands without a rule are not checked
+    g = vjp(v, out, *args, **params)
     analytic = 0.0 if g is None else float(np.sum(unbroadcast(np.asarray(g), base.shape) * u))
     err = abs(analytic - numeric)
     return NodeCheck(

@@ -8,8 +8,8 @@ True
 
 from .collapse import collapsed_view
 from .dot import COLLAPSE_THRESHOLD, VIEWS, VizError, formula, to_graphviz
-from .viewer import render_steps
 from .render import FORMATS, GraphvizNotFoundError, mimebundle, render
+from .viewer import render_steps
 
 __all__ = [
     "to_graphviz",

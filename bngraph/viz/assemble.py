@@ -1,23 +1,23 @@
 """The full view put together: graph attributes, one cluster per stage, edges, legend.
 
 >>> import bngraph as bg
->>> dot = full_view(bg.library.get("batchnorm"), None, "forward").source
+>>> dot = full_view(bg.library.get("batchnorm").plan, None, "forward").source
 >>> '"xmu" -> "sq"' in dot and 'label=<<B>5 std</B>>' in dot
 True
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import graphviz
 
 from .edges import backward_edges, forward_edges
 from .escape import html_text
-from .facts import Facts, gather
+from .facts import Facts, Verdict, gather
 from .layout_cost import QUICK_LAYOUT, is_heavy
-from .model import DrawnGraph, DrawnRun
-from .statements import legend_statement, node_statement, seed_statement, sum_statement
+from .model import DrawnRun, Plan
+from .statements import legend_table, node_statement, seed_statement, sum_statement
 from .style import CLUSTER_COLOR, FONT, reading_direction
 
 __all__ = ["full_view", "drawing", "digraph", "header", "body", "cluster", "quick"]
@@ -31,9 +31,8 @@ def digraph(lines: Iterable[str]) -> graphviz.Digraph:
 
 
 def _title(facts: Facts, note: str | None) -> str:
-    graph = facts.graph
-    title = f"{graph.name}: {facts.view} view"
-    if len(facts.members) < len(graph):
+    title = f"{facts.ir.name}: {facts.view} view"
+    if len(facts.members) < len(facts.ir):
         stages = sorted({facts.specs[n].stage or "(no stage)" for n in facts.members})
         title += f" of {'stage' if len(stages) == 1 else 'stages'} {', '.join(stages)}"
     if facts.rules and facts.backward:
@@ -43,24 +42,28 @@ def _title(facts: Facts, note: str | None) -> str:
 
 def quick(facts: Facts) -> bool:
     """Whether the drawing is heavy enough for straight edges and bounded passes."""
-    members = None if len(facts.members) == len(facts.graph) else facts.members
-    return is_heavy(facts.graph, facts.view, labels=facts.grads, members=members)
+    members = None if len(facts.members) == len(facts.ir) else facts.members
+    return is_heavy(facts.plan, facts.view, labels=facts.grads, members=members)
 
 
-def header(title: str, rankdir: str, quick_layout: bool) -> list[str]:
-    """Graph attributes: the title on top, ranks in ``rankdir``, compact spacing."""
+def header(title: str, rankdir: str, quick_layout: bool, legend: str | None = None) -> list[str]:
+    """Graph attributes: the title (and ``legend``, an HTML-like table) on top, ranks in
+    ``rankdir``, compact spacing."""
     if quick_layout:
         title += "\nA heavy drawing: edges are drawn straight."
+    label = html_text(title)
+    if legend is not None:
+        label = f'<TABLE BORDER="0"><TR><TD>{label}</TD></TR><TR><TD>{legend}</TD></TR></TABLE>'
     return [
         *(QUICK_LAYOUT if quick_layout else ()),
-        f"label=<{html_text(title)}>",
+        f"label=<{label}>",
         "labelloc=t",
         f"rankdir={rankdir}",
         "newrank=true",
         "nodesep=0.2",
         "ranksep=0.3",
         f'fontname="{FONT}" fontsize=12',
-        f'node [fontname="{FONT}" fontsize=10 margin="0.12,0.04"]',
+        f'node [fontname="{FONT}" fontsize=10 margin="0.12,0.04"]',  # wide: metrics differ
         f'edge [fontname="{FONT}" fontsize=9]',
     ]
 
@@ -88,14 +91,13 @@ def cluster(name: str, label: str, body: list[str], rankdir: str, size: int = 11
 
 def _nodes(facts: Facts, rankdir: str, prefix: str) -> list[str]:
     """Boundary nodes first, then one cluster per stage, then unstaged nodes' sums, seeds."""
-    graph = facts.graph
     by_stage: dict[str | None, list[str]] = {}
     for spec in facts.specs.values():
         if facts.visible(spec.name):
             key = spec.stage if spec.name in facts.members else None
             by_stage.setdefault(key, []).append(spec.name)
     lines = [node_statement(facts, name) for name in by_stage.pop(None, [])]
-    for number, stage in enumerate(graph.stages, start=1):
+    for number, stage in enumerate(facts.ir.stages, start=1):
         if stage in by_stage:
             body_lines = _members_with_sums(facts, by_stage[stage])
             lines += cluster(f"cluster_{prefix}{number}", stage, body_lines, rankdir)
@@ -105,23 +107,21 @@ def _nodes(facts: Facts, rankdir: str, prefix: str) -> list[str]:
             for spec in facts.specs.values()
             if spec.stage is None and spec.name in facts.members and spec.name in facts.fan_out
         ]
-        lines += [seed_statement(facts, n) for n in graph.outputs if n in facts.members]
+        lines += [seed_statement(facts, n) for n in facts.ir.outputs if n in facts.members]
     return lines
 
 
-def body(facts: Facts, rankdir: str, *, legend: bool = True, prefix: str = "") -> list[str]:
-    """Nodes in their stage clusters, forward and backward edges, and the legend;
-    ``prefix`` keeps cluster names apart when two graphs share a picture."""
+def body(facts: Facts, rankdir: str, *, prefix: str = "") -> list[str]:
+    """Nodes in their stage clusters, forward and backward edges; ``prefix`` keeps
+    cluster names apart when two graphs share a picture."""
     lines = _nodes(facts, rankdir, prefix) + forward_edges(facts)
     if facts.backward:
         lines += backward_edges(facts)
-    if legend:
-        lines.append(legend_statement(facts))
     return lines
 
 
 def full_view(
-    graph: DrawnGraph,
+    plan: Plan,
     run: DrawnRun | None,
     view: str,
     *,
@@ -129,15 +129,17 @@ def full_view(
     legend: bool = True,
     note: str | None = None,
     rankdir: str | None = None,
-    **options: object,
+    rules: bool = False,
+    checks: Mapping[str, Verdict] | None = None,
+    tagged: bool = False,
 ) -> graphviz.Digraph:
-    """Every node of ``graph`` (or of ``members``, with their neighbours greyed).
+    """Every node of ``plan``'s graph (or of ``members``, with their neighbours greyed).
 
     Ranks run top to bottom; the backward view is turned over (``rankdir=BT``) so
     that the gradient, too, flows down the page, from the seed to the inputs.
-    ``options`` are those of ``gather`` (``rules``, ``checks``, ``tagged``).
+    ``rules``, ``checks`` and ``tagged`` are those of ``gather``.
     """
-    facts = gather(graph, run, view, members, **options)  # type: ignore[arg-type]
+    facts = gather(plan, run, view, members, rules=rules, checks=checks, tagged=tagged)
     return drawing(facts, rankdir=rankdir, legend=legend, note=note)
 
 
@@ -146,5 +148,6 @@ def drawing(
 ) -> graphviz.Digraph:
     """The full view of what ``facts`` gathered."""
     rankdir = rankdir or reading_direction(facts.view)
-    lines = header(_title(facts, note), rankdir, quick(facts)) + body(facts, rankdir, legend=legend)
+    table = legend_table(facts) if legend else None
+    lines = header(_title(facts, note), rankdir, quick(facts), table) + body(facts, rankdir)
     return digraph(lines)

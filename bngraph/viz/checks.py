@@ -10,7 +10,7 @@ leaves the op nodes not checked on their own. Inputs take their row's verdict.
 >>> import bngraph as bg
 >>> from bngraph.testing import gradcheck
 >>> g = bg.library.get("batchnorm")
->>> verdicts = check_verdicts(g, gradcheck(g, bg.library.example("batchnorm"), seed=0))
+>>> verdicts = check_verdicts(g.ir, gradcheck(g, bg.library.example("batchnorm"), seed=0))
 >>> verdicts["x"].status, verdicts["xmu"].status
 ('agree', 'unchecked')
 """
@@ -19,10 +19,9 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from ..tables import format_index, format_number
+from ..formatting import format_index, format_number
+from ..ir import INPUT, IR
 from .facts import Verdict
-from .model import DrawnGraph
-from .style import INPUT
 
 __all__ = ["CheckReport", "check_verdicts", "report_of"]
 
@@ -63,7 +62,7 @@ def _suspect_line(suspect: Any) -> str:
     )
 
 
-def check_verdicts(graph: DrawnGraph, check: Any) -> dict[str, Verdict]:
+def check_verdicts(ir: IR, check: Any) -> dict[str, Verdict]:
     """Every node's verdict from ``check`` (a ``GradcheckReport`` or a ``GradcheckError``)."""
     report = report_of(check)
     rows = {row.input: row for row in report.rows}
@@ -71,7 +70,7 @@ def check_verdicts(graph: DrawnGraph, check: Any) -> dict[str, Verdict]:
     for suspect in report.suspects:
         suspects.setdefault(suspect.node, []).append(suspect)
     verdicts = {}
-    for spec in graph.nodes:
+    for spec in ir.nodes:
         name = spec.name
         if spec.op == INPUT:
             row = rows.get(name)

@@ -10,7 +10,7 @@ lists the stages it takes from and feeds; ``to_graphviz(graph, stage=...)`` draw
 one stage in full.
 
 >>> import bngraph as bg
->>> dot = collapsed_view(bg.library.get("batchnorm"), None, "forward", threshold=5).source
+>>> dot = collapsed_view(bg.library.get("batchnorm").plan, None, "forward", threshold=5).source
 >>> '"1 mean" -> "2 center"' in dot
 True
 """
@@ -21,11 +21,12 @@ from collections import Counter
 
 import graphviz
 
+from ..ir import INPUT, IR
 from .escape import esc_string, html_text, quote_id
 from .labels import cut
-from .model import DrawnGraph, DrawnRun
+from .model import DrawnRun, Plan
 from .stage_graph import StageGraph, stage_graph
-from .style import BACKWARD_COLOR, FONT, FORWARD_COLOR, INPUT, INPUT_SHAPE, attrs, quoted
+from .style import BACKWARD_COLOR, FONT, FORWARD_COLOR, INPUT_SHAPE, attrs, quoted
 
 __all__ = ["collapsed_view", "ROW", "box_id", "box_statement", "box_tooltip", "edge_statement",
            "row_statements"]
@@ -68,7 +69,7 @@ def box_tooltip(sg: StageGraph, box: str) -> str:
     return text + ("\n" + neighbours if neighbours else "")
 
 
-def box_statement(graph: DrawnGraph, sg: StageGraph, box: str, number: int | None = None) -> str:
+def box_statement(ir: IR, sg: StageGraph, box: str, number: int | None = None) -> str:
     """One box: its label (name, node count, ops) and a tooltip with all its edges;
     ``number`` gives it the id the viewer reads."""
     names = sg.members[box]
@@ -79,7 +80,7 @@ def box_statement(graph: DrawnGraph, sg: StageGraph, box: str, number: int | Non
     rows.append(html_text(cut(listed, 36)))
     shape = INPUT_SHAPE if set(sg.ops[box]) == {INPUT} else "box3d"
     pairs = [("shape", shape), ("label", f"<{'<BR/>'.join(rows)}>")]
-    if set(graph.outputs).intersection(names):
+    if set(ir.outputs).intersection(names):
         pairs.append(("peripheries", "2"))
     pairs.append(("tooltip", esc_string(box_tooltip(sg, box))))
     if number is not None:
@@ -114,15 +115,16 @@ def row_statements(rows: list[list[str]]) -> list[str]:
     lines = [
         "{rank=same; " + " ".join(f"{box_id(b)};" for b in row) + "}" for row in rows
     ]
-    for upper, lower in zip(rows, rows[1:]):
-        lines += [
-            f"{box_id(a)} -> {box_id(b)} [style=invis weight=10]" for a, b in zip(upper, lower)
+    for upper, lower in zip(rows, rows[1:], strict=False):
+        lines += [  # the last row may be shorter
+            f"{box_id(a)} -> {box_id(b)} [style=invis weight=10]"
+            for a, b in zip(upper, lower, strict=False)
         ]
     return lines
 
 
 def collapsed_view(
-    graph: DrawnGraph,
+    plan: Plan,
     run: DrawnRun | None,
     view: str,
     *,
@@ -137,7 +139,8 @@ def collapsed_view(
     the note); ``None`` when it was asked for. ``tagged`` gives every box an id the
     viewer reads (``g0``, ``g1``, ... in the boxes' order).
     """
-    sg = stage_graph(graph)
+    sg = stage_graph(plan)
+    ir = plan.ir
     boxes = list(sg.members)
     if view == "backward":
         boxes.reverse()
@@ -145,7 +148,7 @@ def collapsed_view(
     row_of = {box: k for k, row in enumerate(rows) for box in row}
     column = {box: k for row in rows for k, box in enumerate(row)}
     lines = [
-        f"label=<{html_text(_note(graph, sg, view, threshold))}>",
+        f"label=<{html_text(_note(ir, sg, view, threshold))}>",
         "labelloc=t",
         f"rankdir={rankdir or 'TB'}",
         "nodesep=0.3",
@@ -155,7 +158,7 @@ def collapsed_view(
         f'edge [fontname="{FONT}" fontsize=9]',
     ]
     number = {box: k for k, box in enumerate(sg.members)}
-    lines += [box_statement(graph, sg, box, number[box] if tagged else None) for box in boxes]
+    lines += [box_statement(ir, sg, box, number[box] if tagged else None) for box in boxes]
     for edge in sg.drawn:
         a, b = edge if view != "backward" else edge[::-1]
         across = row_of[a] != row_of[b] or column[a] > column[b]
@@ -166,11 +169,11 @@ def collapsed_view(
     return dot
 
 
-def _note(graph: DrawnGraph, sg: StageGraph, view: str, threshold: int | None) -> str:
-    why = "" if threshold is None else f": {len(graph)} nodes is more than {threshold}"
-    lines = [f"{graph.name}: {view} view, collapsed{why}.", "Each stage is drawn as one box."]
+def _note(ir: IR, sg: StageGraph, view: str, threshold: int | None) -> str:
+    why = "" if threshold is None else f": {len(ir)} nodes is more than {threshold}"
+    lines = [f"{ir.name}: {view} view, collapsed{why}.", "Each stage is drawn as one box."]
     if len(sg.members) < sg.group_count:
-        lines.append(f"Its {len(graph.stages)} stages are drawn in {len(sg.members)} groups.")
+        lines.append(f"Its {len(ir.stages)} stages are drawn in {len(sg.members)} groups.")
     left = len(sg.edges) - len(sg.drawn)
     if left:
         lines.append(f"{left} of the {len(sg.edges)} edges between stages are left out:")

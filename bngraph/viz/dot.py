@@ -25,10 +25,10 @@ import graphviz
 from ..errors import BngraphError, closest
 from .assemble import full_view
 from .checks import check_verdicts
+from .escape import esc_string
 from .facts import has_gradients
 from .labels import formula
-from .escape import esc_string
-from .model import DrawnGraph, DrawnRun
+from .model import IR, DrawnRun, Planned, plan_of
 from .style import RANKDIRS
 
 __all__ = [
@@ -71,17 +71,17 @@ def check_rankdir(rankdir: str | None) -> str | None:
     return rankdir
 
 
-def _check_stage(graph: DrawnGraph, stage: str) -> str:
-    if stage not in graph.stages:
+def _check_stage(ir: IR, stage: str) -> str:
+    if stage not in ir.stages:
         raise VizError(
-            f"graph {graph.name!r} has no stage {stage!r}{closest(stage, graph.stages)}; "
-            f"stages: {', '.join(graph.stages) or '(none)'}"
+            f"graph {ir.name!r} has no stage {stage!r}{closest(stage, ir.stages)}; "
+            f"stages: {', '.join(ir.stages) or '(none)'}"
         )
     return stage
 
 
 def to_graphviz(
-    graph: DrawnGraph,
+    graph: Planned,
     run: DrawnRun | None = None,
     view: str | None = None,
     *,
@@ -94,7 +94,7 @@ def to_graphviz(
     rules: bool = False,
     check: Any = None,
 ) -> graphviz.Digraph:
-    """Draw ``graph`` (and ``run``) as a ``graphviz.Digraph``.
+    """Draw ``graph`` (a graph or its plan; and ``run``) as a ``graphviz.Digraph``.
 
     ``view`` is ``"forward"``, ``"backward"`` or ``"both"`` (default: both for a
     run with gradients, else forward). Graphs of more than ``threshold`` nodes are
@@ -113,23 +113,30 @@ def to_graphviz(
     """
     from .collapse import collapsed_view
 
-    _ = graph.plan  # a drawing is of a fixed definition: reading the plan freezes it
-    if run is not None and run.graph is not graph:
-        raise VizError(f"the run given is a run of graph {run.graph.name!r}, not of {graph.name!r}")
+    plan = plan_of(graph)
+    ir = plan.ir
+    if run is not None and run.plan is not plan:
+        raise VizError(f"the run given is a run of graph {run.plan.ir.name!r}, not of {ir.name!r}")
     view = check_view(view if view is not None else default_view(run))
     check_rankdir(rankdir)
-    options = {"legend": legend, "rankdir": rankdir, "rules": rules}
-    if check is not None:
-        options["checks"] = check_verdicts(graph, check)
+    checks = None if check is None else check_verdicts(ir, check)
+    members = None
     if stage is not None:
-        _check_stage(graph, stage)
-        members = [s.name for s in graph.nodes if s.stage == stage]
-        digraph = full_view(graph, run, view, members=members, **options)
-    elif collapse or (collapse is None and len(graph) > threshold):
+        _check_stage(ir, stage)
+        members = [name for name, s in zip(ir.names, ir.node_stages, strict=True) if s == stage]
+    elif collapse or (collapse is None and len(ir) > threshold):
         automatic = threshold if collapse is None else None
-        digraph = collapsed_view(graph, run, view, threshold=automatic, rankdir=rankdir)
-    else:
-        digraph = full_view(graph, run, view, **options)
+        digraph = collapsed_view(plan, run, view, threshold=automatic, rankdir=rankdir)
+        return _sized(digraph, size)
+    digraph = full_view(
+        plan, run, view, members=members, legend=legend, rankdir=rankdir, rules=rules,
+        checks=checks,
+    )
+    return _sized(digraph, size)
+
+
+def _sized(digraph: graphviz.Digraph, size: str | None) -> graphviz.Digraph:
+    """``digraph`` scaled down to fit ``size`` (inches, ``"7,10"``), when given."""
     if size is not None:
         digraph.body.append(f"\tsize={esc_string(size)}\n")
     return digraph

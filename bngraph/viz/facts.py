@@ -7,7 +7,7 @@ id of every node and of the extra nodes (gradient sums, seeds, legend), so that
 the statement builders only look things up.
 
 >>> import bngraph as bg
->>> facts = gather(bg.library.get("batchnorm"), None, "backward")
+>>> facts = gather(bg.library.get("batchnorm").plan, None, "backward")
 >>> sorted(facts.fan_out), facts.grad_uses["xmu"]
 (['x', 'xmu'], (('sq', 0), ('xhat', 0)))
 """
@@ -19,11 +19,12 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..errors import RunStateError, ShapeError
+from ..ir import INPUT, IR, NodeSpec
 from ..ops import format_shape, get_op
+from ..schedule import Plan
 from ..shapes import static_shapes
 from .escape import quote_id
-from .model import DrawnGraph, DrawnRun, NodeRecord
-from .style import INPUT
+from .model import DrawnRun
 
 __all__ = ["Facts", "Verdict", "gather", "restrict", "has_gradients", "no_grad"]
 
@@ -33,22 +34,25 @@ Uses = tuple[tuple[str, int], ...]
 def has_gradients(run: DrawnRun) -> bool:
     """Whether ``run.backward()`` has been called on ``run``."""
     try:
-        run.grad(run.graph.names[0])
+        run.grad(run.plan.ir.names[0])
     except RunStateError:
         return False
     return True
 
 
-def no_grad(op_name: str) -> frozenset[int]:
-    """The operand positions of an op that never get a gradient (used only for their
-    shape, or as indices): the op record's ``no_grad``.
+def no_grad(spec: NodeSpec) -> frozenset[int]:
+    """The operand positions of a node that never get a gradient, because its op reads
+    them only for their shape or as indices (a ``None`` among the op's rules).
 
-    >>> sorted(no_grad("reshape_like")), sorted(no_grad("mul"))
+    >>> import bngraph as bg
+    >>> ir = bg.library.get("groupnorm").ir
+    >>> sorted(no_grad(ir.spec("xhat"))), sorted(no_grad(ir.spec("xmu")))
     ([1], [])
     """
-    if op_name == INPUT:
+    if spec.op == INPUT:
         return frozenset()
-    return frozenset(getattr(get_op(op_name), "no_grad", frozenset()))
+    op = get_op(spec.op)
+    return frozenset(k for k in range(len(spec.operands)) if op.vjp(k) is None)
 
 
 @dataclass(frozen=True)
@@ -67,8 +71,9 @@ class Facts:
     gradient, and those that only lend their shape), fan-out, ids, and the options
     (edge rules, checks, element ids for the viewer)."""
 
-    graph: DrawnGraph
-    specs: dict[str, NodeRecord]
+    ir: IR
+    plan: Plan
+    specs: dict[str, NodeSpec]
     run: DrawnRun | None
     view: str
     members: frozenset[str]
@@ -103,7 +108,7 @@ class Facts:
 
 
 def gather(
-    graph: DrawnGraph,
+    plan: Plan,
     run: DrawnRun | None,
     view: str,
     members: Iterable[str] | None = None,
@@ -114,31 +119,33 @@ def gather(
     prefix: str = "",
     steps: Mapping[str, tuple[int, int | None]] | None = None,
 ) -> Facts:
-    """The facts of one drawing of ``graph`` (``members`` in full, their neighbours
+    """The facts of one drawing of ``plan``'s graph (``members`` in full, their neighbours
     greyed). ``prefix`` goes before every DOT id (two graphs in one picture);
     ``tagged`` gives every element an ``id`` attribute the viewer reads; ``steps``
     are the nodes' steps when the caller already has them."""
-    names = graph.names
-    specs = {spec.name: spec for spec in graph.nodes}  # read once: records take a while
+    ir = plan.ir
+    names = ir.names
+    specs = {spec.name: spec for spec in ir.nodes}  # read once: records take a while
     member_set = frozenset(names if members is None else members)
-    grad_uses, shape_uses = _uses(graph, specs)
+    grad_uses, shape_uses = _uses(plan, specs)
     every = {n: grad_uses[n] + shape_uses[n] for n in names}
     boundary = _boundary(specs, member_set, every) if members is not None else frozenset()
     visible = names if members is None else [n for n in names if n in member_set or n in boundary]
     grads = run is not None and view != "forward" and has_gradients(run)
-    outputs = set(graph.outputs)
+    outputs = set(ir.outputs)
     return Facts(
-        graph=graph,
+        ir=ir,
+        plan=plan,
         specs=specs,
         run=run,
         view=view,
         members=member_set,
         boundary=boundary,
-        shapes=_shapes(graph, run, visible),
-        saved=frozenset(names[i] for i in graph.plan.saved_values),
+        shapes=_shapes(plan, run, visible),
+        saved=frozenset(names[i] for i in plan.saved_values),
         released=frozenset(run.released()) if run is not None else frozenset(),
-        last_use=_last_use(graph),
-        steps=dict(steps) if steps is not None else _steps(graph, run, visible),
+        last_use=_last_use(plan),
+        steps=dict(steps) if steps is not None else _steps(plan, run, visible),
         grads=grads,
         contributions=(
             {n: run.contributions(n) for n in visible}
@@ -149,7 +156,7 @@ def gather(
         shape_uses={n: shape_uses[n] for n in visible},
         fan_out=frozenset(n for n in visible if len(grad_uses[n]) + (n in outputs) > 1),
         ids={name: quote_id(prefix + name) for name in names},
-        extras=_extra_ids(graph, member_set, prefix),
+        extras=_extra_ids(ir, member_set, prefix),
         rules=rules,
         checks=checks,
         tagged=tagged,
@@ -166,22 +173,27 @@ def restrict(facts: Facts, members: Iterable[str]) -> Facts:
     return replace(facts, members=member_set, boundary=boundary)
 
 
-def _uses(graph: DrawnGraph, specs: Mapping[str, NodeRecord]) -> tuple[dict[str, Uses], dict[str, Uses]]:
+def _uses(plan: Plan, specs: Mapping[str, NodeSpec]) -> tuple[dict[str, Uses], dict[str, Uses]]:
     """Each node's uses ``(consumer, position)`` in schedule order, from the plan: those
-    that send it a gradient, and those that read only its shape (the op's ``no_grad``)."""
-    names = graph.names
-    blind = {name: no_grad(spec.op) for name, spec in specs.items()}
+    that send it a gradient, and those that read only its shape (``no_grad``). A
+    constant (and what is computed from constants alone) gets no gradient either,
+    but its edges carry values, so they are neither."""
+    names = plan.ir.names
+    blind = {name: no_grad(spec) for name, spec in specs.items()}
+    constant = plan.constant or (False,) * len(names)
     grad_uses: dict[str, Uses] = {}
     shape_uses: dict[str, Uses] = {}
-    for index, node_uses in enumerate(graph.plan.uses):
+    for index, node_uses in enumerate(plan.uses):
         named = [(names[c], k) for c, k in node_uses]
-        grad_uses[names[index]] = tuple((c, k) for c, k in named if k not in blind[c])
+        grad_uses[names[index]] = () if constant[index] else tuple(
+            (c, k) for c, k in named if k not in blind[c]
+        )
         shape_uses[names[index]] = tuple((c, k) for c, k in named if k in blind[c])
     return grad_uses, shape_uses
 
 
 def _boundary(
-    specs: Mapping[str, NodeRecord], members: frozenset[str], uses: dict[str, Uses]
+    specs: Mapping[str, NodeSpec], members: frozenset[str], uses: dict[str, Uses]
 ) -> frozenset[str]:
     """The operands and consumers of ``members`` that are not members themselves."""
     found: set[str] = set()
@@ -191,43 +203,38 @@ def _boundary(
     return frozenset(found - members)
 
 
-def _shapes(graph: DrawnGraph, run: DrawnRun | None, visible: Iterable[str]) -> dict[str, str]:
+def _shapes(plan: Plan, run: DrawnRun | None, visible: Iterable[str]) -> dict[str, str]:
     if run is not None:
         return {n: format_shape(run.shape(n)) for n in visible}
     try:
-        static = static_shapes(graph)  # type: ignore[arg-type]
+        static = static_shapes(plan)
     except ShapeError:  # draw it anyway: the picture is how one finds the culprit
-        static = dict.fromkeys(graph.names)
+        static = dict.fromkeys(plan.ir.names)
     return {n: "?" if s is None else format_shape(s) for n, s in static.items()}
 
 
-def _last_use(graph: DrawnGraph) -> dict[str, int]:
+def _last_use(plan: Plan) -> dict[str, int]:
     """The forward step after which each released value goes."""
-    names = graph.names
+    names = plan.ir.names
     return {
         names[index]: number
-        for number, step in enumerate(graph.plan.forward_steps, start=1)
+        for number, step in enumerate(plan.forward_steps, start=1)
         for index in step.release
     }
 
 
 def _steps(
-    graph: DrawnGraph, run: DrawnRun | None, visible: Iterable[str]
+    plan: Plan, run: DrawnRun | None, visible: Iterable[str]
 ) -> dict[str, tuple[int, int | None]]:
     """``(forward step, backward step)`` of each node drawn (inputs: step 0)."""
     if run is not None:
         return {n: run.step(n) for n in visible}
-    names = graph.names
-    steps: dict[str, tuple[int, int | None]] = {
-        names[s.node]: (k, None) for k, s in enumerate(graph.plan.forward_steps, start=1)
-    }
-    steps.update({n: (0, None) for n in graph.inputs})
-    return steps
+    return {name: (plan.step_numbers[k], None) for k, name in enumerate(plan.ir.names)}
 
 
-def _extra_ids(graph: DrawnGraph, members: frozenset[str], prefix: str) -> dict[tuple[str, str], str]:
-    """Ids for the extra nodes (gradient sums, seeds, legend) that no node name can take."""
-    taken = set(graph.names)
+def _extra_ids(ir: IR, members: frozenset[str], prefix: str) -> dict[tuple[str, str], str]:
+    """Ids for the extra nodes (gradient sums, seeds) that no node name can take."""
+    taken = set(ir.names)
 
     def fresh(base: str) -> str:
         candidate = base
@@ -236,7 +243,6 @@ def _extra_ids(graph: DrawnGraph, members: frozenset[str], prefix: str) -> dict[
         taken.add(candidate)
         return quote_id(prefix + candidate)
 
-    ids = {("sum", name): fresh(f"∑ {name}") for name in graph.names if name in members}
-    ids.update({("seed", name): fresh(f"seed {name}") for name in graph.outputs})
-    ids[("legend", "")] = fresh("legend")
+    ids = {("sum", name): fresh(f"∑ {name}") for name in ir.names if name in members}
+    ids.update({("seed", name): fresh(f"seed {name}") for name in ir.outputs})
     return ids

@@ -4,8 +4,8 @@ Everything here returns text (HTML-like label markup already escaped, or plain
 tooltip text to be quoted by the caller); nothing here decides colours or shapes.
 
 >>> import bngraph as bg
->>> g = bg.library.get("batchnorm")
->>> formula(g, "ivar"), formula(g, "mu"), formula(g, "sq"), formula(g, "x")
+>>> ir = bg.library.get("batchnorm").ir
+>>> formula(ir, "ivar"), formula(ir, "mu"), formula(ir, "sq"), formula(ir, "x")
 ('ivar = 1 ÷ sqrtvar', 'mu = mean(x, axis=0)', 'sq = xmu^2', 'x: input [N, D]')
 """
 
@@ -14,11 +14,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..ir import INPUT, IR
 from ..ops import get_op
 from .escape import html_text
 from .facts import Facts
-from .model import DrawnGraph
-from .style import BACKWARD_COLOR, CHECK_MARKS, INPUT, STEP_TEXT
+from .style import BACKWARD_COLOR, CHECK_MARKS, STEP_TEXT
 from .summary import brief, full_text, summarize
 
 __all__ = [
@@ -35,9 +35,9 @@ __all__ = [
 ]
 
 
-def formula(graph: DrawnGraph, name: str) -> str:
+def formula(ir: IR, name: str) -> str:
     """The node as an equation: ``xmu = x − mu``, ``mu = mean(x, axis=0)``."""
-    spec = graph.spec(name)
+    spec = ir.spec(name)
     if spec.op == INPUT:
         shape = spec.params.get("shape")
         text = f"{name}: input"
@@ -46,17 +46,17 @@ def formula(graph: DrawnGraph, name: str) -> str:
         if spec.params.get("default") is not None:
             text += f" = {spec.params['default']:g}"
         return text
-    return f"{name} = {expression(graph, name)}"
+    return f"{name} = {expression(ir, name)}"
 
 
-def expression(graph: DrawnGraph, name: str) -> str:
+def expression(ir: IR, name: str) -> str:
     """The right-hand side of an op node's formula: ``x − mu``, ``√add_1``.
 
     >>> import bngraph as bg
-    >>> expression(bg.library.get("batchnorm"), "sqrtvar")
+    >>> expression(bg.library.get("batchnorm").ir, "sqrtvar")
     '√add_1'
     """
-    spec = graph.spec(name)
+    spec = ir.spec(name)
     operands = [operand_text(o) for o in spec.operands]
     symbol = get_op(spec.op).display(spec.params)
     if len(operands) == 2 and len(symbol) == 1 and not symbol.isalnum():
@@ -122,23 +122,26 @@ def value_known(facts: Facts, name: str) -> bool:
 
 
 def gradient_known(facts: Facts, name: str) -> bool:
-    """Whether the drawing shows ``name``'s gradient."""
-    return facts.grads and facts.run is not None
+    """Whether the drawing shows ``name``'s gradient (constants get none)."""
+    constant = facts.plan.constant
+    return facts.grads and facts.run is not None and not (
+        constant and constant[facts.index[name]]
+    )
 
 
-def headline(graph: DrawnGraph, name: str) -> str:
+def headline(ir: IR, name: str) -> str:
     """The first row of a node: its name in bold and what it computes, cut short.
 
     >>> import bngraph as bg
-    >>> headline(bg.library.get("batchnorm"), "xmu")  # a no-break space after the name
+    >>> headline(bg.library.get("batchnorm").ir, "xmu")  # a no-break space after the name
     '<B>xmu</B>\xa0= x − mu'
     """
-    spec = graph.spec(name)
+    spec = ir.spec(name)
     if spec.op == INPUT:
         default = spec.params.get("default")
         right = "input" + (f" = {default:g}" if default is not None else "")
         return f"<B>{html_text(name)}</B>:\u00a0{right}"
-    right = html_text(cut(expression(graph, name), FORMULA_CHARS))
+    right = html_text(cut(expression(ir, name), FORMULA_CHARS))
     return f"<B>{html_text(name)}</B>\u00a0= {right}"
 
 
@@ -147,7 +150,7 @@ def node_rows(facts: Facts, name: str) -> list[str]:
     steps; with a run, one line for its value and one for its gradient."""
     mark = CHECK_MARKS[facts.checks[name].status] if facts.checks and name in facts.checks else ""
     rows = [
-        mark + headline(facts.graph, name),
+        mark + headline(facts.ir, name),
         f'<FONT COLOR="{STEP_TEXT}">{html_text(facts.shapes[name])} · '
         f"{html_text(schedule_text(facts, name))}</FONT>",
     ]
@@ -164,7 +167,7 @@ def node_rows(facts: Facts, name: str) -> list[str]:
 def node_tooltip(facts: Facts, name: str) -> str:
     """A node's tooltip: its formula, shape, steps, lifetime, and full value and
     gradient (bounded)."""
-    lines = [formula(facts.graph, name), f"shape {facts.shapes[name]}, {schedule_text(facts, name)}"]
+    lines = [formula(facts.ir, name), f"shape {facts.shapes[name]}, {schedule_text(facts, name)}"]
     lifetime = lifetime_text(facts, name)
     if lifetime is not None:
         lines.append(lifetime)

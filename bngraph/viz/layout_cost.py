@@ -11,9 +11,9 @@ drives (collapse by default, route edges straight) keep the DOT text determinist
 
 >>> import bngraph as bg
 >>> from bngraph.testing.graphs import chain
->>> layout_cost(bg.library.get("batchnorm"), "both", labels=True) < QUICK_COST
+>>> layout_cost(bg.library.get("batchnorm").plan, "both", labels=True) < QUICK_COST
 True
->>> layout_cost(chain(150, 1), "forward", labels=False) < QUICK_COST
+>>> layout_cost(chain(150, 1).plan, "forward", labels=False) < QUICK_COST
 True
 """
 
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from .model import DrawnGraph
+from .model import Plan
 
 __all__ = ["QUICK_COST", "QUICK_LAYOUT", "ranks", "layout_cost", "is_heavy"]
 
@@ -36,18 +36,15 @@ ranking, ordering and positioning (measured here: the 198-node fan, more than te
 minutes with curved edges, takes 2 s)."""
 
 
-def ranks(graph: DrawnGraph) -> list[int]:
+def ranks(plan: Plan) -> list[int]:
     """Each node's rank by index: an op one below its lowest operand, an input one
     above its highest consumer (as dot's ranking pulls it down)."""
-    plan = graph.plan
-    names = graph.names
-    index = {name: k for k, name in enumerate(names)}
-    rank = [0] * len(names)
-    operands: list[list[int]] = [[] for _ in names]
+    rank = [0] * len(plan.uses)
+    operands: list[list[int]] = [[] for _ in plan.uses]
     for operand, uses in enumerate(plan.uses):
         for consumer, _ in uses:
             operands[consumer].append(operand)
-    inputs = {index[n] for n in graph.inputs}
+    inputs = set(plan.inputs)
     for node in plan.order:
         below = [rank[o] for o in operands[node] if o not in inputs]
         rank[node] = 1 + max(below, default=0)
@@ -58,20 +55,20 @@ def ranks(graph: DrawnGraph) -> list[int]:
 
 
 def layout_cost(
-    graph: DrawnGraph, view: str, *, labels: bool, members: Collection[str] | None = None
+    plan: Plan, view: str, *, labels: bool, members: Collection[str] | None = None
 ) -> int:
-    """Edges × (nodes + virtual nodes) of the full drawing of ``graph`` in ``view``
+    """Edges × (nodes + virtual nodes) of the full drawing of ``plan``'s graph in ``view``
     (of the edges that touch ``members``, when only they are drawn); ``labels`` when
     backward edges carry labels (a run with gradients)."""
-    rank = ranks(graph)
-    names = graph.names
+    rank = ranks(plan)
+    names = plan.ir.names
     drawn = None
     if members is not None:
         position = {name: k for k, name in enumerate(names)}
         drawn = {position[n] for n in members}
     spans = [
         rank[c] - rank[o]
-        for o, uses in enumerate(graph.plan.uses)
+        for o, uses in enumerate(plan.uses)
         for c, _ in uses
         if drawn is None or o in drawn or c in drawn
     ]
@@ -85,7 +82,7 @@ def layout_cost(
 
 
 def is_heavy(
-    graph: DrawnGraph, view: str, *, labels: bool, members: Collection[str] | None = None
+    plan: Plan, view: str, *, labels: bool, members: Collection[str] | None = None
 ) -> bool:
     """Whether the full drawing's estimated cost is above ``QUICK_COST``."""
-    return layout_cost(graph, view, labels=labels, members=members) > QUICK_COST
+    return layout_cost(plan, view, labels=labels, members=members) > QUICK_COST

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from .. import library
-from .model import DrawnRun
+from ..run import Run
 from .dot import to_graphviz
 from .render import pipe
 
@@ -25,7 +25,7 @@ __all__ = ["VIEWS", "example_run", "sources", "write_renders", "main"]
 VIEWS = ("forward", "backward")
 
 
-def example_run(name: str) -> DrawnRun:
+def example_run(name: str) -> Run:
     """A run of library graph ``name`` on its example inputs, seeded with ``dout = out``."""
     graph = library.get(name)
     run = graph.forward(keep_values=True, **library.example(name))

@@ -19,7 +19,7 @@ import graphviz
 
 from ..errors import BngraphError
 from .dot import VizError, to_graphviz
-from .model import DrawnGraph, DrawnRun
+from .model import DrawnRun, Planned
 
 __all__ = ["FORMATS", "GraphvizNotFoundError", "render", "pipe", "mimebundle", "split"]
 
@@ -37,21 +37,22 @@ class GraphvizNotFoundError(BngraphError, RuntimeError):
 
 
 def split(
-    graph_or_run: DrawnGraph | DrawnRun, run: DrawnRun | None
-) -> tuple[DrawnGraph, DrawnRun | None]:
-    """``(graph, run)`` from ``render``'s first two arguments: a graph and an optional
-    run of it, or a run alone."""
+    graph_or_run: Planned | DrawnRun, run: DrawnRun | None
+) -> tuple[Planned, DrawnRun | None]:
+    """``(graph, run)`` from ``render``'s first two arguments: a graph (or plan) and an
+    optional run of it, or a run alone (its plan stands for the graph)."""
     if isinstance(graph_or_run, DrawnRun):
         if run is not None and run is not graph_or_run:
             raise VizError("give the run once: render(run, path) or render(graph, path, run=run)")
-        return graph_or_run.graph, graph_or_run
+        return graph_or_run.plan, graph_or_run
     return graph_or_run, run
 
 
 def pipe(digraph: graphviz.Digraph, fmt: str) -> bytes:
     """Lay out ``digraph`` with ``dot`` and return the ``fmt`` bytes."""
     try:
-        return digraph.pipe(format=fmt, engine="dot")
+        data: bytes = digraph.pipe(format=fmt, engine="dot")
+        return data
     except graphviz.ExecutableNotFound:
         raise GraphvizNotFoundError(
             f"cannot draw {fmt}: the Graphviz `dot` executable was not found; {INSTALL_HINT}"
@@ -62,7 +63,7 @@ def pipe(digraph: graphviz.Digraph, fmt: str) -> bytes:
 
 
 def render(
-    graph_or_run: DrawnGraph | DrawnRun,
+    graph_or_run: Planned | DrawnRun,
     path: str | os.PathLike[str],
     run: DrawnRun | None = None,
     view: str | None = None,
@@ -84,16 +85,13 @@ def render(
             f"use one of: {', '.join('.' + f for f in FORMATS)}"
         )
     digraph = to_graphviz(graph, run, view, **options)
-    if fmt == "dot":
-        data = digraph.source.encode("utf-8")
-    else:
-        data = pipe(digraph, fmt)
+    data = digraph.source.encode("utf-8") if fmt == "dot" else pipe(digraph, fmt)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(data)
     return str(target)
 
 
-def mimebundle(graph: DrawnGraph, run: DrawnRun | None = None) -> dict[str, str]:
+def mimebundle(graph: Planned, run: DrawnRun | None = None) -> dict[str, str]:
     """What Jupyter shows for a graph or a run: SVG (collapsed above the threshold),
     and plain text; without ``dot``, the plain text says why there is no picture."""
     text = repr(run if run is not None else graph)

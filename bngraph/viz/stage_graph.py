@@ -17,12 +17,11 @@ edges go into each box, the heaviest.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import networkx as nx
 
-from .model import DrawnGraph, NodeRecord
+from .model import IR, Planned
 
 __all__ = [
     "StageGraph",
@@ -51,31 +50,30 @@ UNSTAGED_CHUNK = 100
 """Beyond ``LOOSE_LIMIT``, nodes outside every stage are grouped this many at a time."""
 
 
-def groups(graph: DrawnGraph, specs: Sequence[NodeRecord] | None = None) -> dict[str, str]:
-    """The group each node is drawn in: its stage; unstaged nodes are drawn one by one
-    when there are a few, else together as ``(no stage)`` (``(no stage) 1``, ``2``, ...
-    by ``UNSTAGED_CHUNK`` in definition order when there are many).
+def groups(ir: IR) -> list[str]:
+    """The group each node is drawn in, by index: its stage; unstaged nodes are drawn
+    one by one when there are a few, else together as ``(no stage)`` (``(no stage) 1``,
+    ``2``, ... by ``UNSTAGED_CHUNK`` in definition order when there are many).
 
     >>> import bngraph as bg
-    >>> groups(bg.library.get("batchnorm"))["x"], groups(bg.library.get("batchnorm"))["mu"]
+    >>> ir = bg.library.get("batchnorm").ir
+    >>> found = groups(ir)
+    >>> found[ir.lookup("x")], found[ir.lookup("mu")]
     ('x', '1 mean')
     """
-    specs = graph.nodes if specs is None else specs
-    unstaged = [s.name for s in specs if s.stage is None]
+    stages = ir.node_stages
+    unstaged = [k for k, stage in enumerate(stages) if stage is None]
     loose = len(unstaged) <= LOOSE_LIMIT
-    chunks = len(unstaged) > UNSTAGED_CHUNK
-    stages = set(graph.stages)
-    result = {}
-    for spec in specs:
-        if spec.stage is not None:
-            result[spec.name] = spec.stage
-        elif loose and spec.name not in stages:
-            result[spec.name] = spec.name
-        else:
-            result[spec.name] = UNSTAGED
-    if chunks:
-        for k, name in enumerate(unstaged):
-            result[name] = f"{UNSTAGED} {k // UNSTAGED_CHUNK + 1}"
+    labels = set(ir.stages)
+    result = [
+        stage if stage is not None
+        else ir.names[k] if loose and ir.names[k] not in labels
+        else UNSTAGED
+        for k, stage in enumerate(stages)
+    ]
+    if len(unstaged) > UNSTAGED_CHUNK:
+        for position, k in enumerate(unstaged):
+            result[k] = f"{UNSTAGED} {position // UNSTAGED_CHUNK + 1}"
     return result
 
 
@@ -91,7 +89,7 @@ def _merge(order: list[str], limit: int) -> dict[str, str]:
         label = run[0] if len(run) == 1 else f"{run[0]} … {run[-1]}"
         while label in boxes.values() or (len(run) > 1 and label in order):
             label += "'"  # a stage may itself be called "a … b"
-        boxes.update({g: label for g in run})
+        boxes.update(dict.fromkeys(run, label))
     return boxes
 
 
@@ -120,23 +118,23 @@ def _reduced(edges: Counter[tuple[str, str]]) -> set[tuple[str, str]]:
     }
 
 
-def stage_graph(graph: DrawnGraph, limit: int = MAX_GROUPS) -> StageGraph:
-    """The boxes and edges of ``graph``'s collapsed view."""
-    specs = graph.nodes  # read once: the records of a large graph take a while to make
-    group_of = groups(graph, specs)
-    order = list(dict.fromkeys(group_of.values()))
+def stage_graph(source: Planned, limit: int = MAX_GROUPS) -> StageGraph:
+    """The boxes and edges of the collapsed view of a graph (or plan)."""
+    ir = source.plan.ir
+    group_of = groups(ir)
+    order = list(dict.fromkeys(group_of))
     box_of_group = _merge(order, limit)
+    box = [box_of_group[g] for g in group_of]
     members: dict[str, list[str]] = {}
     ops: dict[str, Counter[str]] = {}
-    for spec in specs:
-        members.setdefault(box_of_group[group_of[spec.name]], []).append(spec.name)
-        ops.setdefault(box_of_group[group_of[spec.name]], Counter())[spec.op] += 1
-    box = {name: box_of_group[g] for name, g in group_of.items()}
+    for k, name in enumerate(ir.names):
+        members.setdefault(box[k], []).append(name)
+        ops.setdefault(box[k], Counter())[ir.ops[k]] += 1
     edges: Counter[tuple[str, str]] = Counter()
-    for spec in specs:
-        for operand in spec.operands:
-            if isinstance(operand, str) and box[operand] != box[spec.name]:
-                edges[(box[operand], box[spec.name])] += 1
+    for k, operands in enumerate(ir.operands):
+        for operand in operands:
+            if isinstance(operand, int) and box[operand] != box[k]:
+                edges[(box[operand], box[k])] += 1
     return StageGraph(members, ops, edges, _drawn(edges), len(order))
 
 

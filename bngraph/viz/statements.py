@@ -1,24 +1,25 @@
 """DOT statements of the full view's nodes, each built by a function that returns it:
-a node, the ``+`` where a value's gradients meet, an output's seed, the legend.
+a node, the ``+`` where a value's gradients meet, an output's seed; and the legend.
 
 They read a ``Facts`` and return DOT text; ``edges`` builds the edges and
 ``assemble`` puts everything together.
 
 >>> import bngraph as bg
->>> facts = gather(bg.library.get("batchnorm"), None, "backward")
+>>> from bngraph.viz.facts import gather
+>>> facts = gather(bg.library.get("batchnorm").plan, None, "backward")
 >>> sum_statement(facts, "xmu").startswith('"∑ xmu" [shape=circle label=<+>')
 True
 """
 
 from __future__ import annotations
 
+from ..ir import INPUT
 from .escape import esc_string, html_text
-from .facts import Facts, gather
+from .facts import Facts
 from .labels import formula, node_rows, node_tooltip
 from .style import (
     BACKWARD_COLOR,
     CHECK_COLORS,
-    INPUT,
     INPUT_FILL,
     INPUT_SHAPE,
     LEGEND_BORDER,
@@ -31,7 +32,7 @@ from .style import (
     quoted,
 )
 
-__all__ = ["node_statement", "sum_statement", "seed_statement", "legend_statement", "tag"]
+__all__ = ["node_statement", "sum_statement", "seed_statement", "legend_table", "tag"]
 
 
 def tag(facts: Facts, element: str) -> list[tuple[str, str]]:
@@ -50,7 +51,7 @@ def _boundary_statement(facts: Facts, name: str) -> str:
         ("color", quoted(PENDING_COLOR)),
         ("fontcolor", quoted(PENDING_TEXT)),
         ("label", f'<{html_text(name)}<BR/><FONT POINT-SIZE="9">{where}</FONT>>'),
-        ("tooltip", esc_string(f"{formula(facts.graph, name)} (outside the stage drawn)")),
+        ("tooltip", esc_string(f"{formula(facts.ir, name)} (outside the stage drawn)")),
         *tag(facts, f"m{facts.index[name]}"),
     ]
     return f"{facts.ids[name]} {attrs(pairs)}"
@@ -61,6 +62,8 @@ def _look(facts: Facts, name: str) -> list[tuple[str, str]]:
     whether its value is saved or released, and a check's verdict."""
     is_input = facts.specs[name].op == INPUT
     pairs = [("shape", INPUT_SHAPE if is_input else OP_SHAPE)]
+    if is_input:  # an ellipse already leaves room around its text
+        pairs.append(("margin", quoted("0.02,0.02")))
     styles = [] if is_input else ["rounded"]
     fill = SAVED_FILL if name in facts.saved else INPUT_FILL if is_input else None
     if name in facts.released:
@@ -70,7 +73,7 @@ def _look(facts: Facts, name: str) -> list[tuple[str, str]]:
         pairs.append(("fillcolor", quoted(fill)))
     if styles:
         pairs.append(("style", quoted(",".join(styles))))
-    if name in facts.graph.outputs:
+    if name in facts.ir.outputs:
         pairs.append(("peripheries", "2"))
     if facts.checks and name in facts.checks:
         pairs += [("color", quoted(CHECK_COLORS[facts.checks[name].status])), ("penwidth", "2.5")]
@@ -95,7 +98,7 @@ def node_statement(facts: Facts, name: str) -> str:
 def sum_statement(facts: Facts, name: str) -> str:
     """The visible ``+`` where the gradients of a value's several uses meet."""
     sources = [f"{c} (operand {k})" for c, k in facts.grad_uses[name]]
-    if name in facts.graph.outputs:
+    if name in facts.ir.outputs:
         sources.append("its seed")
     tooltip = f"gradient of {name} = sum of the gradients from {', '.join(sources)}"
     pairs = [
@@ -118,7 +121,7 @@ def seed_statement(facts: Facts, name: str) -> str:
         ("label", f"<seed ∂{html_text(name)}>"),
         ("fontcolor", quoted(BACKWARD_COLOR)),
         ("tooltip", esc_string(f"the gradient backward() starts from at output {name}")),
-        *tag(facts, f"o{facts.graph.outputs.index(name)}"),
+        *tag(facts, f"o{facts.ir.outputs.index(name)}"),
     ]
     return f"{facts.extras['seed', name]} {attrs(pairs)}"
 
@@ -139,7 +142,7 @@ def _legend_rows(facts: Facts) -> list[tuple[str, str, str | None]]:
         rows.append(("→", "forward: value flows", None))
     if any(facts.shape_uses.values()):
         rows.append((f'<FONT COLOR="{SHAPE_EDGE_COLOR}">⋯</FONT>',
-                     "operand read for its shape only: no gradient", None))
+                     "shape or index operand: no gradient", None))
     if facts.backward:
         rule = ": its local rule, g the gradient arriving" if facts.rules else ""
         rows.append((_red("←"), _red(f"backward: gradient sent{rule}"), None))
@@ -156,16 +159,17 @@ def _legend_rows(facts: Facts) -> list[tuple[str, str, str | None]]:
     return rows
 
 
-def legend_statement(facts: Facts) -> str:
-    """One plain node holding a table: compact, and it cannot disturb the layout much."""
-    cells = "".join(
-        f"<TR><TD{f' BGCOLOR={quoted(fill)}' if fill else ''}>{symbol}</TD>"
-        f'<TD ALIGN="LEFT">{text}</TD></TR>'
+def legend_table(facts: Facts, columns: int = 3) -> str:
+    """The legend as an HTML-like table of ``columns`` entries a row, for the graph's
+    label under its title: it takes height, not width, and never moves a node."""
+    entries = [
+        f"<TD{f' BGCOLOR={quoted(fill)}' if fill else ''}>{symbol}</TD>"
+        f'<TD ALIGN="LEFT">{text}</TD>'
         for symbol, text, fill in _legend_rows(facts)
+    ]
+    rows = [entries[k : k + columns] for k in range(0, len(entries), columns)]
+    cells = "".join(f"<TR>{''.join(row)}</TR>" for row in rows)
+    return (
+        f'<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="1" COLOR="{LEGEND_BORDER}">'
+        f'<TR><TD COLSPAN="{2 * columns}"><B>legend</B></TD></TR>{cells}</TABLE>'
     )
-    label = (
-        f'<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="2" COLOR="{LEGEND_BORDER}">'
-        f'<TR><TD COLSPAN="2"><B>legend</B></TD></TR>{cells}</TABLE>>'
-    )
-    pairs = [("shape", "plaintext"), ("fontsize", "9"), ("label", label), *tag(facts, "legend")]
-    return f"{facts.extras['legend', '']} {attrs(pairs)}"

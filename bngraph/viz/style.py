@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 __all__ = [
-    "INPUT",
     "FONT",
     "FORWARD_COLOR",
     "BACKWARD_COLOR",
@@ -40,9 +39,6 @@ __all__ = [
     "attrs",
     "quoted",
 ]
-
-INPUT = "input"
-"""The op name that marks an input node in the IR."""
 
 FONT = "Helvetica"
 

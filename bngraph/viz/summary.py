@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..tables import format_number
+from ..formatting import format_number
 
 __all__ = ["SMALL", "BRIEF_CHARS", "TOOLTIP_CHARS", "summarize", "brief", "full_text"]
 
@@ -60,13 +60,15 @@ def summarize(value: Any, *, lines: bool = False) -> str:
     return " ".join([_shape(array.shape), *parts])
 
 
-def brief(value: Any) -> str:
+def brief(value: Any, *, mean: bool = True) -> str:
     """One short line for a drawing: the whole array when it is small and fits in
-    ``BRIEF_CHARS`` characters, else its range and mean (the full value goes in the
-    tooltip).
+    ``BRIEF_CHARS`` characters, else its range and (unless ``mean=False``, for edge
+    labels, which must stay narrow) its mean; the full value goes in the tooltip.
 
     >>> brief(np.array([1.0, 2.5])), brief(np.arange(20.0).reshape(5, 4)), brief(np.ones(9))
     ('[1, 2.5]', '0 to 19, mean 9.5', 'all 1')
+    >>> brief(np.arange(20.0), mean=False)
+    '0 to 19'
     """
     array = np.asarray(value)
     if array.dtype.kind == "c":
@@ -78,6 +80,8 @@ def brief(value: Any) -> str:
     low, high = format_number(array.min()), format_number(array.max())
     if low == high:
         return f"all {low}"
+    if not mean:
+        return f"{low} to {high}"
     return f"{low} to {high}, mean {format_number(array.mean())}"
 
 

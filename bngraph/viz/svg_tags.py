@@ -1,4 +1,4 @@
-"""The SVG Graphviz writes, made ready for a page: data attributes instead of ids.
+r"""The SVG Graphviz writes, made ready for a page: data attributes instead of ids.
 
 A drawing made with ``tagged=True`` gives every element a short DOT id (``n3``
 for node 3, ``b3_0`` for the backward edge into its operand 0, ``g2`` for the
@@ -11,8 +11,16 @@ Tooltips go too: the page shows a node's full value and gradient on hover.
 
 >>> svg = ('<svg xmlns="http://www.w3.org/2000/svg"><g id="graph0"><g id="n0" class="node">'
 ...        '<title>x</title><ellipse/><text y="1">x</text></g></g></svg>')
->>> print(tag_svg(svg, ("x",), (), ()))
-<svg xmlns="http://www.w3.org/2000/svg"><g><g class="node" data-node="x"><title>x</title><ellipse class="bn-outline" /><text y="1">x</text></g></g></svg>
+>>> print(tag_svg(svg, ("x",), (), ()).replace("><", ">\n<"))
+<svg xmlns="http://www.w3.org/2000/svg">
+<g>
+<g class="node" data-node="x">
+<title>x</title>
+<ellipse class="bn-outline" />
+<text y="1">x</text>
+</g>
+</g>
+</svg>
 """
 
 from __future__ import annotations
@@ -92,9 +100,6 @@ def tag_svg(
     for element in root.iter():
         element_id = element.attrib.pop("id", None)
         if element_id is None:
-            continue
-        if element_id == "legend":
-            element.set("data-legend", "")
             continue
         match = _ID.match(element_id)
         if match is None:

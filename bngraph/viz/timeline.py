@@ -55,18 +55,18 @@ class Timeline:
 
 
 def _backward_caption(run: DrawnRun, name: str) -> str:
-    graph = run.graph
-    spec = graph.spec(name)
-    blind = no_grad(spec.op)
+    ir = run.plan.ir
+    spec = ir.spec(name)
+    blind = no_grad(spec)
     sent = [
-        f"{operand} ← {rule_text(graph, name, k)}"
+        f"{operand} ← {rule_text(ir, name, k)}"
         for k, operand in enumerate(spec.operands)
         if isinstance(operand, str) and k not in blind
     ]
     shape_only = [
         operand_text(o) for k, o in enumerate(spec.operands) if isinstance(o, str) and k in blind
     ]
-    text = f"{formula(graph, name)}, g = ∂L/∂{name}: sends " + ("; ".join(sent) or "nothing")
+    text = f"{formula(ir, name)}, g = ∂L/∂{name}: sends " + ("; ".join(sent) or "nothing")
     if shape_only:
         text += f" ({', '.join(shape_only)}: shape only, no gradient)"
     return text
@@ -74,29 +74,30 @@ def _backward_caption(run: DrawnRun, name: str) -> str:
 
 def timeline(run: DrawnRun) -> Timeline:
     """The steps of ``run``: the start, each forward step, then each backward step."""
-    graph = run.graph
-    names = graph.names
-    value_at = dict.fromkeys(graph.inputs, 0)
-    inputs = graph.inputs
+    plan = run.plan
+    ir = plan.ir
+    names = ir.names
+    value_at = dict.fromkeys(ir.inputs, 0)
+    inputs = ir.inputs
     given = ", ".join(inputs[:8]) + (f", … ({len(inputs)} inputs)" if len(inputs) > 8 else "")
     steps = [Step("start", None, f"inputs given: {given}")]
-    for step in graph.plan.forward_steps:
+    for step in plan.forward_steps:
         name = names[step.node]
         value_at[name] = len(steps)
-        steps.append(Step("forward", name, formula(graph, name)))
+        steps.append(Step("forward", name, formula(ir, name)))
     grad_at: dict[str, int | None] = dict.fromkeys(names)
     edge_at: dict[tuple[str, int], int] = {}
     first_backward = None
     node_steps: dict[str, tuple[int, int | None]] = {n: (value_at[n], None) for n in names}
     if has_gradients(run):
         first_backward = len(steps)
-        specs = {spec.name: spec for spec in graph.nodes}
+        specs = {spec.name: spec for spec in ir.nodes}
         input_set = set(inputs)
         node_steps = {n: run.step(n) for n in names}
         order = sorted((b, n) for n, (_, b) in node_steps.items() if b is not None)
         for _, name in order:
             grad_at[name] = len(steps)
-            blind = no_grad(specs[name].op)
+            blind = no_grad(specs[name])
             for k, operand in enumerate(specs[name].operands):
                 if isinstance(operand, str) and k not in blind:
                     edge_at[(name, k)] = len(steps)

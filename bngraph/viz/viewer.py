@@ -45,7 +45,9 @@ from .viewer_page import viewer_page
 __all__ = ["render_steps", "viewer_data"]
 
 
-def _picture(digraph: Any, names: tuple[str, ...], outputs: tuple[str, ...], boxes: list[str]) -> dict[str, Any]:
+def _picture(
+    digraph: Any, names: tuple[str, ...], outputs: tuple[str, ...], boxes: list[str]
+) -> dict[str, Any]:
     """A picture for the page: its tagged SVG."""
     return {"svg": tag_svg(pipe(digraph, "svg"), names, outputs, boxes)}
 
@@ -74,11 +76,11 @@ def _known(t: Timeline, names: tuple[str, ...]) -> dict[str, Any]:
 def viewer_data(run: DrawnRun, *, collapse: bool | None = None,
                 threshold: int = COLLAPSE_THRESHOLD) -> dict[str, Any]:
     """Everything the page shows: pictures, steps, and when each thing becomes known."""
-    graph = run.graph
-    names, outputs = graph.names, graph.outputs
+    plan = run.plan
+    names, outputs = plan.ir.names, plan.ir.outputs
     view = default_view(run)
     t = timeline(run)
-    facts = gather(graph, run, view, tagged=True, steps=t.node_steps)
+    facts = gather(plan, run, view, tagged=True, steps=t.node_steps)
     data: dict[str, Any] = {
         "nodes": list(names),
         "steps": [{"phase": s.phase, "node": s.node, "caption": s.caption} for s in t.steps],
@@ -90,11 +92,11 @@ def viewer_data(run: DrawnRun, *, collapse: bool | None = None,
         min((t.edge_at[use] for use in facts.grad_uses[n] if use in t.edge_at), default=None)
         for n in names
     ]
-    if not (collapse or (collapse is None and len(graph) > threshold)):
+    if not (collapse or (collapse is None and len(names) > threshold)):
         data.update(boxes=[], boxOf=None, pictures=[], boxDetails=[], boxStart=[])
         data["main"] = _picture(drawing(facts), names, outputs, [])
         return data
-    sg = stage_graph(graph)
+    sg = stage_graph(plan)
     boxes = list(sg.members)
     box_of = {n: k for k, box in enumerate(boxes) for n in sg.members[box]}
     data.update(
@@ -103,7 +105,7 @@ def viewer_data(run: DrawnRun, *, collapse: bool | None = None,
         boxStart=[min(t.value_at[n] for n in sg.members[box]) for box in boxes],
         boxDetails=[box_tooltip(sg, box) for box in boxes],
     )
-    overview = collapsed_view(graph, run, view, threshold=threshold, tagged=True)
+    overview = collapsed_view(plan, run, view, threshold=threshold, tagged=True)
     data["main"] = _picture(overview, names, outputs, boxes)
 
     def stage_picture(box: str) -> dict[str, Any] | None:
@@ -131,7 +133,7 @@ def render_steps(
     forces either way).
     """
     data = viewer_data(run, collapse=collapse, threshold=threshold)
-    page = viewer_page(run.graph.name, data, _number(data))
+    page = viewer_page(run.plan.ir.name, data, _number(data))
     target = Path(directory)
     target.mkdir(parents=True, exist_ok=True)
     index = target / "index.html"
