@@ -7,6 +7,7 @@ True
 """
 
 from .collapse import collapsed_view
+from .compare_view import compare_graphviz, render_compare
 from .dot import COLLAPSE_THRESHOLD, VIEWS, VizError, formula, to_graphviz
 from .render import FORMATS, GraphvizNotFoundError, mimebundle, render
 from .viewer import render_steps
@@ -15,6 +16,8 @@ __all__ = [
     "to_graphviz",
     "render",
     "render_steps",
+    "render_compare",
+    "compare_graphviz",
     "collapsed_view",
     "formula",
     "mimebundle",

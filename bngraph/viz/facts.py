@@ -25,6 +25,7 @@ from ..schedule import Plan
 from ..shapes import static_shapes
 from .escape import quote_id
 from .model import DrawnRun
+from .style import CHECK_LEGEND
 
 __all__ = ["Facts", "Verdict", "gather", "restrict", "has_gradients", "no_grad"]
 
@@ -92,6 +93,7 @@ class Facts:
     extras: dict[tuple[str, str], str]
     rules: bool = False
     checks: Mapping[str, Verdict] | None = None
+    check_legend: tuple[tuple[str, str], ...] = CHECK_LEGEND
     tagged: bool = False
     index: dict[str, int] = field(default_factory=dict)
 
@@ -115,6 +117,7 @@ def gather(
     *,
     rules: bool = False,
     checks: Mapping[str, Verdict] | None = None,
+    check_legend: tuple[tuple[str, str], ...] = CHECK_LEGEND,
     tagged: bool = False,
     prefix: str = "",
     steps: Mapping[str, tuple[int, int | None]] | None = None,
@@ -159,6 +162,7 @@ def gather(
         extras=_extra_ids(ir, member_set, prefix),
         rules=rules,
         checks=checks,
+        check_legend=check_legend,
         tagged=tagged,
         index={name: k for k, name in enumerate(names)},
     )

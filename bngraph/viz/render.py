@@ -21,7 +21,10 @@ from ..errors import BngraphError
 from .dot import VizError, to_graphviz
 from .model import DrawnRun, Planned
 
-__all__ = ["FORMATS", "GraphvizNotFoundError", "render", "pipe", "mimebundle", "split"]
+__all__ = [
+    "FORMATS", "GraphvizNotFoundError", "render", "pipe", "mimebundle", "split", "write",
+    "output_format",
+]
 
 FORMATS = ("svg", "png", "pdf", "dot")
 
@@ -72,20 +75,32 @@ def render(
     """Draw a graph (or a run, with its values and gradients) to ``path``.
 
     The format comes from the suffix: ``.svg``, ``.png``, ``.pdf`` or ``.dot``.
-    ``view`` and the other options are those of ``to_graphviz``. Returns the path.
+    ``view`` and the other options are those of ``to_graphviz`` (``rules=True``,
+    ``check=report`` ...). Returns the path.
     """
     graph, run = split(graph_or_run, run)
-    target = Path(path)
-    fmt = target.suffix.lower().lstrip(".")
-    if fmt == "gv":
-        fmt = "dot"
+    output_format(path)  # a bad suffix is said before anything is drawn
+    return write(to_graphviz(graph, run, view, **options), path)
+
+
+def output_format(path: str | os.PathLike[str]) -> str:
+    """The format a path's suffix asks for: ``svg``, ``png``, ``pdf`` or ``dot``
+    (``.gv`` too), else a ``VizError`` listing them."""
+    fmt = Path(path).suffix.lower().lstrip(".")
+    fmt = "dot" if fmt == "gv" else fmt
     if fmt not in FORMATS:
         raise VizError(
-            f"cannot tell the format of {str(target)!r} from its suffix; "
+            f"cannot tell the format of {str(path)!r} from its suffix; "
             f"use one of: {', '.join('.' + f for f in FORMATS)}"
         )
-    digraph = to_graphviz(graph, run, view, **options)
+    return fmt
+
+
+def write(digraph: graphviz.Digraph, path: str | os.PathLike[str]) -> str:
+    """Write ``digraph`` to ``path`` in the format of its suffix; return the path."""
+    fmt = output_format(path)
     data = digraph.source.encode("utf-8") if fmt == "dot" else pipe(digraph, fmt)
+    target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(data)
     return str(target)

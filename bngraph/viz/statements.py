@@ -20,6 +20,8 @@ from .labels import formula, node_rows, node_tooltip
 from .style import (
     BACKWARD_COLOR,
     CHECK_COLORS,
+    CHECK_MARKS,
+    DIFFER_FILL,
     INPUT_FILL,
     INPUT_SHAPE,
     LEGEND_BORDER,
@@ -59,13 +61,20 @@ def _boundary_statement(facts: Facts, name: str) -> str:
 
 def _look(facts: Facts, name: str) -> list[tuple[str, str]]:
     """Shape, fill, border and outline of a node: what it is (input, op, output),
-    whether its value is saved or released, and a check's verdict."""
+    whether its value is saved or released, and a check's verdict (where two graphs
+    first part is filled, with a heavier border)."""
     is_input = facts.specs[name].op == INPUT
+    status = facts.checks[name].status if facts.checks and name in facts.checks else None
     pairs = [("shape", INPUT_SHAPE if is_input else OP_SHAPE)]
     if is_input:  # an ellipse already leaves room around its text
         pairs.append(("margin", quoted("0.02,0.02")))
     styles = [] if is_input else ["rounded"]
-    fill = SAVED_FILL if name in facts.saved else INPUT_FILL if is_input else None
+    fill = (
+        DIFFER_FILL if status == "first"
+        else SAVED_FILL if name in facts.saved
+        else INPUT_FILL if is_input
+        else None
+    )
     if name in facts.released:
         styles.append("dashed")
     if fill is not None:
@@ -75,8 +84,9 @@ def _look(facts: Facts, name: str) -> list[tuple[str, str]]:
         pairs.append(("style", quoted(",".join(styles))))
     if name in facts.ir.outputs:
         pairs.append(("peripheries", "2"))
-    if facts.checks and name in facts.checks:
-        pairs += [("color", quoted(CHECK_COLORS[facts.checks[name].status])), ("penwidth", "2.5")]
+    if status is not None:
+        pairs.append(("color", quoted(CHECK_COLORS[status])))
+        pairs.append(("penwidth", "4" if status == "first" else "2.5"))
     return pairs
 
 
@@ -149,12 +159,9 @@ def _legend_rows(facts: Facts) -> list[tuple[str, str, str | None]]:
         rows.append((_red("⊕"), _red("gradients summed (fan-out)"), None))
     if facts.checks:
         rows += [
-            (f'<FONT COLOR="{CHECK_COLORS[status]}">{mark}</FONT>', text, None)
-            for status, mark, text in (
-                ("agree", "✓", "rules agree with central differences"),
-                ("disagree", "✗", "rules disagree with central differences"),
-                ("unchecked", "▭", "not checked on its own"),
-            )
+            (f'<FONT COLOR="{CHECK_COLORS[status]}">{CHECK_MARKS[status].strip() or "▭"}</FONT>',
+             text, DIFFER_FILL if status == "first" else None)
+            for status, text in facts.check_legend
         ]
     return rows
 

@@ -30,6 +30,7 @@ __all__ = [
     "UNCHECKED_COLOR",
     "CHECK_COLORS",
     "CHECK_MARKS",
+    "CHECK_LEGEND",
     "DIFFER_FILL",
     "FIRST_DIFFERENCE_COLOR",
     "INPUT_SHAPE",
@@ -58,14 +59,27 @@ SHAPE_EDGE_COLOR = "#707070"
 AGREE_COLOR = "#1a7f37"
 DISAGREE_COLOR = "#d1242f"
 UNCHECKED_COLOR = "#8c8c8c"
-CHECK_COLORS = {"agree": AGREE_COLOR, "disagree": DISAGREE_COLOR, "unchecked": UNCHECKED_COLOR}
-"""A node's outline after a check: its rules agree with central differences, or not."""
+DIFFER_FILL = "#ffd8d8"
+FIRST_DIFFERENCE_COLOR = "#a40e26"
 
-CHECK_MARKS = {"agree": "✓ ", "disagree": "✗ ", "unchecked": ""}
+CHECK_COLORS = {
+    "agree": AGREE_COLOR,
+    "disagree": DISAGREE_COLOR,
+    "unchecked": UNCHECKED_COLOR,
+    "first": FIRST_DIFFERENCE_COLOR,
+}
+"""A node's outline after a check: its rules agree with central differences (or its
+values with the other graph's), or not; ``first``: where two graphs first part."""
+
+CHECK_MARKS = {"agree": "✓ ", "disagree": "✗ ", "unchecked": "", "first": "✗ "}
 """The mark before a checked node's name, so that the verdict does not rest on colour."""
 
-DIFFER_FILL = "#ffd8d8"
-FIRST_DIFFERENCE_COLOR = "#d1242f"
+CHECK_LEGEND = (
+    ("agree", "rules agree with central differences"),
+    ("disagree", "rules disagree with central differences"),
+    ("unchecked", "not checked on its own"),
+)
+"""The legend of a gradcheck painted on a graph."""
 
 INPUT_SHAPE = "ellipse"
 OP_SHAPE = "box"
