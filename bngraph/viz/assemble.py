@@ -9,6 +9,7 @@ True
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 
 import graphviz
 
@@ -50,7 +51,7 @@ def header(title: str, rankdir: str, quick_layout: bool, legend: str | None = No
     """Graph attributes: the title (and ``legend``, an HTML-like table) on top, ranks in
     ``rankdir``, compact spacing."""
     if quick_layout:
-        title += "\nA heavy drawing: edges are drawn straight."
+        title += "\nA heavy drawing: edges are drawn straight, their values are in tooltips."
     label = html_text(title)
     if legend is not None:
         label = f'<TABLE BORDER="0"><TR><TD>{label}</TD></TR><TR><TD>{legend}</TD></TR></TABLE>'
@@ -149,5 +150,8 @@ def drawing(
     """The full view of what ``facts`` gathered."""
     rankdir = rankdir or reading_direction(facts.view)
     table = legend_table(facts) if legend else None
-    lines = header(_title(facts, note), rankdir, quick(facts), table) + body(facts, rankdir)
+    heavy = quick(facts)
+    if heavy:
+        facts = replace(facts, edge_labels=False)
+    lines = header(_title(facts, note), rankdir, heavy, table) + body(facts, rankdir)
     return digraph(lines)

@@ -85,7 +85,9 @@ def edge_gradient(facts: Facts, operand: str, consumer: str, position: int) -> A
     return None
 
 
-def _red(label: str | None, tooltip: str, *, bold: bool = False) -> list[tuple[str, str]]:
+def _red(
+    facts: Facts, label: str | None, tooltip: str, *, bold: bool = False
+) -> list[tuple[str, str]]:
     pairs = [
         ("dir", "back"),
         ("color", quoted(BACKWARD_COLOR)),
@@ -93,7 +95,7 @@ def _red(label: str | None, tooltip: str, *, bold: bool = False) -> list[tuple[s
     ]
     if bold:
         pairs.append(("penwidth", "2"))
-    if label is not None:
+    if label is not None and facts.edge_labels:
         pairs.append(("label", f"<{html_text(label)}>"))
     pairs.append(("tooltip", esc_string(tooltip)))
     return pairs
@@ -108,7 +110,7 @@ def _use_edge(facts: Facts, name: str, target: str, consumer: str, position: int
     if g is not None:
         rows.append(brief(g, mean=False))
         tip += f": {summarize(g)}\n{full_text(g)}"
-    pairs = _red("\n".join(rows) if rows else None, tip)
+    pairs = _red(facts, "\n".join(rows) if rows else None, tip)
     pairs += tag(facts, f"b{facts.index[consumer]}_{position}")
     return f"{target} -> {facts.ids[consumer]} {attrs(pairs)}"
 
@@ -130,7 +132,7 @@ def _seed_edge(facts: Facts, name: str, target: str) -> str:
     tip = f"seed of output {name}"
     if seed is not None:
         tip += f": {summarize(seed)}\n{full_text(seed)}"
-    pairs = _red(label, tip) + tag(facts, f"e{facts.ir.outputs.index(name)}")
+    pairs = _red(facts, label, tip) + tag(facts, f"e{facts.ir.outputs.index(name)}")
     return f"{target} -> {facts.extras['seed', name]} {attrs(pairs)}"
 
 
@@ -141,7 +143,7 @@ def _sum_edge(facts: Facts, name: str, target: str) -> str:
     tip = f"gradient of {name}: the sum of {count} gradients"
     if total is not None:
         tip += f": {summarize(total)}\n{full_text(total)}"
-    pairs = _red(label, tip, bold=True) + tag(facts, f"t{facts.index[name]}")
+    pairs = _red(facts, label, tip, bold=True) + tag(facts, f"t{facts.index[name]}")
     return f"{facts.ids[name]} -> {target} {attrs(pairs)}"
 
 

@@ -96,6 +96,9 @@ class Facts:
     check_legend: tuple[tuple[str, str], ...] = CHECK_LEGEND
     tagged: bool = False
     index: dict[str, int] = field(default_factory=dict)
+    edge_labels: bool = True
+    """Whether backward edges carry their labels (a heavy drawing keeps them in tooltips:
+    each label doubles the ranks its edge crosses)."""
 
     @property
     def forward(self) -> bool:

@@ -32,8 +32,10 @@ of leaves into a chain of sums, estimated 1.4 million, took 25 s in the both vie
 
 QUICK_LAYOUT = ("splines=line", "nslimit=1", "nslimit1=1", "mclimit=0.1")
 """Graph attributes of a quick layout: straight edges, and bounded passes of dot's
-ranking, ordering and positioning (measured here: the 198-node fan, more than ten
-minutes with curved edges, takes 2 s)."""
+ranking, ordering and positioning. Such a drawing also leaves its backward edges
+unlabelled (the values stay in the tooltips): measured here, the 198-node fan takes
+more than ten minutes with curved labelled edges, 5 s with straight ones, 1.2 s
+without the labels."""
 
 
 def ranks(plan: Plan) -> list[int]:
