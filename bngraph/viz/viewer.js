@@ -259,6 +259,9 @@
     details.hidden = false;
   });
 
+  // index.html#step=12 opens at step 12
+  var asked = /^#step=(\d+)$/.exec(window.location.hash);
   show(data.main, null);
-  go(0);
+  go(asked ? parseInt(asked[1], 10) : 0);
+  if (asked) { home(); }
 })();

@@ -11,7 +11,7 @@ step. Hovering a node shows its full value and gradient. Every node element
 carries ``data-node="NAME"``. Graphs above the collapse threshold start
 collapsed (boxes carry ``data-stage="LABEL"``), and clicking a stage opens it.
 The page holds its pictures, data, script and style inline: it works offline,
-from ``file://``.
+from ``file://``; ``index.html#step=12`` opens it at step 12.
 
 >>> import bngraph as bg, os, tempfile
 >>> g = bg.library.get("batchnorm")
