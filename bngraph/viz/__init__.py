@@ -1,4 +1,5 @@
-"""Drawing graphs and runs: DOT text, rendered files, the collapsed view, the player.
+"""Drawing graphs and runs: DOT text, rendered files, the collapsed view, checks and
+comparisons painted on graphs, and the step-by-step viewer.
 
 >>> import bngraph as bg
 >>> digraph = bg.library.get("batchnorm").to_graphviz(view="backward")

@@ -32,17 +32,9 @@ TOOLTIP_CHARS = 2000
 """The full value in a tooltip is cut after this many characters."""
 
 
-def summarize(value: Any, *, lines: bool = False) -> str:
-    """The whole array when it has at most ``SMALL`` elements, else shape, min, mean, max.
-
-    ``lines=True`` (for edge labels, which sit next to a node showing the shape)
-    leaves the shape out and puts min, mean and max on lines of their own.
-
-    >>> print(summarize(np.arange(20.0), lines=True))
-    min 0
-    mean 9.5
-    max 19
-    """
+def summarize(value: Any) -> str:
+    """The whole array when it has at most ``SMALL`` elements, else shape, min, mean, max
+    (what a tooltip says before the full value)."""
     array = np.asarray(value)
     if array.dtype.kind == "c":
         return f"{_shape(array.shape)} complex"
@@ -55,8 +47,6 @@ def summarize(value: Any, *, lines: bool = False) -> str:
         f"mean {format_number(array.mean())}",
         f"max {format_number(array.max())}",
     ]
-    if lines:
-        return "\n".join(parts)
     return " ".join([_shape(array.shape), *parts])
 
 
