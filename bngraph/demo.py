@@ -128,7 +128,8 @@ def run_demo(out: TextIO = sys.stdout, folder: Path | None = Path("renders/demo"
     print("data: x = arange(20) as 5x4, gamma = 2, beta = 1, eps = 0.1; "
           "backward seeded with dout = out\n", file=out)
     print(stage_table(run), file=out)
-    checks = [_closed_form(run, inputs, out), _gradcheck(inputs, out), _composite(inputs, dout, out),
+    checks = [_closed_form(run, inputs, out), _gradcheck(inputs, out),
+              _composite(inputs, dout, out),
               _notebook_bugs(out)]
     if folder is not None:
         _pictures(run, folder, out)

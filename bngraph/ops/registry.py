@@ -41,10 +41,10 @@ from .signatures import (
     Origin,
     call_signature,
     choices,
+    numbers,
     origin,
     positional_count,
     split_signature,
-    numbers,
     texts,
 )
 
