@@ -88,14 +88,15 @@ def gather(graph: Planned, args: argparse.Namespace, example: dict[str, Any] | N
 
 def load_seeds(args: argparse.Namespace, graph: Planned) -> dict[str, np.ndarray]:
     """Backward seeds from ``--seed-grad``, named after the graph's outputs."""
+    outputs = graph.plan.ir.outputs
     if not getattr(args, "seed_grad", None):
         return {}
     seeds = load_arrays(Path(args.seed_grad), memory_limit(getattr(args, "max_memory", None)))
     for name in seeds:
-        if name not in graph.plan.ir.outputs:
+        if name not in outputs:
             raise UnknownInputError(
                 f"--seed-grad {args.seed_grad}: graph {graph.plan.name!r} has no output {name!r}"
-                f"{closest(name, graph.plan.ir.outputs)}; outputs: {', '.join(graph.plan.ir.outputs)}"
+                f"{closest(name, outputs)}; outputs: {', '.join(outputs)}"
             )
     return seeds
 
@@ -193,7 +194,8 @@ def cmd_run(args: argparse.Namespace, notes: Notes) -> int:
     if args.json:
         print_json(report)
     elif not args.quiet:
-        print(f"{graph.plan.name}: forward and backward ({run.stats.forward_seconds * 1e3:.3g} ms + "
+        seconds = run.stats.forward_seconds
+        print(f"{graph.plan.name}: forward and backward ({seconds * 1e3:.3g} ms + "
               f"{(run.stats.backward_seconds or 0) * 1e3:.3g} ms)")
         print("\noutputs\n" + _summary_table(report["outputs"]))
         print("\ngradients\n" + _summary_table(report["gradients"]))
@@ -301,7 +303,8 @@ def cmd_compare(args: argparse.Namespace, notes: Notes) -> int:
     inputs = gather(first, args, example if example is not None else other_example, notes,
                     also=(second,), explicit_defaults=True)
     for name, value in inputs.defaults.items():
-        other = second.plan.ir.spec(name).params.get("default") if name in second.plan.ir.inputs else None
+        theirs_ir = second.plan.ir
+        other = theirs_ir.spec(name).params.get("default") if name in theirs_ir.inputs else None
         if other != value:
             theirs = "not declared" if other is None else f"{other:g}"
             notes.append(f"both graphs get {name} = {value:g}, the default of {first.plan.name!r} "
