@@ -337,3 +337,43 @@ def test_a_five_thousand_node_graph_opens_quickly_collapsed(browser: Any, tmp_pa
     browser.find_element(By.ID, "overview").click()
     assert len(browser.find_elements(By.CSS_SELECTOR, "[data-stage]")) == len(boxes)
     assert errors(browser) == []
+
+
+@pytest.mark.dot
+@pytest.mark.parametrize("name", ["groupnorm", "mlp"])
+def test_every_kind_of_run_plays_to_its_end(browser: Any, tmp_path: Path, name: str) -> None:
+    """A forward-only run, and runs with shape-only operands and constants, step from
+    the first step to the last without an error, every node found by name."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    g = bg.library.get(name)
+    forward_only = g.forward(keep_values=True, **bg.library.example(name))
+    full = g.forward(keep_values=True, **bg.library.example(name))
+    full.backward()
+    for run in (forward_only, full):
+        open_page(browser, Path(render_steps(run, tmp_path / str(id(run)))))
+        assert set(browser.execute_script(BOXES)) == set(g.names)
+        last = len(timeline(run).steps) - 1
+        browser.find_element(By.TAG_NAME, "body").send_keys(Keys.END)
+        assert state(browser)[0] == f"step {last} of {last}"
+        assert browser.execute_script(SMALLEST_TEXT) >= 9
+        assert errors(browser) == []
+
+
+@pytest.mark.dot
+def test_a_stage_too_large_to_lay_out_says_how_to_draw_it(browser: Any, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    from bngraph.testing.graphs import chain
+
+    run = chain(nodes=450, stages=2).forward(keep_values=True, x=np.zeros(2))
+    run.backward()
+    open_page(browser, Path(render_steps(run, tmp_path)))
+    browser.find_element(By.CSS_SELECTOR, '[data-stage="stage 0"]').click()
+    assert browser.find_elements(By.CSS_SELECTOR, "#canvas [data-node]") == []
+    where = browser.find_element(By.ID, "where").text
+    assert where == (
+        "stage 0: 225 nodes, too many to lay out here; draw it with to_graphviz(graph, stage=...)"
+    )
+    assert errors(browser) == []

@@ -20,7 +20,7 @@
 
   function show(picture, box) {
     canvas.innerHTML = document.getElementById("bn-picture-" + picture.id).textContent;
-    shown = {svg: canvas.querySelector("svg"), box: box};
+    shown = {svg: canvas.querySelector("svg")};
     shown.smallest = smallestText();
     document.getElementById("overview").hidden = (box === null);
     document.getElementById("where").textContent = box === null
@@ -32,7 +32,13 @@
 
   function openBox(box) {
     var picture = data.pictures[box];
-    if (picture) { show(picture, box); }
+    if (picture) {
+      show(picture, box);
+    } else {
+      document.getElementById("where").textContent = data.boxes[box] + ": " +
+        data.boxSizes[box] + " nodes, too many to lay out here; draw it with " +
+        "to_graphviz(graph, stage=...)";
+    }
   }
 
   // ------------------------------------------------------------ zoom and pan

@@ -93,7 +93,7 @@ def viewer_data(run: DrawnRun, *, collapse: bool | None = None,
         for n in names
     ]
     if not (collapse or (collapse is None and len(names) > threshold)):
-        data.update(boxes=[], boxOf=None, pictures=[], boxDetails=[], boxStart=[])
+        data.update(boxes=[], boxOf=None, pictures=[], boxDetails=[], boxStart=[], boxSizes=[])
         data["main"] = _picture(drawing(facts), names, outputs, [])
         return data
     sg = stage_graph(plan)
@@ -104,6 +104,7 @@ def viewer_data(run: DrawnRun, *, collapse: bool | None = None,
         boxOf=[box_of[n] for n in names],
         boxStart=[min(t.value_at[n] for n in sg.members[box]) for box in boxes],
         boxDetails=[box_tooltip(sg, box) for box in boxes],
+        boxSizes=[len(sg.members[box]) for box in boxes],
     )
     overview = collapsed_view(plan, run, view, threshold=threshold, tagged=True)
     data["main"] = _picture(overview, names, outputs, boxes)
