@@ -221,9 +221,9 @@ def cmd_render(args: argparse.Namespace, notes: Notes) -> int:
         if args.view != "forward":
             seeds = load_seeds(args, graph)
             run.backward(seeds) if seeds else run.backward()
-        written = render(run, output, view=args.view)
+        written = render(run, output, view=args.view, rules=args.rules)
     else:
-        written = render(graph, output, view=args.view)
+        written = render(graph, output, view=args.view, rules=args.rules)
     print(f"wrote {written}")
     return 0
 
@@ -295,6 +295,10 @@ def cmd_compare(args: argparse.Namespace, notes: Notes) -> int:
 
     first, example = resolve_graph(args.graph)
     second, other_example = resolve_graph(args.other)
+    if args.render:
+        from ..viz.render import output_format
+
+        output_format(args.render)  # a bad suffix is said before anything runs
     # both graphs get the same values, the first graph's defaults included
     inputs = gather(first, args, example if example is not None else other_example, notes,
                     also=(second,), explicit_defaults=True)
@@ -306,10 +310,17 @@ def cmd_compare(args: argparse.Namespace, notes: Notes) -> int:
             notes.append(f"both graphs get {name} = {value:g}, the default of {first.plan.name!r} "
                          f"(in {second.plan.name!r} it is {theirs})")
     report = compare(first, second, inputs.values, load_seeds(args, first) or None)
+    picture = None
+    if args.render:
+        from ..viz.compare_view import write_comparison
+
+        picture = write_comparison(first, second, report, args.render)
     if args.json:
-        print_json({**report.to_dict(), "inputs": inputs.sources})
+        print_json({**report.to_dict(), "inputs": inputs.sources, "picture": picture})
     elif not args.quiet:
         print(report)
+        if picture is not None:
+            print(f"wrote {picture}")
     return 0 if report.ok else 1
 
 
