@@ -107,8 +107,10 @@ def test_composite_follows_the_notebook_steps():
 
 
 def test_composite_and_staged_agree(norm_inputs):
-    bg.testing.assert_graphs_match(library.get("batchnorm"), library.get("batchnorm_composite"),
-                                   norm_inputs((6, 3)), atol=1e-12, rtol=1e-10)
+    report = bg.testing.assert_graphs_match(
+        library.get("batchnorm"), library.get("batchnorm_composite"), norm_inputs((6, 3)),
+        atol=1e-12, rtol=1e-10)
+    assert report.ok and report.first_divergence is None and len(report.rows) == 5
 
 
 def test_groupnorm_params_and_build():

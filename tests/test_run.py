@@ -303,5 +303,6 @@ def test_threads_running_one_graph_get_independent_results() -> None:
     for thread in threads:
         thread.join()
     for k in range(8):
+        assert len(results[k]) == 50  # a thread that raised would leave its list short
         for got in results[k]:
             np.testing.assert_array_equal(got, expected[k])

@@ -20,7 +20,8 @@ from .. import library
 from ..backends import grad_key
 from ..errors import BngraphError, InputError, UnknownInputError, closest
 from ..formatting import format_index, format_number, format_table
-from ..graph import Graph
+from ..run import forward
+from ..schedule import Planned
 from .arrays import load_arrays
 from .cluster import connect
 from .inputs import InputOptions, Inputs, gather_inputs, parse_assignment
@@ -43,7 +44,7 @@ def one_line(error: BaseException) -> str:
     return text.splitlines()[0] if text else type(error).__name__
 
 
-def resolve_graph(spec: str) -> tuple[Graph, dict[str, Any] | None]:
+def resolve_graph(spec: str) -> tuple[Planned, dict[str, Any] | None]:
     """A library graph by name (with its example inputs), or a graph loaded from a .bng file."""
     if spec in library.names():
         return library.get(spec), library.example(spec)
@@ -81,7 +82,7 @@ def input_options(args: argparse.Namespace) -> InputOptions:
     return options
 
 
-def gather(graph: Graph, args: argparse.Namespace, example: dict[str, Any] | None,
+def gather(graph: Planned, args: argparse.Namespace, example: dict[str, Any] | None,
            notes: Notes, **more: Any) -> Inputs:
     """The inputs of ``graph``; says where they came from in ``notes``."""
     inputs = gather_inputs(graph, input_options(args), example, **more)
@@ -89,16 +90,17 @@ def gather(graph: Graph, args: argparse.Namespace, example: dict[str, Any] | Non
     return inputs
 
 
-def load_seeds(args: argparse.Namespace, graph: Graph) -> dict[str, np.ndarray]:
+def load_seeds(args: argparse.Namespace, graph: Planned) -> dict[str, np.ndarray]:
     """Backward seeds from ``--seed-grad``, named after the graph's outputs."""
+    outputs = graph.plan.ir.outputs
     if not getattr(args, "seed_grad", None):
         return {}
     seeds = load_arrays(Path(args.seed_grad), memory_limit(getattr(args, "max_memory", None)))
     for name in seeds:
-        if name not in graph.outputs:
+        if name not in outputs:
             raise UnknownInputError(
-                f"--seed-grad {args.seed_grad}: graph {graph.name!r} has no output {name!r}"
-                f"{closest(name, graph.outputs)}; outputs: {', '.join(graph.outputs)}"
+                f"--seed-grad {args.seed_grad}: graph {graph.plan.name!r} has no output {name!r}"
+                f"{closest(name, outputs)}; outputs: {', '.join(outputs)}"
             )
     return seeds
 
@@ -134,7 +136,7 @@ def _no_summary(facts: dict[str, Any]) -> str:
 def cmd_list(args: argparse.Namespace, notes: Notes) -> int:
     for name in library.names():
         graph = library.get(name)
-        print(f"{name}\n    {library.describe(name)}\n    inputs: {graph.signature()}")
+        print(f"{name}\n    {library.describe(name)}\n    inputs: {graph.plan.ir.signature()}")
     return 0
 
 
@@ -144,16 +146,16 @@ def cmd_run(args: argparse.Namespace, notes: Notes) -> int:
     progress = sys.stderr.isatty() and not args.quiet
     with connect(args.scheduler, args.memory_limit, args.plugin, notes) as client:
         inputs = gather(graph, args, example, notes)
-        run = graph.forward(inputs.values)
+        run = forward(graph, inputs.values)
         seeds = load_seeds(args, graph)
         grads = run.backward(seeds) if seeds else run.backward()
         start = time.perf_counter()
         facts = write_results(run, output, progress)
         seconds = time.perf_counter() - start
     report: dict[str, Any] = {
-        "graph": graph.name,
+        "graph": graph.plan.name,
         "inputs": inputs.sources,
-        "outputs": {name: facts[name] for name in graph.outputs},
+        "outputs": {name: facts[name] for name in graph.plan.ir.outputs},
         "gradients": {name: facts[grad_key(name)] for name in grads},
         "file": None if output is None else str(output),
     }
@@ -164,7 +166,7 @@ def cmd_run(args: argparse.Namespace, notes: Notes) -> int:
         timing = (f"computed in {seconds:.3g} s" if lazy else
                   f"{run.stats.forward_seconds * 1e3:.3g} ms + "
                   f"{(run.stats.backward_seconds or 0) * 1e3:.3g} ms")
-        print(f"{graph.name}: forward and backward ({timing})")
+        print(f"{graph.plan.name}: forward and backward ({timing})")
         print("\noutputs\n" + _summary_table(report["outputs"]))
         print("\ngradients\n" + _summary_table(report["gradients"]))
         if output is not None:
@@ -182,21 +184,21 @@ def cmd_render(args: argparse.Namespace, notes: Notes) -> int:
     from ..viz import render
 
     graph, example = resolve_graph(args.graph)
-    output = args.output or f"{graph.name}_{args.view}.svg"
+    output = args.output or f"{graph.plan.name}_{args.view}.svg"
     if args.example or input_options(args).any_given:
         inputs = gather(graph, args, example, notes)
-        run = graph.forward(inputs.values, keep_values=True)
+        run = forward(graph, inputs.values, keep_values=True)
         if args.view != "forward":
             seeds = load_seeds(args, graph)
             run.backward(seeds) if seeds else run.backward()
-        written = render(run, output, view=args.view)
+        written = render(run, output, view=args.view, rules=args.rules)
     else:
-        written = render(graph, output, view=args.view)
+        written = render(graph, output, view=args.view, rules=args.rules)
     print(f"wrote {written}")
     return 0
 
 
-def _against_reference(spec: str, graph: Graph, inputs: dict[str, Any], seed: int) -> Any:
+def _against_reference(spec: str, graph: Planned, inputs: dict[str, Any], seed: int) -> Any:
     """The graph against its closed form (library graphs only), on a random backward
     seed, as a ``CompareReport``; ``None`` for graphs without one."""
     from ..reference import REFERENCE_NAMES, closed_form
@@ -205,8 +207,8 @@ def _against_reference(spec: str, graph: Graph, inputs: dict[str, Any], seed: in
     if spec not in library.names() or spec not in REFERENCE_NAMES:
         return None
     values = {k: np.asarray(v, dtype=np.float64) for k, v in inputs.items()}
-    run = graph.forward(values)
-    (output,) = graph.outputs
+    run = forward(graph, values)
+    (output,) = graph.plan.ir.outputs
     dout = np.random.default_rng(seed).standard_normal(np.shape(run.outputs[output]))
     grads = run.backward(dout)
     expected_out, expected = closed_form(spec, values, dout)
@@ -214,8 +216,8 @@ def _against_reference(spec: str, graph: Graph, inputs: dict[str, Any], seed: in
     # ulps of values of order one; 1e-10 is far below any mistake
     rows = [difference("output", output, run.outputs[output], expected_out, 1e-10, 1e-10)]
     rows += [difference("gradient", name, grads[name], expected[name], 1e-10, 1e-10)
-             for name in graph.inputs if name in expected]
-    return CompareReport(graph.name, "closed form", tuple(rows), 1e-10, 1e-10)
+             for name in graph.plan.ir.inputs if name in expected]
+    return CompareReport(graph.plan.name, "closed form", tuple(rows), 1e-10, 1e-10)
 
 
 def cmd_check(args: argparse.Namespace, notes: Notes) -> int:
@@ -231,7 +233,7 @@ def cmd_check(args: argparse.Namespace, notes: Notes) -> int:
     def progress(done: int, total: int) -> None:
         nonlocal bar
         if bar is None:
-            bar = Progress(f"gradcheck {graph.name}", total)
+            bar = Progress(f"gradcheck {graph.plan.name}", total)
         bar.done = done
         bar.advance(1)
 
@@ -246,7 +248,7 @@ def cmd_check(args: argparse.Namespace, notes: Notes) -> int:
     ok = report.ok and (reference is None or reference.ok)
     if args.json:
         print_json({
-            "graph": graph.name, "ok": ok, "inputs": gathered.sources,
+            "graph": graph.plan.name, "ok": ok, "inputs": gathered.sources,
             "gradcheck": report.to_dict(),
             "reference": None if reference is None else reference.to_dict(),
         })
@@ -254,7 +256,7 @@ def cmd_check(args: argparse.Namespace, notes: Notes) -> int:
         print(report)
         if reference is not None:
             print(f"\n{reference}")
-        print(f"\n{graph.name}: {'check passed' if ok else 'CHECK FAILED'}")
+        print(f"\n{graph.plan.name}: {'check passed' if ok else 'CHECK FAILED'}")
     return 0 if ok else 1
 
 
@@ -263,20 +265,32 @@ def cmd_compare(args: argparse.Namespace, notes: Notes) -> int:
 
     first, example = resolve_graph(args.graph)
     second, other_example = resolve_graph(args.other)
+    if args.render:
+        from ..viz.render import output_format
+
+        output_format(args.render)  # a bad suffix is said before anything runs
     # both graphs get the same values, the first graph's defaults included
     inputs = gather(first, args, example if example is not None else other_example, notes,
                     also=(second,), explicit_defaults=True)
     for name, value in inputs.defaults.items():
-        other = second.spec(name).params.get("default") if name in second.inputs else None
+        theirs_ir = second.plan.ir
+        other = theirs_ir.spec(name).params.get("default") if name in theirs_ir.inputs else None
         if other != value:
             theirs = "not declared" if other is None else f"{other:g}"
-            notes.append(f"both graphs get {name} = {value:g}, the default of {first.name!r} "
-                         f"(in {second.name!r} it is {theirs})")
+            notes.append(f"both graphs get {name} = {value:g}, the default of {first.plan.name!r} "
+                         f"(in {second.plan.name!r} it is {theirs})")
     report = compare(first, second, inputs.values, load_seeds(args, first) or None)
+    picture = None
+    if args.render:
+        from ..viz.compare_view import write_comparison
+
+        picture = write_comparison(first, second, report, args.render)
     if args.json:
-        print_json({**report.to_dict(), "inputs": inputs.sources})
+        print_json({**report.to_dict(), "inputs": inputs.sources, "picture": picture})
     elif not args.quiet:
         print(report)
+        if picture is not None:
+            print(f"wrote {picture}")
     return 0 if report.ok else 1
 
 

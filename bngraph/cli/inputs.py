@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError, MissingInputError, UnknownInputError, closest
-from ..graph import Graph
+from ..schedule import Planned
 from .arrays import Declared, MemoryLimit, declared_arrays, declared_npy
 from .memory import check_fits
 from .numbers import format_bytes
@@ -102,22 +102,22 @@ def parse_assignment(text: str, what: str) -> tuple[str, str]:
     return name.strip(), value.strip()
 
 
-def symbols(graph: Graph) -> list[str]:
+def symbols(graph: Planned) -> list[str]:
     """The symbolic dimensions the graph's inputs declare, in order of first use."""
-    declared = [graph.spec(n).params.get("shape") or () for n in graph.inputs]
+    declared = [graph.plan.ir.spec(n).params.get("shape") or () for n in graph.plan.ir.inputs]
     return list(dict.fromkeys(d for shape in declared for d in shape if isinstance(d, str)))
 
 
-def _check_names(graph: Graph, names: Sequence[str], source: str) -> None:
+def _check_names(graph: Planned, names: Sequence[str], source: str) -> None:
     for name in names:
-        if name not in graph.inputs:
+        if name not in graph.plan.ir.inputs:
             raise UnknownInputError(
-                f"{source}: graph {graph.name!r} has no input {name!r}"
-                f"{closest(name, graph.inputs)}; its inputs: {graph.signature()}"
+                f"{source}: graph {graph.plan.name!r} has no input {name!r}"
+                f"{closest(name, graph.plan.ir.inputs)}; its inputs: {graph.plan.ir.signature()}"
             )
 
 
-def _check_dims(graph: Graph, dims: dict[str, int]) -> None:
+def _check_dims(graph: Planned, dims: dict[str, int]) -> None:
     known = symbols(graph)
     for symbol in dims:
         if symbol not in known:
@@ -127,12 +127,13 @@ def _check_dims(graph: Graph, dims: dict[str, int]) -> None:
             hint = (f" (did you mean {same_letters[0]!r}?)" if same_letters
                     else closest(symbol, known))
             raise UnknownInputError(
-                f"--dim {symbol}: graph {graph.name!r} has no symbol {symbol!r}{hint}; {listed} "
-                f"(inputs {graph.signature()})"
+                f"--dim {symbol}: graph {graph.plan.name!r} has no symbol {symbol!r}{hint}; "
+                f"{listed} "
+                f"(inputs {graph.plan.ir.signature()})"
             )
 
 
-def _given(graph: Graph, options: InputOptions) -> tuple[dict[str, Any], dict[str, str]]:
+def _given(graph: Planned, options: InputOptions) -> tuple[dict[str, Any], dict[str, str]]:
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
     if options.npz is not None:
@@ -166,12 +167,12 @@ def _declared_file(path: Path, name: str, options: InputOptions) -> Declared:
     return next(iter(arrays.values()))
 
 
-def _bound_dims(graph: Graph, values: dict[str, Any], dims: dict[str, int]) -> dict[str, int]:
+def _bound_dims(graph: Planned, values: dict[str, Any], dims: dict[str, int]) -> dict[str, int]:
     """The sizes the given arrays bind (aligned from the right, as numpy broadcasts), with
     the ``--dim`` sizes; a ``--dim`` that contradicts a given array is refused."""
     bound = dict(dims)
     for name, value in values.items():
-        declared = graph.spec(name).params.get("shape")
+        declared = graph.plan.ir.spec(name).params.get("shape")
         shape = _shape(value)
         if declared is None or len(shape) > len(declared):
             continue
@@ -198,13 +199,22 @@ def _itemsize(values: dict[str, Any]) -> int:
     return max((d.itemsize if d.kind in "fc" else 8 for d in dtypes), default=8)
 
 
-def _random(graph: Graph, name: str, dims: dict[str, int], rng: np.random.Generator) -> np.ndarray:
+def _random(
+    graph: Planned, name: str, dims: dict[str, int], rng: np.random.Generator
+) -> np.ndarray:
     return rng.standard_normal(_random_shape(graph, name, dims))
 
 
-def _random_shape(graph: Graph, name: str, dims: dict[str, int]) -> tuple[int, ...]:
-    """The shape of a random draw for input ``name``: its declared shape, symbols bound."""
-    declared = graph.spec(name).params.get("shape")
+def _random_shape(graph: Planned, name: str, dims: dict[str, int]) -> tuple[int, ...]:
+    """The shape of a random draw for input ``name``: its declared shape, symbols bound;
+    a constant input is data, never drawn."""
+    params = graph.plan.ir.spec(name).params
+    if params.get("grad") is False:
+        raise InputError(
+            f"input {name!r} is a constant (labels, indices, a mask): data, not drawn at "
+            f"random; give it with --input {name}=FILE.npy, --inputs or --set"
+        )
+    declared = params.get("shape")
     if declared is None:
         raise InputError(
             f"input {name!r} declares no shape, so it cannot be drawn at random; "
@@ -220,11 +230,11 @@ def _random_shape(graph: Graph, name: str, dims: dict[str, int]) -> tuple[int, .
 
 
 def gather_inputs(
-    graph: Graph,
+    graph: Planned,
     options: InputOptions,
     example: dict[str, Any] | None = None,
     *,
-    also: Sequence[Graph] = (),
+    also: Sequence[Planned] = (),
     explicit_defaults: bool = False,
 ) -> Inputs:
     """Every input's value and source (see the module's precedence). ``also`` are other
@@ -233,28 +243,31 @@ def gather_inputs(
     if options.example and options.random:
         raise InputError("--example and random inputs (--dim, --random-seed) exclude each other")
     if options.example and example is None:
-        raise InputError(f"graph {graph.name!r} has no example inputs (only library graphs have "
+        raise InputError(f"graph {graph.plan.name!r} has no example inputs "
+                         "(only library graphs have "
                          "one); give inputs with --inputs, --input, --set or --dim")
     _check_dims(graph, options.dims)
     values, sources = _given(graph, options)
-    defaults = {n: graph.spec(n).params["default"] for n in graph.inputs
-                if n not in values and graph.spec(n).params.get("default") is not None}
+    defaults = {n: graph.plan.ir.spec(n).params["default"] for n in graph.plan.ir.inputs
+                if n not in values and graph.plan.ir.spec(n).params.get("default") is not None}
     sources.update(dict.fromkeys(defaults, DEFAULT))
     if explicit_defaults:
         values.update(defaults)
-    missing = [n for n in graph.inputs if n not in sources]
+    missing = [n for n in graph.plan.ir.inputs if n not in sources]
     use_example = example is not None and (options.example or not options.any_given)
     if missing and use_example:
         assert example is not None
         values.update({n: example[n] for n in missing if n in example})
-        sources.update({n: f"from the example of {graph.name!r}" for n in missing if n in example})
+        sources.update(
+            {n: f"from the example of {graph.plan.name!r}" for n in missing if n in example})
     elif missing and not options.random:
         example_too = ("" if example is None
                        else ", or take the library example's with --example")
         raise MissingInputError(
-            f"graph {graph.name!r}: missing input(s) {', '.join(map(repr, missing))}; give them "
+            f"graph {graph.plan.name!r}: missing input(s) {', '.join(map(repr, missing))}; "
+            "give them "
             f"with --inputs, --input or --set, draw them with --dim SYMBOL=SIZE{example_too} "
-            f"(it expects {graph.signature()})"
+            f"(it expects {graph.plan.ir.signature()})"
         )
     dims = _bound_dims(graph, values, options.dims)
     if options.lazy:
@@ -268,7 +281,7 @@ def gather_inputs(
             values[name] = (_random_lazy(graph, name, dims, options) if options.lazy
                             else _random(graph, name, dims, rng))
             sources[name] = f"random (seed {options.random_seed or 0})"
-    return Inputs(values, {n: sources[n] for n in graph.inputs if n in sources}, defaults)
+    return Inputs(values, {n: sources[n] for n in graph.plan.ir.inputs if n in sources}, defaults)
 
 
 def _lazy(name: str, value: Any, memory: MemoryLimit) -> Any:
@@ -299,7 +312,7 @@ def _check_chunks(name: str, array: Any, memory: MemoryLimit) -> None:
                          f"{MAX_CHUNKS}: give it in larger chunks")
 
 
-def _random_lazy(graph: Graph, name: str, dims: dict[str, int], options: InputOptions) -> Any:
+def _random_lazy(graph: Planned, name: str, dims: dict[str, int], options: InputOptions) -> Any:
     """A random input drawn by dask chunk by chunk, on the workers (other numbers than
     numpy's draws for the same seed)."""
     import dask.array as da

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..errors import InputError
-from ..graph import Graph
+from ..schedule import Planned
 from ..shapes import static_shapes
 from .arrays import MemoryLimit
 from .numbers import format_bytes, parse_bytes
@@ -56,7 +56,7 @@ class RunNeed:
     largest_bytes: int
 
 
-def run_bytes(graph: Graph, dims: dict[str, int], itemsize: int) -> RunNeed:
+def run_bytes(graph: Planned, dims: dict[str, int], itemsize: int) -> RunNeed:
     """Twice the bytes of every node whose shape is known (its value and its gradient)."""
     total, largest_bytes = 0, -1
     largest: str | None = None
@@ -72,7 +72,7 @@ def run_bytes(graph: Graph, dims: dict[str, int], itemsize: int) -> RunNeed:
     return RunNeed(total, largest, largest_shape, max(largest_bytes, 0))
 
 
-def check_fits(graphs: Sequence[Graph], dims: dict[str, int], itemsize: int,
+def check_fits(graphs: Sequence[Planned], dims: dict[str, int], itemsize: int,
                memory: MemoryLimit) -> None:
     """Refuse, before anything is allocated, runs of ``graphs`` (one, or two for a
     comparison) that together need more than ``memory`` allows; the message names the
@@ -83,10 +83,10 @@ def check_fits(graphs: Sequence[Graph], dims: dict[str, int], itemsize: int,
         return
     graph, need = max(needs, key=lambda pair: pair[1].largest_bytes)
     assert need.largest is not None
-    spec = graph.spec(need.largest)
+    spec = graph.plan.ir.spec(need.largest)
     what = (f"input {need.largest!r}" if spec.op == "input"
             else f"node {need.largest!r} (op {spec.op})")
-    names = " and ".join(repr(g.name) for g in graphs)
+    names = " and ".join(repr(g.plan.name) for g in graphs)
     raise InputError(
         f"{'graphs' if len(graphs) > 1 else 'graph'} {names} would need about "
         f"{format_bytes(total)} for values and gradients "

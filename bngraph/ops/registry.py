@@ -39,15 +39,17 @@ import functools
 import inspect
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ArityError, GraphDefinitionError, ParamError, UnknownOpError, closest
+from .declarations import RuleText, check_namespaces, check_rules, check_saves
 from .signatures import (
     REQUIRED,
     Origin,
     call_signature,
     choices,
+    numbers,
     origin,
     positional_count,
     split_signature,
@@ -64,7 +66,6 @@ __all__ = [
 Vjp = Callable[..., Any]
 ShapeRule = Callable[..., tuple[Any, ...]]
 Label = str | Callable[[Mapping[str, Any]], str]
-RuleText = str | Callable[[Mapping[str, Any]], str]
 
 NUMPY_ONLY = ("numpy",)
 """``namespaces`` of an op written with numpy alone (strided views, scatter-adds, scipy)."""
@@ -103,6 +104,7 @@ class Op:
     positional: int = 0
     variadic: bool = False
     texts: frozenset[str] = frozenset()
+    numbers: Mapping[str, type] = field(default_factory=dict)
     namespaces: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
@@ -210,6 +212,11 @@ class Op:
         if allowed is not None and not any(_same(value, a) for a in allowed):
             listed = ", ".join(map(repr, allowed))
             raise ParamError(f"op {self.name}: parameter {key}={value!r} is not one of {listed}")
+        kind = self.numbers.get(key)
+        if kind is not None and (isinstance(value, bool) or not isinstance(
+                value, (int, float) if kind is float else int)):
+            what = "a number" if kind is float else "an int"
+            raise ParamError(f"op {self.name}: parameter {key}={value!r} must be {what}")
         if allowed is None and isinstance(value, str) and key not in self.texts:
             raise ParamError(
                 f"op {self.name}: parameter {key}={value!r} is not a literal "
@@ -315,43 +322,6 @@ def _literal(value: Any, op_name: str, key: str) -> Any:
     return value
 
 
-def _check_rules(
-    name: str, rules: Sequence[RuleText] | None, arity: int
-) -> tuple[RuleText, ...] | None:
-    if rules is None:
-        return None
-    rules = tuple(rules)
-    if len(rules) != arity or not all(isinstance(r, str) or callable(r) for r in rules):
-        raise ParamError(
-            f"op {name}: rules must be {arity} text(s), one per operand, not {rules!r}"
-        )
-    return rules
-
-
-def _check_saves(name: str, saves: Sequence[int | str] | None, arity: int,
-                 variadic: bool = False) -> frozenset[int | str]:
-    if saves is None:
-        return frozenset(["*", "out"])
-    kept = frozenset(saves)
-    positions = range(0 if variadic else arity)
-    bad = [s for s in kept if s not in ("out", "*") and s not in positions]
-    if bad:
-        which = "" if variadic else f"operand positions 0..{arity - 1}, "
-        raise ParamError(f"op {name}: saves may hold {which}'*' and 'out', not {bad}")
-    return kept
-
-
-def _check_namespaces(name: str, namespaces: Sequence[str] | None) -> frozenset[str] | None:
-    if namespaces is None:
-        return None
-    if isinstance(namespaces, str) or not all(isinstance(n, str) for n in namespaces):
-        raise ParamError(
-            f"op {name}: namespaces is a list of library names, such as ('numpy',), "
-            f"not {namespaces!r}"
-        )
-    return frozenset(namespaces)
-
-
 def define_op(
     name: str,
     forward: Callable[..., Any],
@@ -392,10 +362,10 @@ def define_op(
     if doc is None and inspect.isfunction(forward):
         doc = inspect.getdoc(forward)
     record = Op(
-        name, forward, vjps, shape, label, _check_saves(name, saves, arity, variadic), params,
-        _check_rules(name, rules, arity), doc, origin(forward),
+        name, forward, vjps, shape, label, check_saves(name, saves, arity, variadic), params,
+        check_rules(name, rules, arity), doc, origin(forward),
         choices(forward, params), positional_count(forward, arity, variadic), variadic,
-        texts(forward, params), _check_namespaces(name, namespaces),
+        texts(forward, params), numbers(forward, params), check_namespaces(name, namespaces),
     )
     with _LOCK:
         taken = _REGISTRY.get(name)
