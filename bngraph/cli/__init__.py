@@ -128,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-o", "--output", metavar="OUT.npz|OUT.zarr",
                      help="write outputs (by name) and gradients (grad_<input>) to this .npz "
                      "file (.npz is added to another suffix; a directory is refused) or, for a "
-                     "path ending in .zarr, Zarr store (an existing store is replaced)")
+                     "path ending in .zarr, to a Zarr store (an existing store is replaced)")
     cluster = run.add_argument_group(
         "cluster", "A run on a dask cluster (needs the dask extra: pip install 'bngraph[dask]').")
     cluster.add_argument("--scheduler", metavar="ADDRESS|local[:WORKERS]",

@@ -237,10 +237,12 @@ def _chunk_erf(chunk: Any) -> Any:
 
 def elementwise(name: str, ufunc: Any, doc: str) -> Any:
     """The standard's one-operand function ``name`` (``sqrt``, ``exp``...): numpy's
-    ``ufunc`` itself for numpy arrays and numbers, ``xp.name`` for other arrays.
+    ``ufunc`` itself for numpy arrays and numbers, ``xp.name`` for other arrays. The
+    ufunc stays reachable as ``.ufunc`` (for code that writes into buffers, ``out=``).
 
-    >>> elementwise("sqrt", np.sqrt, "The square root.")(np.array([4.0]))
-    array([2.])
+    >>> sqrt = elementwise("sqrt", np.sqrt, "The square root.")
+    >>> sqrt(np.array([4.0])), sqrt.ufunc is np.sqrt
+    (array([2.]), True)
     """
     def apply(x: Any) -> Any:
         if type(x) is np.ndarray or type(x) is float:
@@ -249,4 +251,5 @@ def elementwise(name: str, ufunc: Any, doc: str) -> Any:
 
     apply.__name__ = apply.__qualname__ = name
     apply.__doc__ = doc
+    apply.ufunc = ufunc  # type: ignore[attr-defined]
     return apply
