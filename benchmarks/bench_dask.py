@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 import bngraph as bg
-from bngraph.cli.numbers import format_bytes, parse_bytes
+from bngraph.cli.numbers import parse_bytes
 
 SEED = 20261130
 TOLERANCE = 1e-10
@@ -197,6 +197,11 @@ def check(layout: Layout, x_path: Path, out_path: Path) -> dict[str, float]:
     return {name: relative(got[name], expected[name]) for name in expected}
 
 
+def gib(count: float) -> str:
+    """Bytes in GiB, three significant digits: ``1.25 GiB``."""
+    return f"{count / 2**30:.3g} GiB"
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--gib", type=float, default=4.0, help="the size of x (default 4)")
@@ -214,9 +219,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     folder = Path(args.folder or tempfile.mkdtemp(prefix="bench_dask_"))
     folder.mkdir(parents=True, exist_ok=True)
     x_path, out_path = folder / "x.zarr", folder / "result.zarr"
-    print(f"x: {layout.rows} x {layout.columns} float64, {format_bytes(layout.nbytes)} in "
+    print(f"x: {layout.rows} x {layout.columns} float64, {gib(layout.nbytes)} in "
           f"{layout.chunks} chunks of {layout.chunk_rows} rows; cluster: {args.workers} workers "
-          f"x {format_bytes(limit)} = {format_bytes(args.workers * limit)}")
+          f"x {gib(limit)} = {gib(args.workers * limit)}")
     try:
         start = time.perf_counter()
         generate(layout, x_path)
@@ -233,8 +238,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         restarted = pids != after
         print(f"forward + backward, out and gradients written to Zarr: {seconds:.1f} s")
         for address, peak in sorted(peaks.items()):
-            print(f"  worker {address}: peak memory {format_bytes(peak)} "
-                  f"(limit {format_bytes(limit)})")
+            print(f"  worker {address}: peak memory {gib(peak)} (limit {gib(limit)})")
         print(f"  workers restarted: {'yes' if restarted else 'none'}")
         errors = check(layout, x_path, out_path)
         ok = all(e <= TOLERANCE for e in errors.values()) and not restarted
