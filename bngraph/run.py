@@ -37,12 +37,14 @@ __all__ = ["Run", "RunStats", "Released", "forward"]
 @dataclass(frozen=True)
 class RunStats:
     """Figures of one run: seconds spent, and bytes of forward values held at the
-    peak of the forward pass and after it (the values kept for the backward pass)."""
+    peak of the forward pass and after it (the values kept for the backward pass);
+    ``compiled`` says whether a compiled plan ran it (see ``bngraph.compile``)."""
 
     forward_seconds: float
     backward_seconds: float | None
     peak_bytes: int
     retained_bytes: int
+    compiled: bool = False
 
 
 def forward(
@@ -58,8 +60,13 @@ def forward(
     >>> forward(bg.library.get("batchnorm"), bg.library.example("batchnorm")).dims
     {'N': 5, 'D': 4}
     """
+    from .compile.runs import compiled_forward  # the compiled path imports Run
+
     plan = graph.plan
     bound = bind_inputs(plan, inputs)
+    run = compiled_forward(graph, bound, keep_values=keep_values, check_finite=check_finite)
+    if run is not None:
+        return run
     start = time.perf_counter()
     forward_pass(plan, bound.values, bound.shapes, release=not keep_values,
                  check_finite=check_finite)

@@ -1,0 +1,204 @@
+"""Runs of compiled plans: the same ``Run`` to the caller, held in a frame of slots.
+
+``compiled_forward(graph, bound, ...)`` is the one place that decides which runs a
+compiled plan takes: numpy arrays of real floats and Python floats, when neither
+every value (``keep_values``) nor a finiteness check is asked for. It returns
+``None`` for everything else, and the interpreter runs it. A ``CompiledRun`` answers
+like any run; what its frame does not hold (the gradient of an inner node, a value
+after a step surprised the plan) it gets by running the interpreter once on the
+same inputs. The run gives its arena back to the plan when it is dropped.
+
+>>> import numpy as np, bngraph as bg
+>>> g = bg.library.get("batchnorm")
+>>> run = g.forward(x=np.arange(20.0).reshape(5, 4), gamma=2.0, beta=1.0, eps=0.1)
+>>> type(run).__name__, run.stats.compiled
+('CompiledRun', True)
+>>> run.backward(run.outputs["out"])["gamma"].round(3)
+array(62.)
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import numpy as np
+
+from ..binding import Bound
+from ..errors import RunStateError
+from ..execute import forward_pass
+from ..run import Run, RunStats
+from ..schedule import Planned
+from .compiled import CompiledPlan, compiled_for
+from .gradients import ONES
+from .program import Deopt
+
+__all__ = ["CompiledRun", "compiled_forward"]
+
+
+def compiled_forward(graph: Planned, bound: Bound, *, keep_values: bool,
+                     check_finite: bool) -> Run | None:
+    """Run the forward pass compiled, or return ``None`` for the interpreter to run it."""
+    if keep_values or check_finite:
+        return None
+    compiled = compiled_for(graph.plan, bound.values)
+    if compiled is None:
+        return None
+    arena = compiled.checkout()
+    start = time.perf_counter()
+    try:
+        frame = compiled.run_forward(bound.values, arena)
+    except Deopt:
+        compiled.dead = True
+        return None
+    except Exception:  # noqa: BLE001 - the interpreter runs it again and names the node
+        return None
+    seconds = time.perf_counter() - start
+    return CompiledRun(graph, compiled, frame, arena, bound, seconds)
+
+
+class CompiledRun(Run):
+    """A run of a compiled plan (made by ``forward``; use it as any ``Run``)."""
+
+    def __init__(self, graph: Planned, compiled: CompiledPlan, frame: list[Any], arena: Any,
+                 bound: Bound, seconds: float) -> None:
+        self.graph = graph
+        self.plan = compiled.plan
+        self.keep_values = False
+        self.dims = dict(bound.dims)
+        self._compiled = compiled
+        self._arena = arena
+        self._frame = frame
+        self._bound = bound
+        self._caller = bound.caller
+        self._values = []
+        self._shapes = compiled.shapes
+        self._interpreted = False
+        self._seconds: list[float | None] = [seconds, None]
+        self._grads: list[Any] | None = None
+        self._contributions = {}
+        self._backward_steps = {}
+        self._backward_bytes = 0
+        self._last_seeds: tuple[Any, dict[str, Any]] = (None, {})
+        self.grads = {}
+        self.outputs = {name: frame[slot] for name, slot in compiled.output_slots}
+
+    def __del__(self) -> None:
+        arena = self.__dict__.get("_arena")
+        if arena is not None:
+            self._compiled.checkin(arena)
+
+    # ------------------------------------------------------------------ backward
+
+    def backward(self, seed: Any = None, /, *, check_finite: bool = False,
+                 **seeds: Any) -> dict[str, np.ndarray]:
+        if self._interpreted or check_finite:
+            return self._interpreted_backward(seed, seeds, check_finite)
+        start = time.perf_counter()
+        plan = self.plan
+        given: dict[int, Any] = {}
+        if seed is None and not seeds:
+            key: tuple[Any, ...] = (ONES,) * len(plan.outputs)
+        else:
+            given = self._seeds(seed, seeds)
+            key = tuple(_seed_kind(given.get(i)) for i in plan.outputs)
+        backward = self._compiled.backward_for(key)
+        if backward is None:
+            return self._interpreted_backward(seed, seeds, check_finite)
+        try:
+            grads = backward.run(self._frame, self._arena, given, self._zeros)
+        except Deopt:
+            self._compiled.forget_backward(key)
+            return self._interpreted_backward(seed, seeds, check_finite)
+        except Exception:  # noqa: BLE001 - the interpreter runs it again and names the node
+            return self._interpreted_backward(seed, seeds, check_finite)
+        self.grads = grads
+        self._grads = []
+        self._backward_steps = {node: n for n, node in enumerate(backward.order, start=1)}
+        self._backward_bytes = backward.arena_bytes
+        self._last_seeds = (seed, seeds)
+        self._seconds[1] = time.perf_counter() - start
+        return dict(grads)
+
+    def _zeros(self, node: int) -> np.ndarray:
+        value = self._bound.values[node]
+        return np.zeros(np.shape(value), getattr(value, "dtype", np.float64))
+
+    def _interpret(self) -> None:
+        """Run the forward pass again in the interpreter: from now on this run is an
+        interpreted one (its outputs stay those already handed out)."""
+        if self._interpreted:
+            return
+        values, shapes = list(self._bound.values), list(self._bound.shapes)
+        forward_pass(self.plan, values, shapes, release=True, check_finite=False)
+        self._values, self._shapes, self._interpreted = values, shapes, True
+
+    def _interpreted_backward(self, seed: Any, seeds: dict[str, Any],
+                              check_finite: bool) -> dict[str, np.ndarray]:
+        self._interpret()
+        self._last_seeds = (seed, seeds)
+        return Run.backward(self, seed, check_finite=check_finite, **seeds)
+
+    # ------------------------------------------------------------------ reading
+
+    def grad(self, name: str) -> Any:
+        index = self.plan.ir.lookup(name)
+        if self._grads is None or name in self.grads or self._interpreted:
+            return Run.grad(self, name)
+        # the frame reuses the buffers of inner gradients: compute them in the interpreter
+        grads, steps = self.grads, self._backward_steps
+        seed, seeds = self._last_seeds
+        self._interpreted_backward(seed, seeds, False)
+        self.grads, self._backward_steps = grads, steps
+        return Run.grad(self, self.plan.ir.names[index])
+
+    def value(self, name: str) -> Any:
+        if self._interpreted:
+            return Run.value(self, name)
+        index = self.plan.ir.lookup(name)
+        slot = self._compiled.kept.get(index)
+        if slot is None:
+            raise RunStateError(
+                f"the value of {name!r} was released after its last use; run with "
+                "graph.forward(..., keep_values=True) to keep every value"
+            )
+        value = self._frame[slot]
+        # a value in the arena is overwritten by a later run: hand out a copy
+        return np.array(value) if slot in self._compiled.layout.arena_slots else value
+
+    def released(self) -> tuple[str, ...]:
+        if self._interpreted:
+            return Run.released(self)
+        names, kept = self.plan.ir.names, self._compiled.kept
+        return tuple(names[i] for i in self.plan.order if i not in kept)
+
+    @property
+    def stats(self) -> RunStats:
+        """Seconds spent; bytes the run holds at its peak and after the forward pass:
+        its inputs, its arena (kept until the run is dropped) and its outputs."""
+        compiled = self._compiled
+        inputs = sum(_nbytes(self._bound.values[i]) for i in self.plan.inputs)
+        held = inputs + compiled.arena_bytes + compiled.fresh_bytes
+        return RunStats(self._seconds[0] or 0.0, self._seconds[1], held + self._backward_bytes,
+                        held, compiled=True)
+
+    def __repr__(self) -> str:
+        state = "with gradients" if self._grads is not None else "forward only"
+        return f"<Run of {self.plan.name!r}, {state}, compiled>"
+
+
+def _seed_kind(value: Any) -> Any:
+    if value is None:
+        return None
+    if type(value) is float:
+        return float
+    if type(value) is np.ndarray and value.dtype.kind == "f":
+        return (value.shape, value.dtype)
+    return "other"
+
+
+def _nbytes(value: Any) -> int:
+    if type(value) is np.ndarray:
+        return int(value.nbytes)
+    return 0 if value is None else math.prod(np.shape(value)) * 8
