@@ -62,11 +62,11 @@ def forward(
     """
     from .compile.runs import compiled_forward  # the compiled path imports Run
 
-    plan = graph.plan
-    bound = bind_inputs(plan, inputs)
-    run = compiled_forward(graph, bound, keep_values=keep_values, check_finite=check_finite)
+    run = compiled_forward(graph, inputs, keep_values=keep_values, check_finite=check_finite)
     if run is not None:
         return run
+    plan = graph.plan
+    bound = bind_inputs(plan, inputs)
     start = time.perf_counter()
     forward_pass(plan, bound.values, bound.shapes, release=not keep_values,
                  check_finite=check_finite)

@@ -57,6 +57,8 @@ class Layout:
     free: dict[tuple[Any, ...], list[int]]
     fresh: set[int] = field(default_factory=set)
     arena_slots: set[int] = field(default_factory=set)
+    arena_steps: list[Step] = field(default_factory=list)
+    fixed: set[int] = field(default_factory=set)
     peak_fresh_bytes: int = 0
 
 
@@ -101,12 +103,15 @@ def assign(
     layout = Layout(slots, consts, [], 0, [], free)
     if base:
         layout.arena_slots = set(base.arena_slots)
+        layout.fixed = set(base.fixed)
+    fixed = layout.fixed  # slots that hold the same object for every run of one arena
 
     def const_slot(value: Any) -> int:
         reg = p.const(value)
         if reg not in slots:
             slots[reg] = new_slot()
             consts[slots[reg]] = p.consts[reg]
+            fixed.add(slots[reg])
         return slots[reg]
 
     group_slot: dict[int, int] = {}
@@ -116,9 +121,15 @@ def assign(
             if a not in slots and p.is_const(a):
                 slots[a] = new_slot()
                 consts[slots[a]] = p.consts[a]
+                fixed.add(slots[a])
         arg_slots = [slots[a] for a in ins.args]
         r = ins.result
-        if ins.out_at is None or ins.fresh:
+        if ins.view and all(s in fixed for s in arg_slots):
+            # a view of arena buffers: made once, when the arena is
+            slots[r] = dst = new_slot()
+            fixed.add(dst)
+            layout.arena_steps.append((ins.fn, fetcher(tuple(arg_slots)), dst, start + i))
+        elif ins.out_at is None or ins.fresh:
             slots[r] = dst = new_slot()
             if ins.out_at is not None:
                 arg_slots.insert(ins.out_at, const_slot(None))
@@ -139,6 +150,7 @@ def assign(
                     group_slot[g] = new_slot()
                     layout.buffers.append((group_slot[g], *key))
                     layout.arena_slots.add(group_slot[g])
+                    fixed.add(group_slot[g])
             slots[r] = dst = group_slot[g]
             if first and g in visible:
                 if len(p.shapes[r]) == 0:  # numpy returns a scalar, not an array, without out

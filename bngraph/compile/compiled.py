@@ -12,7 +12,7 @@ out of the pool and gives it back when it is dropped.
 >>> g = bg.library.get("batchnorm")
 >>> compiled = compiled_for(g.plan, [np.ones((8, 3)), np.ones(3), np.ones(3), 1e-5])
 >>> compiled.forward_calls, compiled.arena_bytes
-(10, 624)
+(12, 432)
 """
 
 from __future__ import annotations
@@ -20,17 +20,21 @@ from __future__ import annotations
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from ..schedule import Plan
 from .buffers import Layout, Step, assign
-from .forward import Lowered, Signature, lower_forward, signature_of
+from .forward import Lowered, lower_forward
+from .signature import Signature, signature_of
 from .gradients import LoweredBackward, lower_backward
 
-__all__ = ["CompiledPlan", "CompiledBackward", "Arena", "compiled_for", "SIGNATURES_PER_PLAN"]
+__all__ = [
+    "CompiledPlan", "CompiledBackward", "Arena", "Cache", "cache_of", "compiled_for",
+    "SIGNATURES_PER_PLAN",
+]
 
 SIGNATURES_PER_PLAN = 8
 """Compiled plans kept per graph (the most recently used input signatures)."""
@@ -40,20 +44,28 @@ IDLE_ARENAS = 2
 
 
 class Arena:
-    """The buffers of one run: its frame with every arena buffer in its slot."""
+    """The buffers of one run: its frame with every arena buffer (and every view of
+    one) in its slot, and the same for each backward pass it has run."""
 
     __slots__ = ("frame", "backward")
 
-    def __init__(self, template: list[Any], buffers: Sequence[tuple[int, Any, Any]]) -> None:
-        self.frame = _filled(template, buffers)
+    def __init__(self, frame: list[Any]) -> None:
+        self.frame = frame
         self.backward: dict[int, list[Any]] = {}
 
 
-def _filled(template: list[Any], buffers: Sequence[tuple[int, Any, Any]]) -> list[Any]:
-    frame = list(template)
-    for slot, shape, dtype in buffers:
-        frame[slot] = np.empty(shape, dtype)
-    return frame
+def _filled(template: list[Any], layout: Layout, base: list[Any] | None = None) -> list[Any]:
+    """A frame (or, after ``base``, its extension) with new buffers and their views."""
+    offset = len(base) if base is not None else 0
+    extension = list(template)
+    for slot, shape, dtype in layout.buffers:
+        extension[slot - offset] = np.empty(shape, dtype)
+    if not layout.arena_steps:
+        return extension
+    frame = base + extension if base is not None else extension
+    for fn, fetch, dst, _ in layout.arena_steps:
+        frame[dst] = fn(*fetch(frame))
+    return frame[offset:]
 
 
 class CompiledPlan:
@@ -71,7 +83,8 @@ class CompiledPlan:
         self.layout: Layout = assign(p, 0, inputs=inputs, pinned=pinned, handout=set(outputs))
         layout = self.layout
         self.steps: tuple[Step, ...] = tuple(layout.steps)
-        self.input_slots = tuple((layout.slots[reg], node) for node, reg in self.lowered.inputs)
+        self.input_slots = tuple(layout.slots[reg] for _, reg in self.lowered.inputs)
+        self.dims: dict[str, int] = {}
         names = plan.ir.names
         self.output_slots = tuple((names[i], layout.slots[values[i]]) for i in plan.outputs)
         kept = (*plan.inputs, *plan.outputs, *plan.saved_values)
@@ -98,18 +111,18 @@ class CompiledPlan:
         try:
             return self._pool.pop()
         except IndexError:
-            return Arena(self.template, self.layout.buffers)
+            return Arena(_filled(self.template, self.layout))
 
     def checkin(self, arena: Arena) -> None:
         """Give an arena back once its run is dropped."""
         if len(self._pool) < IDLE_ARENAS:
             self._pool.append(arena)
 
-    def run_forward(self, values: Sequence[Any], arena: Arena) -> list[Any]:
-        """Run the forward steps on the inputs in ``values`` (indexed like the IR)."""
+    def run_forward(self, inputs: Sequence[Any], arena: Arena) -> list[Any]:
+        """Run the forward steps on ``inputs`` (in the plan's input order)."""
         frame = arena.frame.copy()
-        for slot, node in self.input_slots:
-            frame[slot] = values[node]
+        for slot, value in zip(self.input_slots, inputs, strict=True):
+            frame[slot] = value
         for fn, fetch, dst, _ in self.steps:
             frame[dst] = fn(*fetch(frame))
         return frame
@@ -150,10 +163,10 @@ class CompiledBackward:
         handout: set[int] = set()
         modes = []
         names = plan.ir.names
-        for node in plan.inputs:
+        for position, node in enumerate(plan.inputs):
             reg = lowered.grads[node]
             if reg is None:
-                modes.append((names[node], "zeros", node))
+                modes.append((names[node], "zeros", position))
             elif reg in defined and defined[reg].out_at is not None and reg not in handout:
                 handout.add(reg)
                 modes.append((names[node], "direct", reg))
@@ -173,7 +186,6 @@ class CompiledBackward:
         self.template = [None] * (layout.size - self.base_size)
         for slot, value in layout.consts.items():
             self.template[slot - self.base_size] = value
-        self.buffers = [(slot - self.base_size, s, d) for slot, s, d in layout.buffers]
         self.arena_bytes = sum(int(np.prod(s, dtype=np.int64)) * d.itemsize
                                for _, s, d in layout.buffers)
 
@@ -182,7 +194,7 @@ class CompiledBackward:
         """Run the backward steps after the forward ``frame``; the input gradients by name."""
         extension = arena.backward.get(self.id)
         if extension is None:
-            extension = arena.backward[self.id] = _filled(self.template, self.buffers)
+            extension = arena.backward[self.id] = _filled(self.template, self.layout, arena.frame)
         frame = frame + extension
         for slot, node in self.seed_slots:
             frame[slot] = seeds[node]
@@ -208,45 +220,100 @@ def _check_reads(p: Any, start: int, forward: Layout, kept_slots: set[int]) -> N
                 raise ValueError("a backward step reads a forward value the run does not keep")
 
 
-_CACHES: weakref.WeakKeyDictionary[Plan, _Cache] = weakref.WeakKeyDictionary()
+MISSING: Any = object()
+
+
+class Cache:
+    """The compiled plans of one graph plan, by input signature (least recently used
+    out), and a fast way to them from the values a run is given."""
+
+    def __init__(self, plan: Plan) -> None:
+        ir = plan.ir
+        self.plan = plan
+        self.inputs = tuple(
+            (ir.names[i], ir.params[i].get("default", MISSING)) for i in plan.inputs
+        )
+        self.plans: OrderedDict[Signature, CompiledPlan | None] = OrderedDict()
+        self.by_key: dict[tuple[Any, ...], CompiledPlan | None] = {}
+        self.lock = threading.Lock()
+
+    def read(self, given: Mapping[str, Any]) -> tuple[tuple[Any, ...] | None, list[Any]]:
+        """The key of the values ``given`` by name (their signature, as cheaply as it is
+        read) and the input values in order; no key when the interpreter should take
+        them (other types, unknown or missing names: it reports those)."""
+        key: list[Any] = []
+        values: list[Any] = []
+        found = 0
+        for name, default in self.inputs:
+            value = given.get(name, MISSING)
+            kind = type(value)
+            if kind is np.ndarray:
+                key.append((value.shape, value.strides, value.dtype))
+            elif kind is float:
+                key.append(float)
+            elif kind is int or kind is bool:
+                key.append(float)
+                value = float(value)
+            elif value is MISSING and default is not MISSING:
+                key.append(None)
+                values.append(default)
+                continue
+            else:
+                return None, values
+            found += 1
+            values.append(value)
+        if found != len(given):
+            return None, values
+        return tuple(key), values
+
+    def lookup(self, values: Sequence[Any]) -> CompiledPlan | None:
+        """The compiled plan for input values already bound (in input order)."""
+        signature = signature_of(values)
+        if signature is None:
+            return None
+        try:
+            found = self.plans[signature]
+            self.plans.move_to_end(signature)
+            return found
+        except KeyError:
+            pass
+        with self.lock:
+            if signature not in self.plans:
+                try:
+                    made: CompiledPlan | None = CompiledPlan(self.plan, signature)
+                except Exception:  # noqa: BLE001 - the interpreter runs it, and reports errors
+                    made = None
+                self.plans[signature] = made
+                while len(self.plans) > SIGNATURES_PER_PLAN:
+                    self.plans.popitem(last=False)
+            return self.plans[signature]
+
+    def remember(self, key: tuple[Any, ...], compiled: CompiledPlan | None) -> None:
+        if len(self.by_key) >= 4 * SIGNATURES_PER_PLAN:
+            self.by_key.clear()
+        self.by_key[key] = compiled
+
+
+_CACHES: dict[int, Cache] = {}
 _CACHES_LOCK = threading.Lock()
 
 
-class _Cache:
-    """The compiled plans of one graph plan, by input signature (least recently used out)."""
-
-    def __init__(self) -> None:
-        self.plans: OrderedDict[Signature, CompiledPlan | None] = OrderedDict()
-        self.lock = threading.Lock()
+def cache_of(plan: Plan) -> Cache:
+    """The cache of compiled plans of ``plan`` (dropped with the plan)."""
+    try:
+        return _CACHES[id(plan)]
+    except KeyError:
+        pass
+    with _CACHES_LOCK:
+        if id(plan) not in _CACHES:
+            _CACHES[id(plan)] = Cache(plan)
+            weakref.finalize(plan, _CACHES.pop, id(plan), None)
+        return _CACHES[id(plan)]
 
 
 def compiled_for(plan: Plan, values: Sequence[Any]) -> CompiledPlan | None:
-    """The compiled plan for these input values (indexed like the IR), made on first use;
-    ``None`` when the interpreter runs them (other array types, or a graph this
-    compiler does not handle for them)."""
-    inputs = [values[i] for i in plan.inputs]
-    signature = signature_of(plan, inputs)
-    if signature is None:
-        return None
-    cache = _CACHES.get(plan)
-    if cache is None:
-        with _CACHES_LOCK:
-            cache = _CACHES.setdefault(plan, _Cache())
-    try:
-        found = cache.plans[signature]
-        cache.plans.move_to_end(signature)
-    except KeyError:
-        with cache.lock:
-            if signature not in cache.plans:
-                try:
-                    made: CompiledPlan | None = CompiledPlan(plan, signature)
-                except Exception:  # noqa: BLE001 - the interpreter runs it, and reports errors
-                    made = None
-                cache.plans[signature] = made
-                while len(cache.plans) > SIGNATURES_PER_PLAN:
-                    cache.plans.popitem(last=False)
-            found = cache.plans[signature]
-    if found is None or found.dead:
-        return None
-    return found
-
+    """The compiled plan for these input values (in the plan's input order), made on
+    first use; ``None`` when the interpreter runs them (other array types, or a graph
+    this compiler does not handle for them)."""
+    found = cache_of(plan).lookup(values)
+    return None if found is None or found.dead else found

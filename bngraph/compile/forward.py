@@ -9,8 +9,9 @@ the array this plan assumed (``Deopt`` sends the run to the interpreter when it 
 not). Ops declared with ``out=True`` write into a buffer as well.
 
 >>> import numpy as np, bngraph as bg
+>>> from bngraph.compile.signature import signature_of
 >>> g = bg.library.get("batchnorm")
->>> lowered = lower_forward(g.plan, signature_of(g.plan, [np.ones((5, 4))] + [1.0] * 3))
+>>> lowered = lower_forward(g.plan, signature_of([np.ones((5, 4))] + [1.0] * 3))
 >>> [i.fn.__name__ for i in lowered.program.instrs][:3]
 ['reduce', 'true_divide', 'subtract']
 """
@@ -18,7 +19,7 @@ not). Ops declared with ``out=True`` write into a buffer as well.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,12 +29,10 @@ from ..ops import Op, get_op
 from ..ops.reduce import normalize_axes
 from ..schedule import Plan
 from .program import WEAK, Deopt, Kind, Program, c_ordered, is_array, result_kind
+from .signature import Signature, typed
 
-__all__ = ["Lowered", "Signature", "lower_forward", "signature_of", "weak_call", "foreign_call"]
-
-Signature = tuple[Any, ...]
-"""Per input, in the plan's input order: ``(shape, dtype, C-contiguous)`` of an array,
-or ``float``."""
+__all__ = ["Lowered", "lower_forward", "weak_call", "foreign_call", "elementwise", "ufunc",
+           "reduce_sum", "BUILTINS", "POWERS"]
 
 ELEMENTWISE: dict[str, Callable[..., Any]] = {
     "add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide,
@@ -64,25 +63,6 @@ class Lowered:
     inputs: list[tuple[int, int]]  # (node, register) filled from the run's inputs
 
 
-def signature_of(plan: Plan, values: Sequence[Any]) -> Signature | None:
-    """The signature of the input values (in the plan's input order); ``None`` when
-    some value is not a Python float or a numpy array of real floats.
-
-    >>> import bngraph as bg
-    >>> signature_of(bg.library.get("batchnorm").plan, [np.ones(2, np.float32), 1.0, 1.0, 1.0])
-    (((2,), dtype('float32'), True), <class 'float'>, <class 'float'>, <class 'float'>)
-    """
-    key = []
-    for value in values:
-        if type(value) is float:
-            key.append(float)
-        elif type(value) is np.ndarray and value.dtype.kind == "f":
-            key.append((value.shape, value.dtype, value.flags.c_contiguous))
-        else:
-            return None
-    return tuple(key)
-
-
 def lower_forward(plan: Plan, signature: Signature) -> Lowered:
     """Lower every node of ``plan`` for inputs of ``signature``; raises on anything
     the interpreter should report (a shape that does not fit, an axis out of range)."""
@@ -91,7 +71,7 @@ def lower_forward(plan: Plan, signature: Signature) -> Lowered:
     values = [-1] * len(ir)
     inputs = []
     for index, entry in zip(plan.inputs, signature, strict=True):
-        values[index] = p.register(*((), WEAK, True) if entry is float else entry)
+        values[index] = p.register(*typed(entry))
         inputs.append((index, values[index]))
     for step in plan.forward_steps:
         op = ir.op(step.node)
@@ -106,7 +86,8 @@ def lower_forward(plan: Plan, signature: Signature) -> Lowered:
 def _lower_node(p: Program, op: Op, node: int, args: tuple[int, ...],
                 params: dict[str, Any]) -> int:
     kinds = [p.kinds[a] for a in args]
-    if all(k == WEAK for k in kinds):
+    # shape ops give arrays even of Python floats (np.reshape(2.0, ()) is a 0-d array)
+    if all(k == WEAK for k in kinds) and not (op.name in VIEWS and BUILTINS.get(op.name) is op):
         exact = op.name in WEAK_EXACT and BUILTINS.get(op.name) is op
         fn = op.forward if exact else weak_call(op.forward, params)
         return p.emit(fn, args, (), WEAK, node=node)
@@ -141,7 +122,7 @@ def _lower_static(p: Program, op: Op, node: int, args: tuple[int, ...],
         ordered = p.ordered[args[0]] and (
             name != "transpose" or _identity(params["axes"], shapes[0]))
         return p.emit(fn, args, shape, p.kinds[args[0]], node=node, aliases=args[:1],
-                      ordered=ordered)
+                      ordered=ordered, view=True)
     return None
 
 

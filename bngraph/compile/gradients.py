@@ -9,9 +9,10 @@ interpreter exactly (whatever type its rules give). Where a value feeds several
 consumers, the gradients are summed in the order the interpreter sums them.
 
 >>> import numpy as np, bngraph as bg
->>> from bngraph.compile.forward import lower_forward, signature_of
+>>> from bngraph.compile.forward import lower_forward
+>>> from bngraph.compile.signature import signature_of
 >>> g = bg.library.get("batchnorm")
->>> fwd = lower_forward(g.plan, signature_of(g.plan, [np.ones((5, 4))] + [1.0] * 3))
+>>> fwd = lower_forward(g.plan, signature_of([np.ones((5, 4))] + [1.0] * 3))
 >>> bwd = lower_backward(g.plan, fwd, (ONES,))
 >>> [g.names[i] for i in bwd.order][:3]
 ['out', 'gammax', 'beta']
@@ -31,8 +32,9 @@ from ..ops import Op, unbroadcast
 from ..ops.broadcasting import broadcast_view
 from ..ops.reduce import normalize_axes
 from ..schedule import Plan
-from .forward import BUILTINS, POWERS, Lowered, elementwise, reduce_sum, ufunc
+from .forward import BUILTINS, POWERS, Lowered, reduce_sum, ufunc
 from .program import DYNAMIC, WEAK, Deopt, Kind, Program, c_ordered, is_array
+from .signature import typed
 
 __all__ = ["ONES", "LoweredBackward", "lower_backward", "static_unbroadcast"]
 
@@ -54,7 +56,7 @@ class LoweredBackward:
 
 def lower_backward(plan: Plan, fwd: Lowered, seeds: tuple[Any, ...]) -> LoweredBackward:
     """Lower the backward pass for seeds of these kinds, one per output: ``ONES``,
-    ``None`` (not seeded), ``float`` or ``(shape, dtype)``."""
+    ``None`` (not seeded), or a signature entry."""
     ir = plan.ir
     p = fwd.program.fork()
     start = len(p.instrs)
@@ -67,7 +69,7 @@ def lower_backward(plan: Plan, fwd: Lowered, seeds: tuple[Any, ...]) -> LoweredB
         if seed == ONES:
             grads[node] = _ones(p, value)
         else:
-            grads[node] = p.register(*(((), WEAK) if seed is float else seed))
+            grads[node] = p.register(*typed(seed))
             seed_regs.append((node, grads[node]))
     kept = {fwd.values[i] for i in (*plan.inputs, *plan.outputs, *plan.saved_values)}
     order = []
@@ -160,10 +162,7 @@ def _builtin_rule(p: Program, name: str, k: int, g: int, out: int, args: tuple[i
         if exponent == 2.0:
             return call(np.multiply, g, call(np.multiply, const(2.0, x), x))
         power = exponent - 1
-        if power in POWERS:
-            raised = call(POWERS[power], x)
-        else:
-            raised = call(np.power, x, const(power, x))
+        raised = call(POWERS[power], x) if power in POWERS else call(np.power, x, const(power, x))
         return call(np.multiply, g, call(np.multiply, const(exponent, x), raised))
     if name == "sqrt":
         return call(np.true_divide, g, call(np.multiply, const(2.0, out), out))
@@ -182,7 +181,7 @@ def _builtin_rule(p: Program, name: str, k: int, g: int, out: int, args: tuple[i
     if name in ("reshape", "split_axis", "reshape_like"):
         target = p.shapes[x]
         return p.emit(lambda v: np.reshape(v, target), (g,), target, p.kinds[g], node=node,
-                      edge=k, aliases=(g,))
+                      edge=k, aliases=(g,), view=True)
     if name == "transpose":
         return _transpose_back(p, g, x, params["axes"], node, k)
     return None
@@ -201,14 +200,14 @@ def _spread(p: Program, g: int, x: int, params: dict[str, Any], mean: bool, node
     def spread(v: Any) -> Any:
         return broadcast_view(v.reshape(kept), shape)
 
-    return p.emit(spread, (g,), shape, p.kinds[g], node=node, edge=k, aliases=(g,))
+    return p.emit(spread, (g,), shape, p.kinds[g], node=node, edge=k, aliases=(g,), view=True)
 
 
 def _transpose_back(p: Program, g: int, x: int, axes: Any, node: int, k: int) -> int:
     ndim = len(p.shapes[x])
     back = None if axes is None else tuple(int(a) for a in np.argsort([a % ndim for a in axes]))
     return p.emit(lambda v: np.transpose(v, back), (g,), p.shapes[x], p.kinds[g], node=node,
-                  edge=k, aliases=(g,), ordered=p.ordered[g] and ndim <= 1)
+                  edge=k, aliases=(g,), ordered=p.ordered[g] and ndim <= 1, view=True)
 
 
 def static_unbroadcast(p: Program, c: int, shape: tuple[int, ...], node: int, k: int) -> int:
@@ -229,7 +228,7 @@ def static_unbroadcast(p: Program, c: int, shape: tuple[int, ...], node: int, k:
     kept = tuple(1 if a in axes else d for a, d in enumerate(have))
     reduced = reduce_sum(p, c, axes, True, kept, node, edge=k)
     return p.emit(lambda v: v.reshape(shape), (reduced,), shape, p.kinds[c], node=node, edge=k,
-                  aliases=(reduced,))
+                  aliases=(reduced,), view=True)
 
 
 def _fitted(vjp: Callable[..., Any], params: dict[str, Any],

@@ -68,6 +68,8 @@ class Instr:
     ``edge``: the operand position of a backward step (``None`` in the forward pass).
     ``fresh``: always let numpy allocate the result (``out=None``), so that it gets the
     memory layout numpy gives it (which later reductions' order of summation follows).
+    ``view``: the result is a view made by a pure function of its arguments (so a view
+    of an arena buffer can be made once per arena).
     """
 
     fn: Callable[..., Any]
@@ -79,6 +81,7 @@ class Instr:
     aliases: tuple[int, ...] = ()
     edge: int | None = None
     fresh: bool = False
+    view: bool = False
 
 
 class Program:
@@ -151,6 +154,7 @@ class Program:
         aliases: tuple[int, ...] = (),
         edge: int | None = None,
         ordered: bool | None = None,
+        view: bool = False,
     ) -> int:
         """Append ``fn(*args)`` defining a new register of ``shape`` and ``kind``.
 
@@ -165,7 +169,7 @@ class Program:
             and a not in self.consts
         )
         self.instrs.append(
-            Instr(fn, tuple(args), result, node, out_at, inplace, aliases, edge, fresh)
+            Instr(fn, tuple(args), result, node, out_at, inplace, aliases, edge, fresh, view)
         )
         return result
 

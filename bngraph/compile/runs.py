@@ -1,6 +1,6 @@
 """Runs of compiled plans: the same ``Run`` to the caller, held in a frame of slots.
 
-``compiled_forward(graph, bound, ...)`` is the one place that decides which runs a
+``compiled_forward(graph, inputs, ...)`` is the one place that decides which runs a
 compiled plan takes: numpy arrays of real floats and Python floats, when neither
 every value (``keep_values``) nor a finiteness check is asked for. It returns
 ``None`` for everything else, and the interpreter runs it. A ``CompiledRun`` answers
@@ -21,58 +21,73 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-from ..binding import Bound
+from ..binding import bind_inputs
 from ..errors import RunStateError
 from ..execute import forward_pass
 from ..run import Run, RunStats
 from ..schedule import Planned
-from .compiled import CompiledPlan, compiled_for
+from .compiled import CompiledPlan, cache_of
 from .gradients import ONES
 from .program import Deopt
+from .signature import entry_of
 
 __all__ = ["CompiledRun", "compiled_forward"]
 
 
-def compiled_forward(graph: Planned, bound: Bound, *, keep_values: bool,
+def compiled_forward(graph: Planned, given: Mapping[str, Any], *, keep_values: bool,
                      check_finite: bool) -> Run | None:
     """Run the forward pass compiled, or return ``None`` for the interpreter to run it."""
     if keep_values or check_finite:
         return None
-    compiled = compiled_for(graph.plan, bound.values)
-    if compiled is None:
+    plan = graph.plan
+    cache = cache_of(plan)
+    key, inputs = cache.read(given)
+    if key is None:
+        return None
+    try:
+        compiled = cache.by_key[key]
+    except KeyError:
+        bound = bind_inputs(plan, given)  # the interpreter's checks, once per key
+        inputs = [bound.values[i] for i in plan.inputs]
+        compiled = cache.lookup(inputs)
+        if compiled is not None:
+            compiled.dims = dict(bound.dims)
+        cache.remember(key, compiled)
+    if compiled is None or compiled.dead:
         return None
     arena = compiled.checkout()
     start = time.perf_counter()
     try:
-        frame = compiled.run_forward(bound.values, arena)
+        frame = compiled.run_forward(inputs, arena)
     except Deopt:
         compiled.dead = True
         return None
     except Exception:  # noqa: BLE001 - the interpreter runs it again and names the node
         return None
     seconds = time.perf_counter() - start
-    return CompiledRun(graph, compiled, frame, arena, bound, seconds)
+    return CompiledRun(graph, compiled, frame, arena, inputs, seconds)
 
 
 class CompiledRun(Run):
     """A run of a compiled plan (made by ``forward``; use it as any ``Run``)."""
 
     def __init__(self, graph: Planned, compiled: CompiledPlan, frame: list[Any], arena: Any,
-                 bound: Bound, seconds: float) -> None:
+                 inputs: list[Any], seconds: float) -> None:
         self.graph = graph
         self.plan = compiled.plan
         self.keep_values = False
-        self.dims = dict(bound.dims)
+        self.dims = dict(compiled.dims)
         self._compiled = compiled
         self._arena = arena
         self._frame = frame
-        self._bound = bound
-        self._caller = bound.caller
-        self._values = []
+        self._inputs = inputs
+        self._caller: list[Any] = []
+        self._values: list[Any] = []
         self._shapes = compiled.shapes
         self._interpreted = False
         self._seconds: list[float | None] = [seconds, None]
@@ -97,12 +112,18 @@ class CompiledRun(Run):
             return self._interpreted_backward(seed, seeds, check_finite)
         start = time.perf_counter()
         plan = self.plan
-        given: dict[int, Any] = {}
-        if seed is None and not seeds:
-            key: tuple[Any, ...] = (ONES,) * len(plan.outputs)
-        else:
-            given = self._seeds(seed, seeds)
-            key = tuple(_seed_kind(given.get(i)) for i in plan.outputs)
+        outputs = plan.outputs
+        if seeds or type(seed) is not np.ndarray or len(outputs) != 1 \
+                or seed.shape != self._shapes[outputs[0]] or seed.dtype.kind != "f":
+            if seed is None and not seeds:
+                given: dict[int, Any] = {}
+                key: tuple[Any, ...] = (ONES,) * len(outputs)
+            else:
+                given = self._seeds(seed, seeds)
+                key = tuple(_seed_kind(given.get(i)) for i in outputs)
+        else:  # one array seed that fits the one output: what _seeds would check, cheaply
+            given = {outputs[0]: seed}
+            key = ((seed.shape, seed.strides, seed.dtype),)
         backward = self._compiled.backward_for(key)
         if backward is None:
             return self._interpreted_backward(seed, seeds, check_finite)
@@ -121,8 +142,8 @@ class CompiledRun(Run):
         self._seconds[1] = time.perf_counter() - start
         return dict(grads)
 
-    def _zeros(self, node: int) -> np.ndarray:
-        value = self._bound.values[node]
+    def _zeros(self, position: int) -> np.ndarray:
+        value = self._inputs[position]
         return np.zeros(np.shape(value), getattr(value, "dtype", np.float64))
 
     def _interpret(self) -> None:
@@ -130,9 +151,13 @@ class CompiledRun(Run):
         interpreted one (its outputs stay those already handed out)."""
         if self._interpreted:
             return
-        values, shapes = list(self._bound.values), list(self._bound.shapes)
-        forward_pass(self.plan, values, shapes, release=True, check_finite=False)
-        self._values, self._shapes, self._interpreted = values, shapes, True
+        names = self.plan.ir.names
+        bound = bind_inputs(self.plan, {
+            names[i]: value for i, value in zip(self.plan.inputs, self._inputs, strict=True)
+        })
+        forward_pass(self.plan, bound.values, bound.shapes, release=True, check_finite=False)
+        self._values, self._shapes, self._caller = bound.values, bound.shapes, bound.caller
+        self._interpreted = True
 
     def _interpreted_backward(self, seed: Any, seeds: dict[str, Any],
                               check_finite: bool) -> dict[str, np.ndarray]:
@@ -178,7 +203,7 @@ class CompiledRun(Run):
         """Seconds spent; bytes the run holds at its peak and after the forward pass:
         its inputs, its arena (kept until the run is dropped) and its outputs."""
         compiled = self._compiled
-        inputs = sum(_nbytes(self._bound.values[i]) for i in self.plan.inputs)
+        inputs = sum(_nbytes(value) for value in self._inputs)
         held = inputs + compiled.arena_bytes + compiled.fresh_bytes
         return RunStats(self._seconds[0] or 0.0, self._seconds[1], held + self._backward_bytes,
                         held, compiled=True)
@@ -191,11 +216,8 @@ class CompiledRun(Run):
 def _seed_kind(value: Any) -> Any:
     if value is None:
         return None
-    if type(value) is float:
-        return float
-    if type(value) is np.ndarray and value.dtype.kind == "f":
-        return (value.shape, value.dtype)
-    return "other"
+    entry = entry_of(value)
+    return "other" if entry is None else entry
 
 
 def _nbytes(value: Any) -> int:
