@@ -13,7 +13,7 @@ not). Ops declared with ``out=True`` write into a buffer as well.
 >>> g = bg.library.get("batchnorm")
 >>> lowered = lower_forward(g.plan, signature_of([np.ones((5, 4))] + [1.0] * 3))
 >>> [i.fn.__name__ for i in lowered.program.instrs][:3]
-['reduce', 'true_divide', 'subtract']
+['reduce', 'divide', 'subtract']
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ consumers, the gradients are summed in the order the interpreter sums them.
 >>> fwd = lower_forward(g.plan, signature_of([np.ones((5, 4))] + [1.0] * 3))
 >>> bwd = lower_backward(g.plan, fwd, (ONES,))
 >>> [g.names[i] for i in bwd.order][:3]
-['out', 'gammax', 'beta']
+['out', 'gammax', 'xhat']
 """
 
 from __future__ import annotations

@@ -13,8 +13,8 @@ same inputs. The run gives its arena back to the plan when it is dropped.
 >>> run = g.forward(x=np.arange(20.0).reshape(5, 4), gamma=2.0, beta=1.0, eps=0.1)
 >>> type(run).__name__, run.stats.compiled
 ('CompiledRun', True)
->>> run.backward(run.outputs["out"])["gamma"].round(3)
-array(62.)
+>>> round(float(run.backward(run.outputs["out"])["gamma"]), 3)
+39.875
 """
 
 from __future__ import annotations
