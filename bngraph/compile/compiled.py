@@ -28,8 +28,8 @@ import numpy as np
 from ..schedule import Plan
 from .buffers import Layout, Step, assign
 from .forward import Lowered, lower_forward
-from .signature import Signature, signature_of
 from .gradients import LoweredBackward, lower_backward
+from .signature import Signature, signature_of
 
 __all__ = [
     "CompiledPlan", "CompiledBackward", "Arena", "Cache", "cache_of", "compiled_for",
@@ -254,6 +254,9 @@ class Cache:
             elif kind is int or kind is bool:
                 key.append(float)
                 value = float(value)
+            elif isinstance(value, np.floating):  # a numpy scalar is a 0-d array here
+                value = np.asarray(value)
+                key.append((value.shape, value.strides, value.dtype))
             elif value is MISSING and default is not MISSING:
                 key.append(None)
                 values.append(default)

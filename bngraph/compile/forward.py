@@ -97,10 +97,10 @@ def _lower_node(p: Program, op: Op, node: int, args: tuple[int, ...],
             return lowered
     shape, kind = _guess(p, op, args, params)
     arrays = tuple(a for a in args if is_array(p.kinds[a]))
-    if getattr(op, "writes_out", False) and is_array(kind):
-        return p.emit(_declared_out(op.forward, params), args + (p.const(None),), shape, kind,
-                      node=node, out_at=len(args))
     ordered = all(p.ordered[a] for a in arrays)
+    if op.writes_out and is_array(kind):
+        return p.emit(_declared_out(op.forward, params, shape, kind, ordered), args, shape, kind,
+                      node=node, out_at=len(args), ordered=ordered)
     return p.emit(foreign_call(op.forward, params, shape, kind, ordered), args, shape, kind,
                   node=node, aliases=arrays, ordered=ordered)
 
@@ -129,6 +129,7 @@ def _lower_static(p: Program, op: Op, node: int, args: tuple[int, ...],
 def elementwise(p: Program, name: str, args: tuple[int, ...], shape: tuple[int, ...],
                 node: int, params: dict[str, Any] | None = None, edge: int | None = None) -> int:
     """An elementwise op as a ufunc call that can write into a buffer."""
+    fn: Callable[..., Any]
     if name == "square":
         fn, args = np.multiply, (args[0], args[0])
     elif name == "relu":
@@ -256,17 +257,18 @@ def foreign_call(fn: Callable[..., Any], params: dict[str, Any], shape: tuple[in
     return call
 
 
-def _declared_out(fn: Callable[..., Any], params: dict[str, Any]) -> Callable[..., Any]:
-    """A user op declared with ``out=True``: ``forward(*operands, out=buffer, **params)``."""
+def _declared_out(fn: Callable[..., Any], params: dict[str, Any], shape: tuple[int, ...],
+                  kind: Kind, ordered: bool) -> Callable[..., Any]:
+    """A user op declared with ``out=True``: ``forward(*operands, out=buffer, **params)``
+    must write into the buffer and return it; with ``out=None`` it allocates."""
+    allocated = foreign_call(fn, params, shape, kind, ordered)
 
     def call(*args: Any) -> Any:
         *operands, out = args
-        result = fn(*operands, out=out, **params)
-        if out is not None and result is not out:
-            raise Deopt  # the op did not write into the buffer it was given
-        if out is None and type(result) is not np.ndarray:
-            raise Deopt
-        return result
+        if out is None:
+            return allocated(*operands)
+        if fn(*operands, out=out, **params) is not out:
+            raise Deopt  # it did not write into the buffer it was given
+        return out
 
     return call
-

@@ -61,7 +61,7 @@ def lower_backward(plan: Plan, fwd: Lowered, seeds: tuple[Any, ...]) -> LoweredB
     p = fwd.program.fork()
     start = len(p.instrs)
     grads: list[int | None] = [None] * len(ir)
-    seed_regs = []
+    seed_regs: list[tuple[int, int]] = []
     for node, seed in zip(plan.outputs, seeds, strict=True):
         if seed is None:
             continue
@@ -69,8 +69,8 @@ def lower_backward(plan: Plan, fwd: Lowered, seeds: tuple[Any, ...]) -> LoweredB
         if seed == ONES:
             grads[node] = _ones(p, value)
         else:
-            grads[node] = p.register(*typed(seed))
-            seed_regs.append((node, grads[node]))
+            reg = grads[node] = p.register(*typed(seed))
+            seed_regs.append((node, reg))
     kept = {fwd.values[i] for i in (*plan.inputs, *plan.outputs, *plan.saved_values)}
     order = []
     for step in plan.backward_steps:

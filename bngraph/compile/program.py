@@ -180,7 +180,7 @@ class Program:
         kind = self.kinds[reg]
         if not is_array(kind):
             return 0
-        return int(np.prod(self.shapes[reg], dtype=np.int64)) * kind.itemsize
+        return int(np.prod(self.shapes[reg], dtype=np.int64)) * int(kind.itemsize)
 
 
 def _const_key(value: Any) -> Any:

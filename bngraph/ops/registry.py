@@ -60,7 +60,8 @@ class Op:
     ``params`` lists the op's parameters with their defaults (``REQUIRED`` for a
     parameter without one); ``rules`` holds one text per operand for drawings
     (``"g × {1}"``: ``{0}``, ``{1}``... are the operands, ``{out}`` the node itself,
-    ``{axis}`` a parameter).
+    ``{axis}`` a parameter). ``writes_out``: the forward takes ``out=``, an array to
+    write its result into (``None``: allocate one), which compiled plans use.
     """
 
     name: str
@@ -73,6 +74,7 @@ class Op:
     rules: tuple[RuleText, ...] | None = None
     doc: str | None = None
     origin: Origin | None = None
+    writes_out: bool = False
 
     def __post_init__(self) -> None:
         # what help(), inspect.signature() and IPython's ``op?`` show
@@ -306,6 +308,7 @@ def define_op(
     rules: Sequence[RuleText] | None = None,
     doc: str | None = None,
     replace: bool = False,
+    out: bool = False,
 ) -> Op:
     """Register an op and return it; the op is then usable in graphs and ``.bng`` files.
 
@@ -315,6 +318,9 @@ def define_op(
     parameters that return one); ``doc`` the op's help (by default the
     forward's docstring). Defining an op again from the same place (a notebook cell
     run twice) replaces it; another definition of a taken name needs ``replace=True``.
+    ``out=True`` declares that the forward takes ``out=``: an array of the result's
+    shape and dtype to write into and return (or ``None``, to allocate one), so that
+    compiled plans can give it a buffer they reuse.
     """
     if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
         raise ParamError(f"op name {name!r} must be an identifier not starting with '_'")
@@ -325,11 +331,15 @@ def define_op(
         raise ParamError(f"op {name}: at least one operand must have a vector-Jacobian rule")
     arity = len(vjps)
     _, params = _split_signature(name, forward, arity)
+    if out:
+        if "out" not in dict(params):
+            raise ParamError(f"op {name}: out=True, but its forward takes no out= parameter")
+        params = tuple(p for p in params if p[0] != "out")
     if doc is None and inspect.isfunction(forward):
         doc = inspect.getdoc(forward)
     record = Op(
         name, forward, vjps, shape, label, _check_saves(name, saves, arity), params,
-        _check_rules(name, rules, arity), doc, _origin(forward),
+        _check_rules(name, rules, arity), doc, _origin(forward), out,
     )
     with _LOCK:
         taken = _REGISTRY.get(name)
@@ -352,6 +362,7 @@ def op(
     saves: Sequence[int | str] | None = None,
     rules: Sequence[RuleText] | None = None,
     replace: bool = False,
+    out: bool = False,
 ) -> Callable[[Callable[..., Any]], Op]:
     """Decorator form of ``define_op``: the decorated function is the forward.
 
@@ -367,7 +378,7 @@ def op(
     def register(forward: Callable[..., Any]) -> Op:
         return define_op(
             name or forward.__name__, forward, vjps, shape=shape, label=label,
-            saves=saves, rules=rules, replace=replace,
+            saves=saves, rules=rules, replace=replace, out=out,
         )
 
     return register
