@@ -1,11 +1,11 @@
 # The two commands of the README: `make demo` (the main job) and `make test`.
-# Each creates .venv if needed, installs bngraph into it (editable, with its test
-# extras), and installs the system tools it needs where they are missing.
+# Each creates .venv if needed (again when PYTHON names another interpreter than the
+# one that made it), installs bngraph into it (editable, with its test extras), and
+# installs the system tools it needs where they are missing.
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.bngraph-installed
 
 .PHONY: demo test lint bench renders install tools clean
 
@@ -31,16 +31,10 @@ renders: install
 	@scripts/ensure-tools.sh dot
 	$(BIN)/python -m bngraph.viz.renders renders
 
-install: $(STAMP)
-
-$(STAMP): pyproject.toml
-	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
-	    { echo "bngraph needs Python 3.11 or newer; run make PYTHON=python3.11 (or newer)" >&2; exit 1; }
-	@echo "Creating $(VENV) and installing bngraph (editable) with its test extras"
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
-	@touch $@
+# checks PYTHON, rebuilds .venv when it was made by another interpreter, reinstalls
+# when pyproject.toml changed (scripts/make-venv.sh says how)
+install:
+	@scripts/make-venv.sh "$(PYTHON)" "$(VENV)"
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

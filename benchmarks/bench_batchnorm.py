@@ -4,7 +4,7 @@ Three contenders, timed side by side in one process, in alternating order
 (A B C C B A ...) after a warm-up, each run's results released before the next:
 
 - staged: the nine stages and their backward written by hand in numpy;
-- closed: the closed-form backward of DESIGN.md;
+- closed: the closed-form backward of docs/batchnorm.md;
 - bngraph: ``library.get("batchnorm")``, ``forward`` then ``backward(dout)``.
 
 Small sizes are timed in batches of 200 calls per sample, large ones one call

@@ -1,14 +1,24 @@
 """A run's inputs: the values given, the declared defaults, and the symbols they bind.
 
 ``bind_inputs(plan, given)`` checks the names, turns every value into what the
-engine computes with (Python numbers stay weak floats, integer arrays become
-float64) and binds the symbolic dimensions of the declared shapes.
+engine computes with and binds the symbolic dimensions of the declared shapes:
+
+- Python numbers stay weak floats (they take the dtype of the arrays they meet);
+  integer and bool arrays become float64, except for constant inputs (indices,
+  labels), whose integers stay integers; float16, float32 and float64 stay as they
+  are; complex values are refused (gradients here are real).
+- A value whose shape broadcasts to its declared shape is computed with as that
+  broadcast (a read-only view, no copy): ``x = arange(4)`` for ``x[N, D]`` is one
+  sample of four features, shape (1, 4). Its gradient is summed back to the shape
+  given.
+- An array the backward pass will read is copied, so that editing it after
+  ``forward`` cannot change a later ``backward``.
 
 >>> import numpy as np, bngraph as bg
 >>> bound = bind_inputs(bg.library.get("batchnorm").plan, {"x": np.ones((5, 4)), "gamma": 2,
 ...                                                        "beta": 0})
->>> dict(bound.dims), bound.values[3]
-({'N': 5, 'D': 4}, 1e-05)
+>>> dict(bound.dims), bound.shapes[1], bound.given
+({'N': 5, 'D': 4}, (4,), {1: (), 2: ()})
 """
 
 from __future__ import annotations
@@ -27,12 +37,16 @@ __all__ = ["Bound", "bind_inputs", "as_value"]
 
 class Bound(NamedTuple):
     """A run's starting state: the value list and shapes (inputs filled in), the
-    bound symbols, and the caller's own arrays (gradients must never alias them)."""
+    bound symbols, the caller's own arrays (gradients must never alias them), the
+    shapes given for inputs computed with as a broadcast, and the run's float dtype
+    (what a weak Python number becomes when it has to be an array)."""
 
     values: list[Any]
     shapes: list[tuple[int, ...]]
     dims: Mapping[str, int]
     caller: list[Any]
+    given: dict[int, tuple[int, ...]]
+    float_dtype: np.dtype[Any]
 
 
 def bind_inputs(plan: Plan, given: Mapping[str, Any]) -> Bound:
@@ -52,9 +66,11 @@ def bind_inputs(plan: Plan, given: Mapping[str, Any]) -> Bound:
     for index in plan.inputs:
         name, params = ir.names[index], ir.params[index]
         if name in given:
-            value = as_value(name, given[name])
+            value = as_value(name, given[name], params.get("grad") is False)
             if type(value) is not float:
                 caller.append(given[name])
+                if plan.saved[index] and np.may_share_memory(value, given[name]):
+                    value = value.copy()  # the backward pass reads it: keep it as given
         elif "default" in params:
             value = params["default"]
         else:
@@ -69,23 +85,60 @@ def bind_inputs(plan: Plan, given: Mapping[str, Any]) -> Bound:
             f"graph {ir.name!r}: missing input(s) {', '.join(map(repr, missing))}; "
             f"it expects {ir.signature()}"
         )
-    return Bound(values, shapes, bind_dims_cached(tuple(declared)), caller)
+    dims = bind_dims_cached(tuple(declared))
+    float_dtype = _float_dtype(values[i] for i in plan.inputs)
+    broadcast = {
+        ir.index[name]: tuple(d if isinstance(d, int) else dims[d] for d in shape)
+        for name, shape, actual in declared if len(actual) != len(shape) or 1 in actual
+    }
+    given_shapes = {}
+    for index, full in broadcast.items():
+        if shapes[index] != full:
+            given_shapes[index] = shapes[index]
+            value = values[index]
+            if type(value) is float:  # a weak number takes the dtype of the run's arrays
+                value = np.asarray(value, float_dtype)
+            values[index] = np.broadcast_to(value, full)
+            shapes[index] = full
+    return Bound(values, shapes, dims, caller, given_shapes, float_dtype)
 
 
-def as_value(name: str, value: Any) -> Any:
-    """Inputs and seeds: Python numbers stay weak floats; integer arrays become float64.
+def _float_dtype(values: Any) -> np.dtype[Any]:
+    """The dtype that the float arrays among ``values`` meet in (float64 if none)."""
+    dtypes = [v.dtype for v in values if type(v) is np.ndarray and v.dtype.kind == "f"]
+    return np.result_type(*dtypes) if dtypes else np.dtype(np.float64)
 
-    >>> as_value("x", 2), as_value("x", np.array([1, 2]))
-    (2.0, array([1., 2.]))
+
+def as_value(name: str, value: Any, constant: bool = False) -> Any:
+    """Inputs and seeds: Python numbers stay weak floats; integer and bool arrays
+    become float64, except for a ``constant`` input (indices, labels), whose integers
+    stay integers; complex values are refused.
+
+    >>> as_value("x", 2), as_value("x", np.array([1, 2])), as_value("i", np.array([1]), True)
+    (2.0, array([1., 2.]), array([1]))
     """
     if type(value) in (int, float, bool):
         return float(value)
+    if isinstance(value, complex):
+        raise _complex(name, "a complex number")
     try:
         array = np.asarray(value)
     except (TypeError, ValueError) as error:
         raise InputError(f"input {name!r} is not an array of numbers: {error}") from None
-    if array.dtype.kind in "biu":
+    kind = array.dtype.kind
+    if constant and kind in "iu":
+        return array
+    if kind in "biu":
         return array.astype(np.float64)
-    if array.dtype.kind not in "fc":
+    if kind == "c":
+        raise _complex(name, f"{array.dtype} values")
+    if kind != "f":
         raise InputError(f"input {name!r} must hold numbers, not {array.dtype} values")
     return array
+
+
+def _complex(name: str, what: str) -> InputError:
+    return InputError(
+        f"input {name!r} holds {what}: bngraph computes real gradients; give the real "
+        "and imaginary parts as two inputs"
+    )

@@ -3,7 +3,7 @@ shown, checked three ways, and drawn.
 
 1. Every stage's node, shape, value and gradient (x = arange(20) as 5x4, gamma = 2,
    beta = 1, eps = 0.1, backward seeded with dout = out).
-2. The largest difference from the closed-form backward of DESIGN.md.
+2. The largest difference from the closed-form backward (docs/batchnorm.md).
 3. ``gradcheck``: the backward pass against central differences.
 4. The seed notebook's experiment done right: the nine-stage graph against the
    composite one built from mean, power and broadcast nodes, outputs and gradients.
@@ -39,12 +39,11 @@ TOLERANCE = 1e-12
 about 50 ulps of the largest gradient, far below any real mistake)."""
 
 
-def _closed_form(run: Run, out: TextIO) -> bool:
-    inputs = {name: run.value(name) for name in run.plan.ir.inputs}
+def _closed_form(run: Run, inputs: dict[str, Any], out: TextIO) -> bool:
     dout = run.outputs["out"]
     expected_out, cache = batchnorm_forward(**inputs)
     expected = batchnorm_backward(dout, cache)
-    print("\nagainst the closed form (DESIGN.md):", file=out)
+    print("\nagainst the closed form (docs/batchnorm.md):", file=out)
     worst = float(np.max(np.abs(dout - expected_out)))
     print(f"  out     largest difference {worst:.3g}", file=out)
     for name in ("x", "gamma", "beta", "eps"):
@@ -129,7 +128,7 @@ def run_demo(out: TextIO = sys.stdout, folder: Path | None = Path("renders/demo"
     print("data: x = arange(20) as 5x4, gamma = 2, beta = 1, eps = 0.1; "
           "backward seeded with dout = out\n", file=out)
     print(stage_table(run), file=out)
-    checks = [_closed_form(run, out), _gradcheck(inputs, out), _composite(inputs, dout, out),
+    checks = [_closed_form(run, inputs, out), _gradcheck(inputs, out), _composite(inputs, dout, out),
               _notebook_bugs(out)]
     if folder is not None:
         _pictures(run, folder, out)

@@ -14,6 +14,9 @@ True
 from __future__ import annotations
 
 import difflib
+import os
+import sys
+import warnings
 from collections.abc import Iterable
 
 __all__ = [
@@ -34,8 +37,12 @@ __all__ = [
     "OpError",
     "NonFiniteError",
     "RunStateError",
+    "UnknownNameError",
+    "NonFiniteWarning",
+    "PluginError",
     "node_context",
     "closest",
+    "warn",
 ]
 
 
@@ -107,6 +114,23 @@ class RunStateError(BngraphError):
     """A value or gradient asked of a run that does not hold it."""
 
 
+class UnknownNameError(BngraphError, KeyError):
+    """A name looked up in a run's outputs or gradients that is not there; the
+    message suggests the closest one."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
+class NonFiniteWarning(RuntimeWarning):
+    """An output or gradient holds a NaN or an infinity; the message names the first
+    node that produced one, where the run still holds its value."""
+
+
+class PluginError(BngraphError, ImportError):
+    """A plugin module or entry point that could not be loaded; the message names it."""
+
+
 def node_context(name: str, op: str, stage: str | None) -> str:
     """Describe a node for an error message: its name, its op and its stage."""
     where = f", stage {stage!r}" if stage is not None else ""
@@ -121,3 +145,16 @@ def closest(word: str, choices: Iterable[str]) -> str:
     """
     found = difflib.get_close_matches(word, list(choices), n=1)
     return f" (did you mean {found[0]!r}?)" if found else ""
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+
+
+def warn(message: str, category: type[Warning]) -> None:
+    """``warnings.warn`` pointing at the caller's code: the first frame outside bngraph."""
+    level = 2  # 1 is this function, 2 its caller
+    frame = sys._getframe(1)
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    warnings.warn(message, category, stacklevel=level)

@@ -11,13 +11,15 @@ so the ``Run`` that owns them only holds state.
 >>> g = bg.Graph("g"); x = g.input("x"); g.output((x * x).named("y"))
 >>> values = g.plan.blank_values; values[0] = np.array([3.0])
 >>> shapes = [(1,), ()]
->>> forward_pass(g.plan, values, shapes, release=True, check_finite=False)
+>>> forward_pass(g.plan, values, shapes, release=True, check_finite=False,
+...              float_dtype=np.dtype(np.float64))
 >>> values[1]
 array([9.])
 """
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from typing import Any
 
@@ -27,7 +29,9 @@ from .errors import BngraphError, NonFiniteError, OpError, ShapeError
 from .ops import format_shape, unbroadcast
 from .schedule import BackwardStep, ForwardStep, Plan
 
-__all__ = ["Released", "forward_pass", "backward_pass", "nonfinite_error"]
+__all__ = [
+    "Released", "forward_pass", "backward_pass", "all_finite", "nonfinite_error",
+]
 
 
 class Released:
@@ -54,9 +58,13 @@ _released = lru_cache(maxsize=4096)(Released)
 
 def forward_pass(
     plan: Plan, values: list[Any], shapes: list[tuple[int, ...]], *,
-    release: bool, check_finite: bool,
+    release: bool, check_finite: bool, float_dtype: np.dtype[Any],
 ) -> None:
-    """Fill ``values`` (and ``shapes``) with every node's forward value, in place."""
+    """Fill ``values`` (and ``shapes``) with every node's forward value, in place.
+
+    A value computed from weak Python numbers alone stays weak: a number, or an
+    array of the run's ``float_dtype`` (numpy would make it float64).
+    """
     for step in plan.forward_steps:
         node, forward, fetch, params, freed, _ = step
         args = fetch(values)
@@ -68,6 +76,8 @@ def forward_pass(
             raise _forward_error(plan, step, args, error) from error
         if type(out) is not np.ndarray:
             out = _normalize(out, args, plan.ir.describe(node))
+        elif out.dtype is not float_dtype and all(type(a) is float for a in args):
+            out = out.astype(float_dtype)
         values[node] = out
         shapes[node] = out.shape if type(out) is np.ndarray else ()
         if check_finite and not np.all(np.isfinite(out)):
@@ -119,12 +129,13 @@ def backward_pass(
 
 
 def _normalize(out: Any, args: tuple[Any, ...], context: str) -> Any:
-    """Op results: weak floats from weak floats, arrays otherwise."""
+    """Op results: weak floats from weak floats, arrays otherwise (integers only from
+    integer constants: ``expand_dims(labels)``)."""
     if isinstance(out, (float, int, np.generic)) and all(type(a) is float for a in args):
         return float(out)
     array = np.asarray(out)
-    if array.dtype.kind not in "fc":
-        raise OpError(f"{context}: forward returned {array.dtype} values, not floats")
+    if array.dtype.kind not in "fciu":
+        raise OpError(f"{context}: forward returned {array.dtype} values, not numbers")
     return array
 
 
@@ -172,6 +183,21 @@ def _fit(plan: Plan, step: BackwardStep, k: int, contribution: Any,
             f"operand's shape {format_shape(shape)}"
         )
     return reduced
+
+
+def all_finite(value: Any) -> bool:
+    """Whether ``value`` holds no NaN or infinity (large arrays: a sum, then exactly
+    only if the sum is not finite, so that a clean array costs one pass and no memory).
+
+    >>> all_finite(np.ones(3)), all_finite(float("nan")), all_finite(np.array([1e308, 1e308]))
+    (True, False, True)
+    """
+    if type(value) is float:
+        return math.isfinite(value)
+    array = np.asarray(value)
+    if array.size > 4096 and math.isfinite(array.sum()):
+        return True
+    return bool(np.isfinite(array).all())
 
 
 def nonfinite_error(plan: Plan, index: int, value: Any, what: str) -> NonFiniteError:

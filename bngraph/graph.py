@@ -38,6 +38,7 @@ from .ir import (
     check_arity,
     check_declared_shape,
     check_input_default,
+    check_input_grad,
     literal_operand,
 )
 from .node import Node
@@ -80,18 +81,27 @@ class Graph:
         name: str,
         shape: Sequence[int | str] | None = None,
         default: float | None = None,
+        grad: bool = True,
     ) -> Node:
         """Declare an input; ``shape`` may hold symbols (``("N", "D")``), ``default`` a number.
+
+        ``grad=False`` declares a constant (labels, indices, a mask): it gets no
+        gradient, nothing computed from it alone does, and integer values given for
+        it stay integers.
 
         >>> g = Graph("g")
         >>> g.input("x", shape=("N", "D"))
         <Node 'x' input (N, D)>
+        >>> dict(g.input("labels", shape=("N",), grad=False).params)
+        {'shape': ('N',), 'grad': False}
         """
         params: dict[str, Any] = {}
         if shape is not None:
             params["shape"] = check_declared_shape(name, shape)
         if default is not None:
             params["default"] = check_input_default(name, default)
+        if not check_input_grad(name, grad):
+            params["grad"] = False
         return Node(self, self._add(INPUT, (), params, name))
 
     @contextmanager
@@ -276,6 +286,11 @@ class Graph:
         return self._reading().inputs
 
     @property
+    def constants(self) -> tuple[str, ...]:
+        """The inputs declared with ``grad=False``, in definition order."""
+        return self._reading().constants
+
+    @property
     def outputs(self) -> tuple[str, ...]:
         """Output names in the order they were declared."""
         return tuple(self.draft.names[i] for i in self.draft.outputs)
@@ -295,7 +310,7 @@ class Graph:
         return self._reading_plan().consumers(name)
 
     def signature(self) -> str:
-        """The inputs as a user reads them: ``x[N, D], gamma[D], eps = 1e-05``."""
+        """The inputs as a user reads them: ``x[N, D], gamma[D], eps = 1e-05, labels[N] const``."""
         return self._reading().signature()
 
     def to_networkx(self) -> nx.MultiDiGraph[str]:

@@ -39,7 +39,7 @@ from .ops.broadcasting import Dim
 
 __all__ = [
     "INPUT", "IR", "NodeSpec", "HasIR", "check_name", "check_arity",
-    "check_declared_shape", "check_input_default", "literal_operand",
+    "check_declared_shape", "check_input_default", "check_input_grad", "literal_operand",
 ]
 
 INPUT = "input"
@@ -54,7 +54,8 @@ class NodeSpec:
     """One node of the IR as data: the form graphs are loaded from and exported to.
 
     ``operands`` holds operand node names (str) and literal numbers (float), in
-    order. Inputs have op ``"input"`` and params ``shape`` and ``default``.
+    order. Inputs have op ``"input"`` and params ``shape``, ``default`` and, for a
+    constant, ``grad`` (False).
 
     >>> NodeSpec("xmu", "sub", ("x", "mu"), stage="2 center").operands
     ('x', 'mu')
@@ -139,6 +140,13 @@ class IR:
         return tuple(self.names[i] for i in self.input_indices)
 
     @property
+    def constants(self) -> tuple[str, ...]:
+        """The inputs declared with ``grad=False`` (no gradient), in definition order."""
+        return tuple(
+            self.names[i] for i in self.input_indices if self.params[i].get("grad") is False
+        )
+
+    @property
     def outputs(self) -> tuple[str, ...]:
         """Output names in the order they were declared."""
         return tuple(self.names[i] for i in self.output_indices)
@@ -158,7 +166,7 @@ class IR:
         return node_context(self.names[index], self.ops[index], self.node_stages[index])
 
     def signature(self) -> str:
-        """The inputs as a user reads them: ``x[N, D], gamma[D], eps = 1e-05``."""
+        """The inputs as a user reads them: ``x[N, D], gamma[D], eps = 1e-05, labels[N] const``."""
         parts = []
         for index in self.input_indices:
             params = self.params[index]
@@ -167,6 +175,8 @@ class IR:
                 text += "[" + ", ".join(str(d) for d in params["shape"]) + "]"
             if "default" in params:
                 text += f" = {params['default']:g}"
+            if params.get("grad") is False:
+                text += " const"
             parts.append(text)
         return ", ".join(parts)
 
@@ -232,20 +242,26 @@ class HasIR(Protocol):
 
 def _checked_params(spec: NodeSpec) -> dict[str, Any]:
     if spec.op == INPUT:
-        unknown = set(spec.params) - {"shape", "default"}
+        unknown = set(spec.params) - {"shape", "default", "grad"}
         if unknown or spec.operands:
             raise ParamError(
-                f"input {spec.name!r} takes no operands and only the parameters shape and default"
+                f"input {spec.name!r} takes no operands and only the parameters shape, "
+                "default and grad"
             )
         params: dict[str, Any] = {}
         if spec.params.get("shape") is not None:
             params["shape"] = check_declared_shape(spec.name, spec.params["shape"])
         if spec.params.get("default") is not None:
             params["default"] = check_input_default(spec.name, spec.params["default"])
+        if not check_input_grad(spec.name, spec.params.get("grad", True)):
+            params["grad"] = False
         return params
     op = get_op(spec.op)
     check_arity(op, len(spec.operands), spec.name)
-    return op.bind(spec.params)
+    try:
+        return op.bind(spec.params)
+    except ParamError as error:
+        raise ParamError(f"node {spec.name!r}: {error}") from None
 
 
 def _operand_ref(operand: str | float, user: str, index: Mapping[str, int], graph: str) -> Operand:
@@ -282,9 +298,10 @@ def check_name(name: Any) -> None:
 
 def check_arity(op: Op, count: int, name: str | None) -> None:
     """Refuse ``count`` operands for ``op`` unless it takes that many."""
-    if count != op.arity:
+    if not op.takes(count):
         what = f"node {name!r}: " if name else ""
-        raise ArityError(f"{what}op {op.name} takes {op.arity} operand(s), got {count}")
+        takes = "one or more operands" if op.variadic else f"{op.arity} operand(s)"
+        raise ArityError(f"{what}op {op.name} takes {takes}, got {count}")
 
 
 def literal_operand(value: Any, user: str) -> float:
@@ -317,6 +334,13 @@ def check_declared_shape(name: str, shape: Any) -> tuple[Dim, ...]:
                 f"input {name!r}: a shape holds sizes and symbol names, not {dim!r}"
             )
     return tuple(dims)
+
+
+def check_input_grad(name: str, grad: Any) -> bool:
+    """An input's ``grad`` flag: True, or False for a constant."""
+    if grad is not True and grad is not False:
+        raise ParamError(f"input {name!r}: grad must be True or False, not {grad!r}")
+    return grad
 
 
 def check_input_default(name: str, default: Any) -> float:

@@ -8,7 +8,7 @@ runs a graph of its own, ``(x - running_mean) / sqrt(running_var + eps) * gamma
 those of that formula. Either way it returns the ``Run``: ``run.outputs["out"]``,
 ``run.backward(dout)``.
 
-Two conventions for the running statistics (see the design notes):
+Two conventions for the running statistics (docs/batchnorm.md has them side by side):
 
 - ``"torch"``: ``running = (1 - momentum) * running + momentum * batch``, with the
   unbiased batch variance; running_mean starts at 0 and running_var at 1;

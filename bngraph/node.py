@@ -27,7 +27,7 @@ class Node:
     """A handle on one node of a graph being built; operators build new nodes.
 
     Python numbers may stand on either side of ``+ - * /``; ``**`` takes a
-    constant exponent.
+    constant exponent; ``x[1:3, ..., 0]`` takes a constant index.
     """
 
     __slots__ = ("graph", "index")
@@ -120,6 +120,16 @@ class Node:
                 "write exp(y * log(x)) for a node exponent"
             )
         return self._apply("pow", self, exponent=exponent)
+
+    def __getitem__(self, key: Any) -> Node:
+        """A constant index of ints, slices and ``...``: ``x[1:3, :, ::2]``, ``x[..., 0]``."""
+        from .ops.slicing import index_text
+
+        return self._apply("getitem", self, index=index_text(key))
+
+    def __iter__(self) -> Any:
+        # without this, Python would iterate a node by indexing it 0, 1, 2, ... for ever
+        raise TypeError(f"node {self.name!r} cannot be iterated while the graph is being built")
 
     def __rpow__(self, base: Any) -> Node:
         raise GraphDefinitionError(

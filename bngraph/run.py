@@ -25,13 +25,43 @@ from typing import Any
 
 import numpy as np
 
-from .binding import as_value, bind_inputs
-from .errors import InputError, RunStateError, ShapeError, UnknownInputError, closest
-from .execute import Released, backward_pass, forward_pass
-from .ops import format_shape
+from .binding import Bound, as_value, bind_inputs
+from .errors import (
+    InputError,
+    NonFiniteError,
+    NonFiniteWarning,
+    RunStateError,
+    ShapeError,
+    UnknownInputError,
+    UnknownNameError,
+    closest,
+    warn,
+)
+from .execute import Released, all_finite, backward_pass, forward_pass
+from .ops import format_shape, unbroadcast
 from .schedule import Plan, Planned
 
-__all__ = ["Run", "RunStats", "Released", "forward"]
+__all__ = ["Run", "RunStats", "Released", "Named", "forward"]
+
+
+class Named(dict[str, Any]):
+    """A run's outputs or gradients by name: a dict whose unknown names raise an
+    ``UnknownNameError`` (a ``KeyError``) suggesting the closest name.
+
+    >>> Named("output", {"out": 1})["ot"]
+    Traceback (most recent call last):
+    ...
+    bngraph.errors.UnknownNameError: no output 'ot' (did you mean 'out'?); outputs: out
+    """
+
+    def __init__(self, kind: str, items: Mapping[str, Any]) -> None:
+        super().__init__(items)
+        self.kind = kind
+
+    def __missing__(self, name: str) -> Any:
+        raise UnknownNameError(
+            f"no {self.kind} {name!r}{closest(str(name), self)}; {self.kind}s: {', '.join(self)}"
+        )
 
 
 @dataclass(frozen=True)
@@ -69,40 +99,35 @@ def forward(
     bound = bind_inputs(plan, inputs)
     start = time.perf_counter()
     forward_pass(plan, bound.values, bound.shapes, release=not keep_values,
-                 check_finite=check_finite)
+                 check_finite=check_finite, float_dtype=bound.float_dtype)
     seconds = time.perf_counter() - start
-    return Run(graph, bound.values, bound.shapes, dict(bound.dims), bound.caller,
-               keep_values=keep_values, forward_seconds=seconds)
+    run = Run(graph, bound, keep_values=keep_values, forward_seconds=seconds)
+    run.warn_nonfinite("output", run.outputs)
+    return run
 
 
 class Run:
     """Everything about one execution of a graph (made by ``forward``)."""
 
     def __init__(
-        self,
-        graph: Planned,
-        values: list[Any],
-        shapes: list[tuple[int, ...]],
-        dims: dict[str, int],
-        caller: list[Any],
-        *,
-        keep_values: bool,
-        forward_seconds: float,
+        self, graph: Planned, bound: Bound, *, keep_values: bool, forward_seconds: float
     ) -> None:
         self.graph = graph
         self.plan: Plan = graph.plan
         self.keep_values = keep_values
-        self.dims = dims
-        self._values = values
-        self._shapes = shapes
-        self._caller = caller
+        self.dims = dict(bound.dims)
+        self._bound = bound
+        self._values = values = bound.values
+        self._shapes = bound.shapes
+        self._seeds_given: dict[int, Any] = {}
         self._seconds: list[float | None] = [forward_seconds, None]
         self._grads: list[Any] | None = None
         self._contributions: dict[tuple[int, int], Any] = {}
         self._backward_steps: dict[int, int] = {}
-        self.grads: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = Named("input", {})
         names = self.plan.ir.names
-        self.outputs: dict[str, Any] = {names[i]: values[i] for i in self.plan.outputs}
+        self.outputs: dict[str, Any] = Named(
+            "output", {names[i]: _read_only(values[i]) for i in self.plan.outputs})
 
     # ------------------------------------------------------------------ backward
 
@@ -119,7 +144,8 @@ class Run:
         ``backward()`` seeds ones for every output; ``backward(dout)`` seeds the
         only output; ``backward(out=dout, ...)`` seeds outputs by name (an output
         given no seed then contributes nothing). Calling it again with other
-        seeds starts afresh from the same forward values.
+        seeds starts afresh from the same forward values. Constant inputs
+        (``grad=False``) get no gradient and are not in the result.
         """
         start = time.perf_counter()
         plan = self.plan
@@ -133,14 +159,15 @@ class Run:
         )
         self._grads, self._contributions = grads, contributions
         self._backward_steps = {node: number for number, node in enumerate(done, start=1)}
-        names = plan.ir.names
-        self.grads = {
-            names[i]: grads[i] if type(grads[i]) is np.ndarray else self._input_grad(i, grads[i])
-            for i in plan.inputs
-        }
-        _separate(self.grads, [*self._caller, *given_seeds.values()])
+        names, constant = plan.ir.names, plan.constant
+        self.grads = Named("input", {
+            names[i]: self._input_grad(i, grads[i]) for i in plan.inputs if not constant[i]
+        })
+        _separate(self.grads, [*self._bound.caller, *given_seeds.values()])
         self._seconds[1] = time.perf_counter() - start
-        return dict(self.grads)
+        self._seeds_given = given_seeds
+        self.warn_nonfinite("gradient", self.grads)
+        return Named("input", self.grads)
 
     def _seeds(self, seed: Any, seeds: dict[str, Any]) -> dict[int, Any]:
         plan = self.plan
@@ -171,10 +198,48 @@ class Run:
         return result
 
     def _input_grad(self, index: int, g: Any) -> np.ndarray:
+        """The gradient of an input, of the shape given (summed over a broadcast)."""
         if g is None:  # no output depends on this input
             value = self._values[index]
-            return np.zeros(np.shape(value), getattr(value, "dtype", np.float64))
-        return np.asarray(g)
+            g = np.zeros(np.shape(value), getattr(value, "dtype", np.float64))
+        given = self._bound.given.get(index)
+        if given is not None:
+            g = unbroadcast(g, given)
+        return g if type(g) is np.ndarray else np.asarray(g)
+
+    def warn_nonfinite(self, kind: str, arrays: Mapping[str, Any]) -> None:
+        """Warn (``NonFiniteWarning``) if any of ``arrays`` holds a NaN or an infinity,
+        naming the first node that produced one where the run still holds it."""
+        bad = [name for name, array in arrays.items() if not all_finite(array)]
+        if not bad:
+            return
+        plural, verb = ("s", "hold") if len(bad) > 1 else ("", "holds")
+        warn(
+            f"graph {self.plan.name!r}: the {kind}{plural} {', '.join(bad)} {verb} NaN or "
+            f"infinite values; {self._first_nonfinite(kind == 'gradient')}",
+            NonFiniteWarning,
+        )
+
+    def _first_nonfinite(self, backward: bool) -> str:
+        """Which node first produced a NaN or an infinity: the passes replayed from the
+        inputs with ``check_finite`` (only ever done once something is not finite)."""
+        plan, bound = self.plan, self._bound
+        values = plan.blank_values
+        for index in plan.inputs:
+            values[index] = self._values[index]
+        shapes = list(self._shapes)
+        try:
+            with np.errstate(all="ignore"):
+                forward_pass(plan, values, shapes, release=False, check_finite=True,
+                             float_dtype=bound.float_dtype)
+                if backward:
+                    grads: list[Any] = [None] * len(plan.uses)
+                    for index, seed in self._seeds_given.items():
+                        grads[index] = seed
+                    backward_pass(plan, values, shapes, grads, record=False, check_finite=True)
+        except NonFiniteError as error:
+            return str(error)
+        return "the seeds given hold them"
 
     # ------------------------------------------------------------------ reading
 
@@ -186,7 +251,7 @@ class Run:
                 f"the value of {name!r} was released after its last use; run with "
                 "graph.forward(..., keep_values=True) to keep every value"
             )
-        return value
+        return _read_only(value)
 
     def grad(self, name: str) -> Any:
         """The gradient of any node, from the last ``backward()`` call."""
@@ -259,6 +324,16 @@ class Run:
     def __repr__(self) -> str:
         state = "with gradients" if self._grads is not None else "forward only"
         return f"<Run of {self.plan.name!r}, {state}>"
+
+
+def _read_only(value: Any) -> Any:
+    """A read-only view of an array the run keeps (numbers as they are): editing an
+    output or a value in place must not change a later ``backward``."""
+    if type(value) is not np.ndarray:
+        return value
+    view = value.view()
+    view.flags.writeable = False
+    return view
 
 
 def _ones_like(value: Any) -> Any:

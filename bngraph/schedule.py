@@ -77,7 +77,9 @@ class Plan:
 
     ``uses[i]`` lists ``(consumer, position)`` for every use of node ``i``, in
     schedule order; ``saved[i]`` says whether a rule reads its forward value;
-    ``step_numbers[i]`` is its 1-based forward step (0 for inputs).
+    ``step_numbers[i]`` is its 1-based forward step (0 for inputs); ``constant[i]``
+    whether it is a constant input or computed from constants alone (no gradient
+    is sent to it).
     """
 
     ir: IR
@@ -92,6 +94,7 @@ class Plan:
     outputs: tuple[int, ...]
     output_names: tuple[str, ...]
     step_numbers: tuple[int, ...]
+    constant: tuple[bool, ...] = ()
 
     @property
     def plan(self) -> Plan:
@@ -185,6 +188,7 @@ def make_plan(ir: IR) -> Plan:
     uses = _uses(ir, order)
     saved = _saved(ops, uses)
     literals, slots = _slots(ir)
+    constant = _constant(ir, order)
     release = _release_points(ops, saved, uses, order, set(ir.output_indices))
     forward_steps = tuple(
         ForwardStep(
@@ -199,7 +203,7 @@ def make_plan(ir: IR) -> Plan:
             tuple(
                 (k, vjp, slots[i][k])
                 for k, o in enumerate(ir.operands[i])
-                if isinstance(o, int) and (vjp := op.vjps[k]) is not None
+                if isinstance(o, int) and not constant[o] and (vjp := op.vjp(k)) is not None
             ),
             slots[i],
         )
@@ -212,8 +216,20 @@ def make_plan(ir: IR) -> Plan:
     return Plan(
         ir, tuple(order), forward_steps, backward_steps, uses, tuple(saved), literals,
         inputs, frozenset(ir.names[i] for i in inputs), ir.output_indices, ir.outputs,
-        tuple(step_numbers),
+        tuple(step_numbers), tuple(constant),
     )
+
+
+def _constant(ir: IR, order: list[int]) -> list[bool]:
+    """Constant inputs, and the nodes computed from constants and numbers alone:
+    no gradient is sent to them."""
+    constant = [False] * len(ir)
+    for index in order:
+        if ir.op(index) is None:
+            constant[index] = ir.params[index].get("grad") is False
+        else:
+            constant[index] = all(not isinstance(o, int) or constant[o] for o in ir.operands[index])
+    return constant
 
 
 def _uses(ir: IR, order: list[int]) -> tuple[tuple[tuple[int, int], ...], ...]:
@@ -231,7 +247,7 @@ def _saved(ops: list[Op | None], uses: tuple[tuple[tuple[int, int], ...], ...]) 
     for index, node_uses in enumerate(uses):
         for consumer, position in node_uses:
             op = ops[consumer]
-            if op is not None and position in op.saves:
+            if op is not None and op.reads(position):
                 saved[index] = True
     return saved
 

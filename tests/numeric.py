@@ -1,4 +1,5 @@
-"""Central differences: the independent reference the engine's gradients are checked against."""
+"""Central differences: the independent reference the engine's gradients (and the
+testing toolkit's own checks) are checked against, written apart from bngraph."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from collections.abc import Callable
 import numpy as np
 
 
-def numeric_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-6) -> np.ndarray:
+def numeric_gradient(
+    f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-6
+) -> np.ndarray:
     """d f / d x by central differences, one element at a time (float64).
 
     The truncation error is O(h²) and the rounding error O(ε/h): with h = 1e-6 on

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import pytest
 from graph_strategies import graphs
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import bngraph as bg
 from bngraph.dsl import FORMAT_VERSION, JSONFormatError, differences, from_json, to_json
@@ -83,9 +85,9 @@ def node(doc: dict[str, Any], name: str) -> dict[str, Any]:
         (broken(lambda d: d.pop("graph")), "the document has no field 'graph'"),
         (broken(lambda d: d["graph"].pop("name")), "graph has no field 'name'"),
         (broken(lambda d: d["graph"].update(outputs="out")),
-         "graph: field 'outputs' must be a list, not str"),
+         "graph: field 'outputs' must be a list, not a string"),
         (broken(lambda d: d["graph"].update(outputs=[1])), "graph outputs must be node names"),
-        (broken(lambda d: d.update(nodes={})), "field 'nodes' must be a list, not dict"),
+        (broken(lambda d: d.update(nodes={})), "field 'nodes' must be a list, not an object"),
         (broken(lambda d: d["nodes"].append(5)), "every node needs a string 'id'"),
         (broken(lambda d: d["nodes"].append(dict(node(d, "mu")))), "node 'mu' appears twice"),
         (broken(lambda d: node(d, "mu").update(index=99)), "node indices must number the nodes"),
@@ -94,7 +96,7 @@ def node(doc: dict[str, Any], name: str) -> dict[str, Any]:
         (broken(lambda d: node(d, "mu").update(params=[])), "field 'params' must be an object"),
         (broken(lambda d: node(d, "mu").update(stage=3)), "stage must be a string or null"),
         (broken(lambda d: node(d, "ivar").update(literals={"0": "1"})),
-         "node 'ivar': a literal operand must be a number, not '1'"),
+         "node 'ivar': literal operand 0 must be a number, not '1'"),
         (broken(lambda d: node(d, "ivar").update(literals={"a": 1.0})),
          "literal positions must be non-negative integers"),
         (broken(lambda d: node(d, "ivar").update(literals={"1": 1.0})),
@@ -105,7 +107,7 @@ def node(doc: dict[str, Any], name: str) -> dict[str, Any]:
          "an edge names 'nope', which is not a node"),
         (broken(lambda d: d["edges"][0].pop("key")), "an edge has no field 'key'"),
         (broken(lambda d: node(d, "eps").update(params={"default": "small"})),
-         "an input's default must be a number"),
+         "node 'eps': parameter 'default' must be a number, not 'small'"),
     ],
 )
 def test_malformed_documents_are_a_clear_error(text: str, message: str) -> None:
@@ -127,3 +129,165 @@ def test_a_document_with_a_cycle_says_so() -> None:
 
     with pytest.raises(bg.errors.CycleError, match="mu -> xmu"):
         from_json(broken(loop))
+
+
+BIG = "1" + "0" * 400  # 10**400: an int in JSON and in the text, beyond every float
+
+
+def with_text(change: Any, old: str, new: str) -> str:
+    """The document with ``change`` applied, then ``old`` replaced by ``new`` in its text
+    (for numbers that ``json.dumps`` cannot write, such as 10**400)."""
+    text = broken(change)
+    assert old in text
+    return text.replace(old, new, 1)
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (broken(lambda d: node(d, "x").update(params={"shape": 5})),
+         "node 'x': parameter 'shape' must be a list of symbol names and sizes, not an integer"),
+        (broken(lambda d: node(d, "x").update(params={"shape": "N"})),
+         "node 'x': parameter 'shape' must be a list of symbol names and sizes, not a string"),
+        (broken(lambda d: node(d, "x").update(params={"shape": ["N", [2]]})),
+         "node 'x': parameter 'shape' holds symbol names and sizes (integers >= 0), not [2]"),
+        (broken(lambda d: node(d, "x").update(params={"shape": ["N", 2.0]})),
+         "parameter 'shape' holds symbol names and sizes (integers >= 0), not 2.0"),
+        (broken(lambda d: node(d, "x").update(params={"shape": ["N", True]})),
+         "parameter 'shape' holds symbol names and sizes (integers >= 0), not True"),
+        (broken(lambda d: node(d, "x").update(params={"shape": ["N D"]})),
+         "parameter 'shape' holds symbol names and sizes (integers >= 0), not 'N D'"),
+        (broken(lambda d: node(d, "x").update(params={"shape": ["_N"]})),
+         "not '_N'"),
+        (broken(lambda d: node(d, "x").update(params={"shape": ["N"], "size": 3})),
+         "node 'x': an input takes the parameters shape, default and grad, not 'size'"),
+        (with_text(lambda d: node(d, "eps").update(params={"default": 7.0}), "7.0", BIG),
+         "node 'eps': parameter 'default' must be a finite float, not an integer of 401 digits"),
+        (with_text(lambda d: node(d, "eps").update(params={"default": 7.0}), "7.0", "1e400"),
+         "node 'eps': parameter 'default' must be a finite float, not inf"),
+        (with_text(lambda d: node(d, "ivar").update(literals={"0": 7.0}), "7.0", BIG),
+         "node 'ivar': literal operand 0 must be a finite float, not an integer of 401 digits"),
+        (with_text(lambda d: node(d, "ivar").update(literals={"0": 7.0}), "7.0", "-1e400"),
+         "node 'ivar': literal operand 0 must be a finite float, not -inf"),
+        (broken(lambda d: node(d, "ivar").update(literals={"\u00b2": 1.0})),
+         "node 'ivar': literal positions must be non-negative integers, not '\u00b2'"),
+        (broken(lambda d: node(d, "ivar").update(literals={"01": 1.0})),
+         "literal positions must be non-negative integers, not '01'"),
+        (broken(lambda d: node(d, "ivar").update(literals={"9" * 5000: 1.0})),
+         "literal positions must be non-negative integers, not '99999"),
+        (with_text(lambda d: node(d, "sq").update(params={"exponent": 7}), "7", BIG),
+         "node 'sq': parameter 'exponent' must be a finite float, not an integer of 401 digits"),
+        (broken(lambda d: node(d, "sq").update(params={"exponent": "2"})),
+         "node 'sq': op pow: parameter exponent='2' is not a literal"),
+        (broken(lambda d: node(d, "mu").update(params={"axis": [0, [1]]})),
+         "node 'mu': parameter 'axis' must be a list of integers, not [0, [1]]"),
+        (broken(lambda d: node(d, "mu").update(params={"axis": {"a": 0}})),
+         "parameter 'axis' must be an integer, a number, a boolean, null, a string or a list "
+         "of integers, not an object"),
+        (broken(lambda d: node(d, "sqrtvar").update(params={"casting": "unsafe"})),
+         "node 'sqrtvar': op sqrt has no parameter 'casting'"),
+        (broken(lambda d: d.update(format_version=True)), "unknown format_version True"),
+        (broken(lambda d: d.update(format_version=1.0)), "unknown format_version 1.0"),
+        (with_text(lambda d: d.update(format_version=7), "7", "NaN"),
+         "not valid JSON: NaN is not a JSON number (numbers in a graph are finite) "
+         "(line 1, column"),
+        (with_text(lambda d: node(d, "ivar").update(literals={"0": 7.0}), "7.0", "Infinity"),
+         "not valid JSON: Infinity is not a JSON number"),
+        (with_text(lambda d: node(d, "ivar").update(literals={"0": 7.0}), "7.0", "-Infinity"),
+         "not valid JSON: -Infinity is not a JSON number"),
+        (with_text(lambda d: node(d, "mu").update(index=7), "7", "9" * 5000),
+         "not valid JSON: an integer of 5,000 digits is too large to be read (line"),
+        ("[" * 100_000 + "]" * 100_000, "the document is nested too deeply to be read"),
+        ('{"a": ' * 100_000 + "1" + "}" * 100_000, "the document is nested too deeply to be read"),
+    ],
+)
+def test_every_malformed_document_is_a_format_error_naming_the_field(
+    text: str, message: str,
+) -> None:
+    """Each of these escaped as a raw TypeError, OverflowError, ValueError or RecursionError,
+    or was read although the text language refuses it (NaN, inf, a bool version)."""
+    with pytest.raises(JSONFormatError) as caught:
+        from_json(text)
+    assert message in str(caught.value)
+    assert len(str(caught.value)) < 300  # a hostile value is not echoed whole
+
+
+def test_a_refused_token_is_located_by_line_and_column() -> None:
+    text = '{\n  "format_version": 1,\n  "x": [1, -Infinity]}'
+    located = r"-Infinity is not a JSON number .*\(line 3, column 12\)"
+    with pytest.raises(JSONFormatError, match=located):
+        from_json(text)
+    with pytest.raises(JSONFormatError, match=r"\(line 1, column 15\)"):
+        from_json(b'{"a": 1, "b": ' + b"1" * 5000 + b"}")
+
+
+def test_json_refuses_what_the_text_refuses_and_reads_what_it_reads() -> None:
+    """The same graph written both ways: a number beyond floats fails in both readers."""
+    text = f"input x[N]\ny = x * {BIG}\noutput y\n"
+    with pytest.raises(bg.DSLSyntaxError, match="not a finite float"):
+        bg.parse(text)
+    good = bg.parse("input x[N]\ny = x * 7.0\noutput y\n")
+    assert differences(from_json(good.to_json()), good) == []
+    with pytest.raises(JSONFormatError, match="literal operand 1 must be a finite float"):
+        from_json(good.to_json().replace("7.0", BIG))
+
+
+HOSTILE_VALUES = [
+    0, 1, -1, 3, 2**63, -(2**63) - 1, 1.5, -0.0, 1e308, float("inf"), float("nan"), True, False,
+    None, "", "x", "N", "\u00b2", "0", "-1", "mean", "input", "\u0000", [], [1], [[1]], ["N"],
+    [1.5], [None], [-1], {}, {"a": 1}, {"0": 1.0}, {"\u00b2": 1.0},
+]
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [prefix]
+    items: Any = ()
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    for key, inner in items:
+        found += _paths(inner, (*prefix, key))
+    return found
+
+
+@st.composite
+def mutated_documents(draw: Any) -> str:
+    """A library graph's document with one to three fields replaced, removed or added."""
+    doc = copy.deepcopy(to_document(bg.library.get(draw(st.sampled_from(bg.library.names())))))
+    for _ in range(draw(st.integers(1, 3))):
+        # mostly inside one node (its params and literals hold the numbers), else anywhere
+        where = draw(st.sampled_from(["node", "node", "node", "anywhere"]))
+        if where == "node" and doc.get("nodes") and isinstance(doc["nodes"], list):
+            index = draw(st.integers(0, len(doc["nodes"]) - 1))
+            path = draw(st.sampled_from(_paths(doc["nodes"][index], ("nodes", index))[1:] or
+                                        [("nodes", index)]))
+        else:
+            path = draw(st.sampled_from(_paths(doc)[1:]))
+        parent = doc
+        for key in path[:-1]:
+            parent = parent[key]
+        action = draw(st.sampled_from(["replace", "remove", "add"]))
+        value = copy.deepcopy(draw(st.sampled_from(HOSTILE_VALUES)))
+        if action == "replace":
+            parent[path[-1]] = value
+        elif action == "remove":
+            parent.pop(path[-1])
+        elif isinstance(parent, dict):
+            parent[draw(st.sampled_from(["x", "0", "\u00b2", "shape", "default", "axis"]))] = value
+        else:
+            parent.append(value)
+    return json.dumps(doc)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated_documents())
+def test_a_mutated_document_is_read_whole_or_refused_with_a_bngraph_error(text: str) -> None:
+    """Fuzzing the reader: no raw Python exception, and a graph it accepts can be written."""
+    try:
+        graph = from_json(text)
+    except bg.BngraphError:
+        return
+    assert from_json(graph.to_json()).to_json() == graph.to_json()
+    with contextlib.suppress(bg.dsl.DSLPrintError):  # a name the text cannot spell; JSON keeps it
+        graph.to_dsl()

@@ -34,8 +34,11 @@ CASES = [(name, shape) for name, shapes in SHAPES.items() for shape in shapes]
 TOL = {np.float64: {"rtol": 1e-10, "atol": 1e-10}, np.float32: {"rtol": 2e-4, "atol": 2e-4}}
 
 
+LAYERS = ["softmax_cross_entropy", "mlp", "attention", "conv_bn_relu"]
+
+
 def test_names_and_descriptions():
-    assert library.names() == NORMALIZATIONS
+    assert library.names() == NORMALIZATIONS + LAYERS
     for name in library.names():
         line = library.describe(name)
         assert line and "\n" not in line and line.endswith(".")
@@ -104,8 +107,10 @@ def test_composite_follows_the_notebook_steps():
 
 
 def test_composite_and_staged_agree(norm_inputs):
-    bg.testing.assert_graphs_match(library.get("batchnorm"), library.get("batchnorm_composite"),
-                                   norm_inputs((6, 3)), atol=1e-12, rtol=1e-10)
+    report = bg.testing.assert_graphs_match(
+        library.get("batchnorm"), library.get("batchnorm_composite"), norm_inputs((6, 3)),
+        atol=1e-12, rtol=1e-10)
+    assert report.ok and report.first_divergence is None and len(report.rows) == 5
 
 
 def test_groupnorm_params_and_build():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import pydoc
+from typing import Literal
 
 import numpy as np
 import pytest
@@ -99,5 +100,45 @@ def test_rule_texts_name_the_operands() -> None:
 def test_operands_without_a_rule_get_no_gradient() -> None:
     assert get_op("reshape_like").no_grad == {1} and get_op("broadcast_like").no_grad == {1}
     assert get_op("mul").no_grad == frozenset()
-    with pytest.raises(ParamError, match="at least one operand"):
-        bg.define_op("registry_nothing", lambda x: x, vjps=[None])
+    # an op none of whose operands gets a gradient (a mask, a one-hot) stops the backward pass
+    mask = bg.define_op("registry_mask", lambda x: (x > 0) * 1.0, vjps=[None])
+    g = bg.Graph("g")
+    x = g.input("x")
+    g.output((mask(x) * x).named("y"))
+    np.testing.assert_array_equal(g.forward(x=np.array([-1.0, 2.0])).backward()["x"], [0.0, 1.0])
+
+
+def test_parameters_with_defaults_may_follow_the_operands_positionally() -> None:
+    op = bg.define_op("registry_affine", lambda x, scale=1.0, shift=0.0, *, flip=False:
+                      (-1 if flip else 1) * (x * scale + shift),
+                      vjps=[lambda g, out, x, *, scale, shift, flip: g * scale * (-1 if flip else 1)])
+    assert str(inspect.signature(op)) == "(x, /, scale=1.0, shift=0.0, *, flip=False, name=None)"
+    g = bg.Graph("g")
+    x = g.input("x")
+    y = op(x, 2.0, 1.0, name="y")
+    assert dict(y.params) == {"scale": 2.0, "shift": 1.0}
+    with pytest.raises(ParamError, match="given twice"):
+        op(x, 2.0, scale=3.0)
+    with pytest.raises(bg.errors.ArityError, match="give flip= by keyword"):
+        op(x, 2.0, 1.0, True)
+    with pytest.raises(bg.errors.ArityError, match="takes 1 operand"):
+        op(x, x)
+
+
+def test_required_parameters_and_choices() -> None:
+    def forward(x: np.ndarray, size: int = bg.ops.REQUIRED,
+                mode: Literal["up", "down"] = "up") -> np.ndarray:
+        return x * size if mode == "up" else x / size
+
+    op = bg.define_op("registry_choice", forward, vjps=[lambda g, out, x, *, size, mode: g])
+    assert str(inspect.signature(op)) == "(x, /, size, mode='up', *, name=None)"
+    assert op.choices == {"mode": ("up", "down")}
+    g = bg.Graph("g")
+    x = g.input("x")
+    assert dict(op(x, 3, "down").params) == {"size": 3, "mode": "down"}
+    with pytest.raises(ParamError, match="needs the parameter 'size'"):
+        op(x)
+    with pytest.raises(ParamError, match=r"mode='sideways' is not one of 'up', 'down'"):
+        op(x, 2, mode="sideways")
+    with pytest.raises(ParamError, match="not a literal"):
+        bg.mean(x, axis="0")

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from finite_differences import numeric_gradient
+from numeric import numeric_gradient
 
 import bngraph as bg
 from bngraph.errors import ShapeError

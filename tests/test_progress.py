@@ -50,3 +50,32 @@ def test_draws_after_a_second_and_finishes_the_line() -> None:
     bar.close()
     assert stream.getvalue().endswith("100% (4/4)\n") is False  # 2 of 4 done
     assert stream.getvalue().endswith(" 50% (2/4)\n")
+
+
+def test_check_draws_its_bar_on_a_terminal_and_not_on_a_pipe(monkeypatch) -> None:
+    """The command's own wiring, on a real pseudo-terminal, with the delay injected: the bar
+    shows from the first step whatever the machine's speed (it used to need a check slow
+    enough to pass the one-second delay)."""
+    import os
+    import pty
+    import sys
+
+    from bngraph.cli import main
+
+    monkeypatch.setattr(Progress, "delay", 0.0)  # draw from the first step
+    monkeypatch.setattr(Progress, "interval", 3600.0)  # then only the last frame, at close
+    args = ["check", "batchnorm", "--dim", "N=3", "--dim", "D=2", "--quiet"]
+    piped = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", piped)
+    assert main(args) == 0
+    assert piped.getvalue() == ""
+    primary, secondary = pty.openpty()
+    with os.fdopen(secondary, "w") as terminal:
+        monkeypatch.setattr(sys, "stderr", terminal)
+        assert main(args) == 0
+        terminal.flush()
+        seen = os.read(primary, 65536).decode()
+    os.close(primary)
+    # 3x2 + 2 + 2 + 1 entries, one probe each: the first frame, then the finished bar
+    assert seen.count("\rgradcheck batchnorm [") == 2, seen
+    assert "]   9% (1/11)" in seen and seen.rstrip().endswith("] 100% (11/11)")

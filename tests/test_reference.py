@@ -3,7 +3,7 @@ against each other where two normalizations coincide."""
 
 import numpy as np
 import pytest
-from finite_differences import numeric_gradient
+from numeric import numeric_gradient
 
 from bngraph import reference
 from bngraph.library import LibraryError

@@ -218,8 +218,9 @@ def test_check_finite_names_the_first_node_that_produced_a_nan() -> None:
         r = bg.sqrt(x, name="r")
     with g.stage("2 log"):
         g.output(bg.log(r, name="l"))
-    with np.errstate(invalid="ignore"):
-        g.forward(x=np.array([-1.0]))  # unchecked: no error
+    with np.errstate(invalid="ignore"), pytest.warns(bg.errors.NonFiniteWarning,
+                                                      match="node 'r' .* produced"):
+        g.forward(x=np.array([-1.0]))  # unchecked: a warning, no error
         with pytest.raises(NonFiniteError, match="node 'r' \\(op sqrt, stage '1 root'\\)"):
             g.forward(x=np.array([-1.0]), check_finite=True)
 
@@ -302,5 +303,6 @@ def test_threads_running_one_graph_get_independent_results() -> None:
     for thread in threads:
         thread.join()
     for k in range(8):
+        assert len(results[k]) == 50  # a thread that raised would leave its list short
         for got in results[k]:
             np.testing.assert_array_equal(got, expected[k])

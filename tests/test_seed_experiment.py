@@ -88,9 +88,9 @@ def test_gradcheck_catches_the_centering_bug_and_names_the_node():
     assert [r.input for r in report.rows if not r.ok] == ["x"]  # gamma, beta, eps unaffected
 
 
-def test_the_design_notes_figures():
+def test_the_notebook_figures_the_readme_quotes():
     """Both bugs together, compared properly on the seed data: dx off by up to 48.8 and,
-    per feature, dgamma off by 0.031 (DESIGN.md, "Where this started")."""
+    per feature, dgamma off by 0.031 (the README, "The demo")."""
     inputs = seed_data(gamma=np.full(4, 2.0))
     out, _ = closed_form(inputs)
     report = compare(notebook_graph("notebook", bad_multiply=True, bad_center=True),

@@ -100,3 +100,39 @@ def test_non_finite_is_reported_with_the_node():
             g.output(bg.log(g.input("x"), name="out"))
     with pytest.raises(NonFiniteError, match=r"node 'out' \(op log, stage '1 log'\)"):
         compare(g1, g2, {"x": np.array([-1.0])})
+
+
+def _shapes_graph(name, text):
+    return bg.parse(f"graph {name}\ninput x[N]\n{text}\noutput y")
+
+
+def test_outputs_of_different_shapes_say_so_with_both_shapes():
+    """It printed `inf inf inf () nan nan NO` and then compared gradients seeded with a
+    seed broadcast to the other output's shape (or raised a ShapeError from backward)."""
+    doubled, summed = _shapes_graph("doubled", "y = x * 2"), _shapes_graph("summed", "y = sum(x)")
+    cases = [(summed, doubled, ("()", "(3,)")), (doubled, summed, ("(3,)", "()"))]
+    for first, second, shapes in cases:
+        report = compare(first, second, {"x": np.arange(3.0)})
+        text = str(report)
+        assert not report.ok and [r.name for r in report.rows] == ["y"]  # no gradient compared
+        assert (f"output 'y': the shapes differ, {shapes[0]} in {first.name!r} against "
+                f"{shapes[1]} in {second.name!r}") in text
+        assert f"shape {shapes[0]}" in text and "inf" not in text and "nan" not in text
+        assert "gradients not compared: the outputs differ in shape" in text
+        said = f"its shapes differ, {shapes[0]} against {shapes[1]}"
+        assert report.first_divergence.endswith(said)
+        row = report.to_dict()["rows"][0]
+        assert row["first_shape"] == list(first.forward(x=np.arange(3.0)).outputs["y"].shape)
+        assert row["max_abs"] is None
+        json.dumps(report.to_dict(), allow_nan=False)  # valid JSON: no inf or nan
+
+
+def test_shared_nodes_of_different_shapes_show_both_shapes():
+    kept = _shapes_graph("kept", "z = sum(x, keepdims=True)\ny = x * z")
+    dropped = _shapes_graph("dropped", "z = sum(x)\ny = x * z")
+    report = compare(kept, dropped, {"x": np.arange(3.0)})
+    assert report.ok  # the outputs and gradients agree; one intermediate differs in shape
+    text = str(report)
+    assert "value 'z': the shapes differ, (1,) in 'kept' against () in 'dropped'" in text
+    assert "inf" not in text
+    assert report.first_divergence == "node 'z' (op sum): its shapes differ, (1,) against ()"

@@ -118,3 +118,36 @@ def test_str_of_a_passing_report():
     text = str(gradcheck(_cube_graph(1.0, "tg_cube_str"), {"x": X}, seed=0))
     assert text.startswith("gradcheck of graph 'tg_cube_str' passed (every entry; eps=1e-06")
     assert "x      " in text and "yes" in text
+
+
+def test_without_a_seed_it_is_reproducible_and_prints_its_seed(bngraph_seed):
+    """It drew fresh projections on every call (seed=None); under pytest it now takes the
+    test's seed, and the report says which."""
+    g, inputs = bg.library.get("layernorm"), bg.library.example("layernorm")
+    first = gradcheck(g, inputs, fast=True)
+    assert first.seed == bngraph_seed
+    assert gradcheck(g, inputs, fast=True).to_dict() == first.to_dict()
+    assert gradcheck(g, inputs, fast=True, seed=bngraph_seed).to_dict() == first.to_dict()
+    assert gradcheck(g, inputs, fast=True, seed=bngraph_seed + 1).to_dict() != first.to_dict()
+    assert f"seed={bngraph_seed})" in str(first)
+
+
+def test_outside_pytest_the_default_seed_is_fixed():
+    import subprocess
+    import sys
+
+    script = ("import bngraph as bg\n"
+              "g, inputs = bg.library.get('layernorm'), bg.library.example('layernorm')\n"
+              "r = bg.testing.gradcheck(g, inputs, fast=True)\n"
+              "print(r.seed, r.to_dict()['rows'][0]['analytic'])\n")
+    runs = [subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                           timeout=120, check=True).stdout for _ in range(2)]
+    assert runs[0] == runs[1] and runs[0].startswith("0 ")
+
+
+def test_the_report_says_what_the_node_numbers_are():
+    with pytest.raises(GradcheckError) as caught:
+        gradcheck(_cube_graph(2.0, "tg_cube_explained"), {"x": X}, seed=0)
+    text = str(caught.value)
+    assert "a random projection, not the gradient shown above" in text
+    assert "u . vjp(v) against the central difference of v . forward along u" in text

@@ -12,13 +12,17 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Sequence
 
 from .. import __version__
-from ..errors import BngraphError
+from ..errors import BngraphError, NonFiniteWarning
+from ..plugins import import_plugins, load_entry_points
 from . import commands
+from .memory import machine_memory
+from .numbers import format_bytes
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "warning_notes"]
 
 EXIT_FAILED_CHECK = 1
 EXIT_BAD_INPUT = 2
@@ -32,8 +36,23 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+INPUTS_HELP = (
+    "Each input takes, in this order: the value given (--input, --set, then --inputs); else "
+    "its declared default (input eps = 1e-5), which always wins over the example; else a "
+    "random draw (--dim, --random-seed) or the library graph's example (--example, or no "
+    "input option at all). The command says on stderr where each input came from."
+)
+
+
+def _memory_help() -> str:
+    machine = machine_memory()
+    here = f", {format_bytes(machine)} here" if machine is not None else ""
+    return ("refuse inputs and runs that would need more memory than this, before allocating "
+            f"(like 8G or 512M; default: the physical memory of this machine{here})")
+
+
 def _input_options(parser: argparse.ArgumentParser, seeds: bool = True) -> None:
-    group = parser.add_argument_group("inputs (library graphs fall back on their example)")
+    group = parser.add_argument_group("inputs", INPUTS_HELP)
     group.add_argument("--inputs", metavar="FILE.npz", help="arrays named after the graph's inputs")
     group.add_argument("--input", metavar="NAME=FILE.npy", action="append", default=[],
                        help="one input from a .npy file (repeatable)")
@@ -42,11 +61,22 @@ def _input_options(parser: argparse.ArgumentParser, seeds: bool = True) -> None:
     group.add_argument("--dim", metavar="SYMBOL=SIZE", action="append", default=[],
                        help="draw missing inputs at random with this size for a symbolic "
                        "dimension (repeatable)")
-    group.add_argument("--random-seed", metavar="SEED", type=int,
-                       help="seed for random inputs (implies random inputs; default 0)")
+    group.add_argument("--random-seed", metavar="SEED",
+                       help="seed for random inputs, a whole number >= 0 (implies random "
+                       "inputs; default 0)")
+    group.add_argument("--example", action="store_true",
+                       help="fill the inputs not given (and without a default) from the library "
+                       "graph's example")
+    group.add_argument("--max-memory", metavar="BYTES", help=_memory_help())
     if seeds:
         group.add_argument("--seed-grad", metavar="FILE.npz",
                            help="backward seeds named after the outputs (default: ones)")
+
+
+def _plugin_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--plugin", metavar="MODULE", action="append", default=[],
+                        help="import a module (or a .py file) that registers ops before the "
+                        "graph is read (repeatable)")
 
 
 def _output_options(parser: argparse.ArgumentParser) -> None:
@@ -89,7 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("graph", metavar="GRAPH")
     run.add_argument("-o", "--output", metavar="OUT.npz",
-                     help="write outputs (by name) and gradients (grad_<input>) here")
+                     help="write outputs (by name) and gradients (grad_<input>) to this file "
+                     "(.npz is added to another suffix; a directory is refused)")
     _input_options(run)
     _output_options(run)
 
@@ -104,8 +135,6 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the picture; its suffix picks the format (default: GRAPH_VIEW.svg)")
     render.add_argument("--view", choices=("forward", "backward", "both"), default="forward",
                         help="which edges to draw (default: forward)")
-    render.add_argument("--example", action="store_true",
-                        help="run the library graph's example and draw its values")
     _input_options(render)
 
     check = sub.add_parser(
@@ -131,6 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("other", metavar="GRAPH2")
     _input_options(compare)
     _output_options(compare)
+    for command in sub.choices.values():
+        _plugin_option(command)
     return parser
 
 
@@ -144,24 +175,67 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_BAD_INPUT
-    try:
-        return commands.dispatch(args)
-    except BngraphError as error:
-        if args.debug:
-            raise
-        print(f"bngraph {args.command}: error: {commands.one_line(error)}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except OSError as error:  # a file that cannot be written, a full disk
-        if args.debug:
-            raise
-        print(f"bngraph {args.command}: error: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print(f"bngraph {args.command}: interrupted", file=sys.stderr)
-        return 130
-    except Exception as error:  # noqa: BLE001 - a bug: still one line, the traceback on demand
-        if args.debug:
-            raise
-        print(f"bngraph {args.command}: internal error: {type(error).__name__}: {error} "
-              "(run with --debug for the traceback)", file=sys.stderr)
-        return EXIT_INTERNAL
+    notes: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:  # numpy's warnings become notes
+        warnings.simplefilter("always")
+        try:
+            import_plugins(args.plugin)
+            load_entry_points()
+            code = commands.dispatch(args, notes)
+        except BngraphError as error:
+            return _fail(args, error, commands.one_line(error), EXIT_BAD_INPUT)
+        except OSError as error:  # a file that cannot be written, a full disk
+            return _fail(args, error, str(error), EXIT_BAD_INPUT)
+        except KeyboardInterrupt:
+            print(f"bngraph {args.command}: interrupted", file=sys.stderr)
+            return 130
+        except Exception as error:  # noqa: BLE001 - a bug: still one line, the traceback on demand
+            return _fail(args, error, f"internal error: {type(error).__name__}: {error} "
+                         "(run with --debug for the traceback)", EXIT_INTERNAL)
+    notes.extend(warning_notes(caught))
+    if not getattr(args, "quiet", False):
+        for note in notes:
+            print(f"bngraph {args.command}: {note}", file=sys.stderr)
+    return code
+
+
+def _fail(args: argparse.Namespace, error: BaseException, message: str, code: int) -> int:
+    """The one line of a failed command (warnings met on the way are not shown: the error
+    says what went wrong); under ``--debug`` the traceback instead."""
+    if args.debug:
+        raise error
+    text = message.strip().splitlines()[0] if message.strip() else type(error).__name__
+    if not text.startswith("internal error"):
+        text = f"error: {text}"
+    print(f"bngraph {args.command}: {text}", file=sys.stderr)
+    return code
+
+
+def warning_notes(caught: Sequence[warnings.WarningMessage], shown: int = 3) -> list[str]:
+    """Python warnings as one line: each distinct message once. bngraph's own note on
+    a NaN or infinity (which names the node that produced it) replaces numpy's
+    floating-point warnings.
+
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     for _ in range(3):
+    ...         warnings.warn("invalid value encountered in divide", RuntimeWarning)
+    >>> warning_notes(caught)
+    ['warning: invalid value encountered in divide (RuntimeWarning)']
+    """
+    if any(issubclass(w.category, NonFiniteWarning) for w in caught):
+        caught = [w for w in caught if not _floating_point(w)]
+    distinct = list(dict.fromkeys(
+        f"{(str(w.message).strip().splitlines() or [''])[0][:300]} ({w.category.__name__})"
+        for w in caught
+    ))
+    if not distinct:
+        return []
+    more = f"; and {len(distinct) - shown} more" if len(distinct) > shown else ""
+    return [f"warning{'s' if len(distinct) > 1 else ''}: " + "; ".join(distinct[:shown]) + more]
+
+
+def _floating_point(caught: warnings.WarningMessage) -> bool:
+    """numpy's warnings of invalid values, division by zero, overflow and underflow."""
+    return caught.category is RuntimeWarning and " encountered in " in str(caught.message)

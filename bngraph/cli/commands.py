@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -16,11 +18,18 @@ import numpy as np
 
 from .. import library
 from ..errors import BngraphError, InputError, UnknownInputError, closest
-from ..graph import Graph
 from ..formatting import format_index, format_number, format_table
-from .inputs import InputOptions, gather_inputs, load_arrays, parse_assignment
+from ..run import forward
+from ..schedule import Planned
+from .arrays import load_arrays
+from .inputs import InputOptions, Inputs, gather_inputs, parse_assignment
+from .memory import memory_limit
+from .numbers import parse_number, parse_seed, parse_size
 
-__all__ = ["dispatch", "resolve_graph", "one_line"]
+__all__ = ["dispatch", "resolve_graph", "one_line", "npz_path"]
+
+Notes = list[str]
+"""One-line notes a command leaves for stderr (where its inputs came from, ...)."""
 
 
 def one_line(error: BaseException) -> str:
@@ -32,7 +41,7 @@ def one_line(error: BaseException) -> str:
     return text.splitlines()[0] if text else type(error).__name__
 
 
-def resolve_graph(spec: str) -> tuple[Graph, dict[str, Any] | None]:
+def resolve_graph(spec: str) -> tuple[Planned, dict[str, Any] | None]:
     """A library graph by name (with its example inputs), or a graph loaded from a .bng file."""
     if spec in library.names():
         return library.get(spec), library.example(spec)
@@ -50,7 +59,11 @@ def resolve_graph(spec: str) -> tuple[Graph, dict[str, Any] | None]:
 
 
 def input_options(args: argparse.Namespace) -> InputOptions:
-    options = InputOptions(random_seed=args.random_seed)
+    """The input options of a command, every number checked (exit 2 on a bad one)."""
+    memory = memory_limit(getattr(args, "max_memory", None))
+    options = InputOptions(example=getattr(args, "example", False), memory=memory)
+    if args.random_seed is not None:
+        options.random_seed = parse_seed(args.random_seed)
     if args.inputs:
         options.npz = Path(args.inputs)
     for text in args.input:
@@ -58,117 +71,151 @@ def input_options(args: argparse.Namespace) -> InputOptions:
         options.files.append((name, Path(path)))
     for text in args.set:
         name, value = parse_assignment(text, "--set")
-        try:
-            options.numbers.append((name, float(value)))
-        except ValueError:
-            raise InputError(f"--set {name}: {value!r} is not a number") from None
+        options.numbers.append((name, parse_number(value, f"--set {name}")))
     for text in args.dim:
         symbol, value = parse_assignment(text, "--dim")
-        if not value.isdigit() or int(value) == 0:
-            raise InputError(f"--dim {symbol}: {value!r} is not a positive size")
-        options.dims[symbol] = int(value)
+        options.dims[symbol] = parse_size(value, f"--dim {symbol}")
     return options
 
 
-def gather(graph: Graph, args: argparse.Namespace, example: dict[str, Any] | None) -> dict[str, Any]:
-    return gather_inputs(graph, input_options(args), example)
+def gather(graph: Planned, args: argparse.Namespace, example: dict[str, Any] | None,
+           notes: Notes, **more: Any) -> Inputs:
+    """The inputs of ``graph``; says where they came from in ``notes``."""
+    inputs = gather_inputs(graph, input_options(args), example, **more)
+    notes.append(inputs.describe())
+    return inputs
 
 
-def load_seeds(args: argparse.Namespace, graph: Graph) -> dict[str, np.ndarray]:
+def load_seeds(args: argparse.Namespace, graph: Planned) -> dict[str, np.ndarray]:
     """Backward seeds from ``--seed-grad``, named after the graph's outputs."""
     if not getattr(args, "seed_grad", None):
         return {}
-    seeds = load_arrays(Path(args.seed_grad))
+    seeds = load_arrays(Path(args.seed_grad), memory_limit(getattr(args, "max_memory", None)))
     for name in seeds:
-        if name not in graph.outputs:
+        if name not in graph.plan.ir.outputs:
             raise UnknownInputError(
-                f"--seed-grad {args.seed_grad}: graph {graph.name!r} has no output {name!r}"
-                f"{closest(name, graph.outputs)}; outputs: {', '.join(graph.outputs)}"
+                f"--seed-grad {args.seed_grad}: graph {graph.plan.name!r} has no output {name!r}"
+                f"{closest(name, graph.plan.ir.outputs)}; outputs: {', '.join(graph.plan.ir.outputs)}"
             )
     return seeds
 
 
 def summarize(array: Any) -> dict[str, Any]:
-    """Shape, dtype, min, mean and max of an array, as plain Python values."""
+    """Shape, dtype, min, mean and max of an array, as plain Python values (no min, mean
+    or max for an empty array, or a complex one, which has no order)."""
     values = np.asarray(array)
-    finite = values.size > 0
+    shown = values.size > 0 and values.dtype.kind in "biuf"
     return {
         "shape": list(values.shape),
         "dtype": str(values.dtype),
-        "min": float(values.min()) if finite else None,
-        "mean": float(values.mean()) if finite else None,
-        "max": float(values.max()) if finite else None,
+        "min": float(values.min()) if shown else None,
+        "mean": float(values.mean()) if shown else None,
+        "max": float(values.max()) if shown else None,
     }
+
+
+def print_json(data: Any) -> None:
+    """``data`` as standard JSON on stdout: NaN and infinities become null."""
+    def plain(value: Any) -> Any:
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [plain(v) for v in value]
+        return value
+
+    print(json.dumps(plain(data), indent=2, allow_nan=False))
 
 
 def _summary_table(facts: dict[str, dict[str, Any]]) -> str:
     rows = [
         [name, format_index(tuple(f["shape"])), f["dtype"],
-         *(("(empty)", "", "") if f["min"] is None else
+         *((_no_summary(f), "", "") if f["min"] is None else
            (format_number(f["min"]), format_number(f["mean"]), format_number(f["max"])))]
         for name, f in facts.items()
     ]
     return format_table(["", "shape", "dtype", "min", "mean", "max"], rows)
 
 
-def cmd_list(args: argparse.Namespace) -> int:
+def _no_summary(facts: dict[str, Any]) -> str:
+    return "(complex)" if facts["dtype"].startswith("complex") else "(empty)"
+
+
+def npz_path(text: str) -> Path:
+    """Where ``run -o TEXT`` writes: TEXT, with ``.npz`` added when it has another suffix
+    (numpy's own rule, made visible); a directory is refused.
+
+    >>> str(npz_path("result")), str(npz_path("out.npz"))
+    ('result.npz', 'out.npz')
+    """
+    path = Path(text)
+    if text.endswith(("/", os.sep)) or path.is_dir():
+        raise InputError(f"-o {text}: is a directory; name the file to write, "
+                         f"e.g. -o {path / 'result.npz'}")
+    if path.suffix != ".npz":
+        path = path.with_name(path.name + ".npz")
+        if path.is_dir():
+            raise InputError(f"-o {text}: {path} is a directory; name another file")
+    return path
+
+
+def cmd_list(args: argparse.Namespace, notes: Notes) -> int:
     for name in library.names():
         graph = library.get(name)
-        print(f"{name}\n    {library.describe(name)}\n    inputs: {graph.signature()}")
+        print(f"{name}\n    {library.describe(name)}\n    inputs: {graph.plan.ir.signature()}")
     return 0
 
 
-def cmd_run(args: argparse.Namespace) -> int:
+def cmd_run(args: argparse.Namespace, notes: Notes) -> int:
     graph, example = resolve_graph(args.graph)
-    run = graph.forward(gather(graph, args, example))
+    output = npz_path(args.output) if args.output else None  # refused before running
+    inputs = gather(graph, args, example, notes)
+    run = forward(graph, inputs.values)
     seeds = load_seeds(args, graph)
     grads = run.backward(seeds) if seeds else run.backward()
     arrays = {name: np.asarray(value) for name, value in run.outputs.items()}
     for name, grad in grads.items():
         key = f"grad_{name}"
         if key in arrays:
-            raise InputError(f"output {key!r} clashes with the gradient of input {name!r} in the .npz")
+            raise InputError(
+                f"output {key!r} clashes with the gradient of input {name!r} in the .npz")
         arrays[key] = grad
-    if args.output:
-        np.savez(args.output, **arrays)  # type: ignore[arg-type]  # the stub's keywords
-    report = {
-        "graph": graph.name,
-        "outputs": {name: summarize(run.outputs[name]) for name in graph.outputs},
+    if output is not None:
+        np.savez(output, **arrays)  # type: ignore[arg-type]  # the stub's keywords
+    report: dict[str, Any] = {
+        "graph": graph.plan.name,
+        "inputs": inputs.sources,
+        "outputs": {name: summarize(run.outputs[name]) for name in graph.plan.ir.outputs},
         "gradients": {name: summarize(grad) for name, grad in grads.items()},
-        "file": args.output,
+        "file": None if output is None else str(output),
     }
     if args.json:
-        print(json.dumps(report, indent=2))
+        print_json(report)
     elif not args.quiet:
-        print(f"{graph.name}: forward and backward ({run.stats.forward_seconds * 1e3:.3g} ms + "
+        print(f"{graph.plan.name}: forward and backward ({run.stats.forward_seconds * 1e3:.3g} ms + "
               f"{(run.stats.backward_seconds or 0) * 1e3:.3g} ms)")
         print("\noutputs\n" + _summary_table(report["outputs"]))
         print("\ngradients\n" + _summary_table(report["gradients"]))
-        if args.output:
-            print(f"wrote {args.output}")
+        if output is not None:
+            print(f"wrote {output}")
     return 0
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
+def cmd_demo(args: argparse.Namespace, notes: Notes) -> int:
     from ..demo import run_demo
 
     return run_demo(sys.stdout, Path(args.out))
 
 
-def _given_inputs(args: argparse.Namespace) -> bool:
-    return bool(args.inputs or args.input or args.set or args.dim or args.random_seed is not None)
-
-
-def cmd_render(args: argparse.Namespace) -> int:
+def cmd_render(args: argparse.Namespace, notes: Notes) -> int:
     from ..viz import render
 
     graph, example = resolve_graph(args.graph)
-    output = args.output or f"{graph.name}_{args.view}.svg"
-    if args.example or _given_inputs(args):
-        if args.example and example is None:
-            raise InputError(f"{args.graph} has no example inputs; give them with --inputs, "
-                             "--input, --set or --dim")
-        run = graph.forward(gather(graph, args, example), keep_values=True)
+    output = args.output or f"{graph.plan.name}_{args.view}.svg"
+    if args.example or input_options(args).any_given:
+        inputs = gather(graph, args, example, notes)
+        run = forward(graph, inputs.values, keep_values=True)
         if args.view != "forward":
             seeds = load_seeds(args, graph)
             run.backward(seeds) if seeds else run.backward()
@@ -179,7 +226,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     return 0
 
 
-def _against_reference(spec: str, graph: Graph, inputs: dict[str, Any], seed: int) -> Any:
+def _against_reference(spec: str, graph: Planned, inputs: dict[str, Any], seed: int) -> Any:
     """The graph against its closed form (library graphs only), on a random backward
     seed, as a ``CompareReport``; ``None`` for graphs without one."""
     from ..reference import REFERENCE_NAMES, closed_form
@@ -188,31 +235,33 @@ def _against_reference(spec: str, graph: Graph, inputs: dict[str, Any], seed: in
     if spec not in library.names() or spec not in REFERENCE_NAMES:
         return None
     values = {k: np.asarray(v, dtype=np.float64) for k, v in inputs.items()}
-    run = graph.forward(values)
-    dout = np.random.default_rng(seed).standard_normal(np.shape(run.outputs["out"]))
-    grads = run.backward(out=dout)
+    run = forward(graph, values)
+    (output,) = graph.plan.ir.outputs
+    dout = np.random.default_rng(seed).standard_normal(np.shape(run.outputs[output]))
+    grads = run.backward(dout)
     expected_out, expected = closed_form(spec, values, dout)
     # float64 throughout: the graph and the closed form round differently, by a few
     # ulps of values of order one; 1e-10 is far below any mistake
-    rows = [difference("output", "out", run.outputs["out"], expected_out, 1e-10, 1e-10)]
+    rows = [difference("output", output, run.outputs[output], expected_out, 1e-10, 1e-10)]
     rows += [difference("gradient", name, grads[name], expected[name], 1e-10, 1e-10)
-             for name in graph.inputs if name in expected]
-    return CompareReport(graph.name, "closed form", tuple(rows), 1e-10, 1e-10)
+             for name in graph.plan.ir.inputs if name in expected]
+    return CompareReport(graph.plan.name, "closed form", tuple(rows), 1e-10, 1e-10)
 
 
-def cmd_check(args: argparse.Namespace) -> int:
+def cmd_check(args: argparse.Namespace, notes: Notes) -> int:
     from ..testing import GradcheckError, gradcheck
     from .progress import Progress
 
     graph, example = resolve_graph(args.graph)
-    inputs = gather(graph, args, example)
-    seed = args.random_seed or 0
+    gathered = gather(graph, args, example, notes)
+    inputs = gathered.values
+    seed = input_options(args).random_seed or 0
     bar: Progress | None = None
 
     def progress(done: int, total: int) -> None:
         nonlocal bar
         if bar is None:
-            bar = Progress(f"gradcheck {graph.name}", total)
+            bar = Progress(f"gradcheck {graph.plan.name}", total)
         bar.done = done
         bar.advance(1)
 
@@ -223,30 +272,39 @@ def cmd_check(args: argparse.Namespace) -> int:
     finally:
         if bar is not None:
             bar.close()
-    reference = _against_reference(args.graph, graph, inputs, seed)
+    reference = _against_reference(args.graph, graph, {**gathered.defaults, **inputs}, seed)
     ok = report.ok and (reference is None or reference.ok)
     if args.json:
-        print(json.dumps({
-            "graph": graph.name, "ok": ok, "gradcheck": report.to_dict(),
+        print_json({
+            "graph": graph.plan.name, "ok": ok, "inputs": gathered.sources,
+            "gradcheck": report.to_dict(),
             "reference": None if reference is None else reference.to_dict(),
-        }, indent=2))
+        })
     elif not args.quiet:
         print(report)
         if reference is not None:
             print(f"\n{reference}")
-        print(f"\n{graph.name}: {'check passed' if ok else 'CHECK FAILED'}")
+        print(f"\n{graph.plan.name}: {'check passed' if ok else 'CHECK FAILED'}")
     return 0 if ok else 1
 
 
-def cmd_compare(args: argparse.Namespace) -> int:
+def cmd_compare(args: argparse.Namespace, notes: Notes) -> int:
     from ..testing import compare
 
     first, example = resolve_graph(args.graph)
     second, other_example = resolve_graph(args.other)
-    inputs = gather(first, args, example if example is not None else other_example)
-    report = compare(first, second, inputs, load_seeds(args, first) or None)
+    # both graphs get the same values, the first graph's defaults included
+    inputs = gather(first, args, example if example is not None else other_example, notes,
+                    also=(second,), explicit_defaults=True)
+    for name, value in inputs.defaults.items():
+        other = second.plan.ir.spec(name).params.get("default") if name in second.plan.ir.inputs else None
+        if other != value:
+            theirs = "not declared" if other is None else f"{other:g}"
+            notes.append(f"both graphs get {name} = {value:g}, the default of {first.plan.name!r} "
+                         f"(in {second.plan.name!r} it is {theirs})")
+    report = compare(first, second, inputs.values, load_seeds(args, first) or None)
     if args.json:
-        print(json.dumps(report.to_dict(), indent=2))
+        print_json({**report.to_dict(), "inputs": inputs.sources})
     elif not args.quiet:
         print(report)
     return 0 if report.ok else 1
@@ -262,10 +320,11 @@ COMMANDS = {
 }
 
 
-def dispatch(args: argparse.Namespace) -> int:
-    """Run the command that ``args`` names; returns its exit code."""
+def dispatch(args: argparse.Namespace, notes: Notes | None = None) -> int:
+    """Run the command that ``args`` names; returns its exit code. The command's notes
+    for stderr are appended to ``notes``."""
     try:
         command = COMMANDS[args.command]
     except KeyError:
         raise BngraphError(f"the {args.command} command is not available") from None
-    return command(args)
+    return command(args, notes if notes is not None else [])

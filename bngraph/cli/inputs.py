@@ -1,26 +1,42 @@
-"""Inputs and seeds for the command line: from .npz/.npy files, numbers, random draws
-from the declared symbolic shapes, or the library graph's example.
+"""The inputs of a command: which value each input gets, and where it came from.
+
+Precedence, input by input:
+
+1. given: ``--input NAME=FILE.npy`` and ``--set NAME=NUMBER``, then ``--inputs FILE.npz``;
+2. the input's declared default (``input eps = 1e-5``), which always wins over 3;
+3. for the inputs still missing: random draws from the declared shapes (``--dim``,
+   ``--random-seed``), or the library graph's example (``--example``, or when no input
+   option is given at all for a library graph).
+
+Every source is recorded, so that the command can say on stderr where each value
+came from. Sizes are checked before anything is drawn or run.
 
 >>> import bngraph as bg
 >>> g = bg.library.get("batchnorm")
->>> values = gather_inputs(g, InputOptions(dims={"N": 3, "D": 2}, random_seed=0))
->>> values["x"].shape, values["gamma"].shape, "eps" in values
+>>> inputs = gather_inputs(g, InputOptions(dims={"N": 3, "D": 2}, random_seed=0))
+>>> inputs.values["x"].shape, inputs.values["gamma"].shape, "eps" in inputs.values
 ((3, 2), (2,), False)
+>>> inputs.describe()
+'inputs: x, gamma, beta random (seed 0); eps = 1e-05 by default'
 """
 
 from __future__ import annotations
 
-import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..errors import InputError, UnknownInputError, closest
-from ..graph import Graph
+from ..errors import InputError, MissingInputError, UnknownInputError, closest
+from ..schedule import Planned
+from .arrays import Declared, MemoryLimit, declared_arrays, declared_npy
+from .memory import check_fits
 
-__all__ = ["InputOptions", "gather_inputs", "load_arrays", "parse_assignment"]
+__all__ = ["InputOptions", "Inputs", "gather_inputs", "parse_assignment", "symbols"]
+
+DEFAULT = "by default"
 
 
 @dataclass
@@ -32,6 +48,39 @@ class InputOptions:
     numbers: list[tuple[str, float]] = field(default_factory=list)
     dims: dict[str, int] = field(default_factory=dict)
     random_seed: int | None = None
+    example: bool = False
+    memory: MemoryLimit = field(default_factory=lambda: MemoryLimit(2**63, "no limit"))
+
+    @property
+    def random(self) -> bool:
+        """Whether missing inputs are drawn at random."""
+        return bool(self.dims) or self.random_seed is not None
+
+    @property
+    def any_given(self) -> bool:
+        """Whether any input option was given (then the example is used only if asked)."""
+        return bool(self.npz or self.files or self.numbers) or self.random
+
+
+@dataclass
+class Inputs:
+    """The values a run gets, and the source of every input of the graph."""
+
+    values: dict[str, Any]
+    sources: dict[str, str]
+    defaults: dict[str, Any]
+
+    def describe(self) -> str:
+        """One line: each source with its inputs, in the graph's order."""
+        groups: dict[str, list[str]] = {}
+        for name, source in self.sources.items():
+            groups.setdefault(source, []).append(name)
+        parts = [
+            ", ".join(f"{n} = {self.defaults[n]:g}" for n in names) + f" {DEFAULT}"
+            if source == DEFAULT else f"{', '.join(names)} {source}"
+            for source, names in groups.items()
+        ]
+        return "inputs: " + "; ".join(parts)
 
 
 def parse_assignment(text: str, what: str) -> tuple[str, str]:
@@ -41,48 +90,97 @@ def parse_assignment(text: str, what: str) -> tuple[str, str]:
     ('N', '64')
     """
     name, sep, value = text.partition("=")
-    if not sep or not name or not value:
-        raise InputError(f"{what} expects NAME=VALUE, got {text!r}")
+    if not sep or not name.strip() or not value.strip():
+        raise InputError(f"{what} expects NAME=VALUE, got {text[:60]!r}")
     return name.strip(), value.strip()
 
 
-def load_arrays(path: Path) -> dict[str, np.ndarray]:
-    """The arrays of a .npz archive (or one .npy file, keyed by its stem); never unpickles."""
-    if not path.is_file():
-        raise InputError(f"no such file: {path}")
-    try:
-        loaded = np.load(path, allow_pickle=False)
-        if isinstance(loaded, np.ndarray):
-            return {path.stem: loaded}
-        with loaded:
-            return {name: loaded[name] for name in loaded.files}
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
-        raise InputError(f"cannot read {path}: not a valid .npz/.npy file ({error})") from None
+def symbols(graph: Planned) -> list[str]:
+    """The symbolic dimensions the graph's inputs declare, in order of first use."""
+    declared = [graph.plan.ir.spec(n).params.get("shape") or () for n in graph.plan.ir.inputs]
+    return list(dict.fromkeys(d for shape in declared for d in shape if isinstance(d, str)))
 
 
-def _load_npy(name: str, path: Path) -> np.ndarray:
-    if not path.is_file():
-        raise InputError(f"--input {name}: no such file: {path}")
-    try:
-        value = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as error:
-        raise InputError(f"--input {name}: cannot read {path} as a .npy file ({error})") from None
-    if not isinstance(value, np.ndarray):
-        raise InputError(f"--input {name}: {path} holds several arrays; use --inputs for a .npz")
-    return value
-
-
-def _check_names(graph: Graph, names: list[str], source: str) -> None:
+def _check_names(graph: Planned, names: Sequence[str], source: str) -> None:
     for name in names:
-        if name not in graph.inputs:
+        if name not in graph.plan.ir.inputs:
             raise UnknownInputError(
-                f"{source}: graph {graph.name!r} has no input {name!r}"
-                f"{closest(name, graph.inputs)}; its inputs: {graph.signature()}"
+                f"{source}: graph {graph.plan.name!r} has no input {name!r}"
+                f"{closest(name, graph.plan.ir.inputs)}; its inputs: {graph.plan.ir.signature()}"
             )
 
 
-def _random(graph: Graph, name: str, dims: dict[str, int], rng: np.random.Generator) -> np.ndarray:
-    declared = graph.spec(name).params.get("shape")
+def _check_dims(graph: Planned, dims: dict[str, int]) -> None:
+    known = symbols(graph)
+    for symbol in dims:
+        if symbol not in known:
+            listed = (f"its symbols: {', '.join(known)}" if known
+                      else "it declares no symbolic dimension")
+            same_letters = [k for k in known if k.lower() == symbol.lower()]
+            hint = (f" (did you mean {same_letters[0]!r}?)" if same_letters
+                    else closest(symbol, known))
+            raise UnknownInputError(
+                f"--dim {symbol}: graph {graph.plan.name!r} has no symbol {symbol!r}{hint}; {listed} "
+                f"(inputs {graph.plan.ir.signature()})"
+            )
+
+
+def _given(graph: Planned, options: InputOptions) -> tuple[dict[str, Any], dict[str, str]]:
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    if options.npz is not None:
+        arrays = declared_arrays(options.npz, options.memory)
+        _check_names(graph, list(arrays), f"--inputs {options.npz}")
+        values.update(arrays)
+        sources.update(dict.fromkeys(arrays, f"given ({options.npz.name})"))
+    for name, path in options.files:
+        _check_names(graph, [name], f"--input {name}")
+        try:
+            values[name] = declared_npy(path, name, options.memory)
+        except InputError as error:
+            raise InputError(f"--input {name}: {error}") from None
+        sources[name] = f"given ({path.name})"
+    for name, number in options.numbers:
+        _check_names(graph, [name], f"--set {name}")
+        values[name] = number
+        sources[name] = "given (--set)"
+    return values, sources
+
+
+def _bound_dims(graph: Planned, values: dict[str, Any], dims: dict[str, int]) -> dict[str, int]:
+    """The sizes the given arrays bind (aligned from the right, as numpy broadcasts), with
+    the ``--dim`` sizes; a ``--dim`` that contradicts a given array is refused."""
+    bound = dict(dims)
+    for name, value in values.items():
+        declared = graph.plan.ir.spec(name).params.get("shape")
+        shape = _shape(value)
+        if declared is None or len(shape) > len(declared):
+            continue
+        for want, got in zip(declared[len(declared) - len(shape):], shape, strict=True):
+            if not isinstance(want, str) or got == 1:
+                continue
+            if want in dims and dims[want] != got:
+                raise InputError(
+                    f"--dim {want}={dims[want]}, but input {name!r} of shape {shape} gives "
+                    f"{want} = {got}"
+                )
+            bound.setdefault(want, got)
+    return bound
+
+
+def _shape(value: Any) -> tuple[int, ...]:
+    return value.shape if isinstance(value, Declared) else np.shape(value)
+
+
+def _itemsize(values: dict[str, Any]) -> int:
+    """Bytes per element of the run: float64 unless the inputs are all narrower floats."""
+    dtypes = [value.dtype if isinstance(value, Declared) else np.asarray(value).dtype
+              for value in values.values() if not isinstance(value, (int, float))]
+    return max((d.itemsize if d.kind in "fc" else 8 for d in dtypes), default=8)
+
+
+def _random(graph: Planned, name: str, dims: dict[str, int], rng: np.random.Generator) -> np.ndarray:
+    declared = graph.plan.ir.spec(name).params.get("shape")
     if declared is None:
         raise InputError(
             f"input {name!r} declares no shape, so it cannot be drawn at random; "
@@ -94,33 +192,52 @@ def _random(graph: Graph, name: str, dims: dict[str, int], rng: np.random.Genera
             f"input {name}[{', '.join(map(str, declared))}] needs "
             + " ".join(f"--dim {d}=SIZE" for d in dict.fromkeys(missing))
         )
-    shape = tuple(dims[d] if isinstance(d, str) else d for d in declared)
-    return rng.standard_normal(shape)
+    return rng.standard_normal(tuple(dims[d] if isinstance(d, str) else d for d in declared))
 
 
 def gather_inputs(
-    graph: Graph, options: InputOptions, example: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    """Every input the run gets, in order of precedence: --input and --set, then
-    --inputs, then random draws (when --dim or --random-seed is given), then the example.
-    Inputs with a default that nobody gave keep their default."""
-    given: dict[str, Any] = {}
-    if options.npz is not None:
-        arrays = load_arrays(options.npz)
-        _check_names(graph, list(arrays), f"--inputs {options.npz}")
-        given.update(arrays)
-    for name, path in options.files:
-        _check_names(graph, [name], f"--input {name}")
-        given[name] = _load_npy(name, path)
-    for name, number in options.numbers:
-        _check_names(graph, [name], f"--set {name}")
-        given[name] = number
-    defaults = {n for n in graph.inputs if "default" in graph.spec(n).params}
-    missing = [n for n in graph.inputs if n not in given and n not in defaults]
-    if options.dims or options.random_seed is not None:
+    graph: Planned,
+    options: InputOptions,
+    example: dict[str, Any] | None = None,
+    *,
+    also: Sequence[Planned] = (),
+    explicit_defaults: bool = False,
+) -> Inputs:
+    """Every input's value and source (see the module's precedence). ``also`` are other
+    graphs run on the same inputs, counted in the memory check; with ``explicit_defaults``
+    the defaults are passed as values (so that two graphs get the same ones)."""
+    if options.example and options.random:
+        raise InputError("--example and random inputs (--dim, --random-seed) exclude each other")
+    if options.example and example is None:
+        raise InputError(f"graph {graph.plan.name!r} has no example inputs (only library graphs have "
+                         "one); give inputs with --inputs, --input, --set or --dim")
+    _check_dims(graph, options.dims)
+    values, sources = _given(graph, options)
+    defaults = {n: graph.plan.ir.spec(n).params["default"] for n in graph.plan.ir.inputs
+                if n not in values and graph.plan.ir.spec(n).params.get("default") is not None}
+    sources.update(dict.fromkeys(defaults, DEFAULT))
+    if explicit_defaults:
+        values.update(defaults)
+    missing = [n for n in graph.plan.ir.inputs if n not in sources]
+    use_example = example is not None and (options.example or not options.any_given)
+    if missing and use_example:
+        assert example is not None
+        values.update({n: example[n] for n in missing if n in example})
+        sources.update({n: f"from the example of {graph.plan.name!r}" for n in missing if n in example})
+    elif missing and not options.random:
+        example_too = ("" if example is None
+                       else ", or take the library example's with --example")
+        raise MissingInputError(
+            f"graph {graph.plan.name!r}: missing input(s) {', '.join(map(repr, missing))}; give them "
+            f"with --inputs, --input or --set, draw them with --dim SYMBOL=SIZE{example_too} "
+            f"(it expects {graph.plan.ir.signature()})"
+        )
+    dims = _bound_dims(graph, values, options.dims)
+    check_fits((graph, *also), dims, _itemsize(values), options.memory)  # before any read or draw
+    values = {n: v.load() if isinstance(v, Declared) else v for n, v in values.items()}
+    if options.random:
         rng = np.random.default_rng(options.random_seed or 0)
         for name in missing:
-            given[name] = _random(graph, name, options.dims, rng)
-    elif example is not None:
-        given.update({n: v for n, v in example.items() if n not in given})
-    return given
+            values[name] = _random(graph, name, dims, rng)
+            sources[name] = f"random (seed {options.random_seed or 0})"
+    return Inputs(values, {n: sources[n] for n in graph.plan.ir.inputs if n in sources}, defaults)

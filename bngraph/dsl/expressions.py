@@ -3,7 +3,10 @@
 Allowed: node names, int and float literals (a minus sign folds into the
 number), ``+ - * / ** @``, unary ``-`` and ``+``, and calls of registered ops
 with node or number operands and keyword parameters whose values are literals
-(int, float, bool, None, tuples of ints). Everything else is rejected with an
+(int, float, bool, None, tuples of ints or of tuples of ints, and strings for
+parameters with a fixed set of values); the operands of a variadic op come as a
+list, ``concat([a, b], axis=1)``; a node takes a constant index of ints, slices and
+``...``, ``x[1:3, ..., 0]``. Everything else is rejected with an
 error saying what is not allowed. The walk keeps its own stack, so no depth of
 nesting can exhaust Python's recursion limit.
 
@@ -26,7 +29,6 @@ automatic names (``add_1``, ...) are the ones the builder gives.
 from __future__ import annotations
 
 import ast
-import math
 import operator
 from typing import Any
 
@@ -34,6 +36,17 @@ from ..errors import BngraphError, closest
 from ..graph import Graph, Node
 from ..ops import get_op, op_names
 from .errors import DSLGraphError, DSLNameError, DSLNotAllowedError, DSLSyntaxError, clip
+from .literals import (
+    NOT_ALLOWED,
+    describe,
+    finite,
+    fold_number,
+    index_item,
+    literal_param,
+    number,
+    show,
+    signs,
+)
 from .place import Place
 
 __all__ = ["build_node", "literal_param", "number", "check_name", "NOT_ALLOWED"]
@@ -48,46 +61,7 @@ _OTHER_OPERATORS: dict[type, str] = {
     ast.BitOr: "|", ast.BitXor: "^", ast.BitAnd: "&", ast.Not: "not", ast.Invert: "~",
 }
 
-NOT_ALLOWED: dict[type, str] = {
-    ast.Attribute: "attribute access (a.b) is",
-    ast.Subscript: "subscripts (a[i]) are",
-    ast.Lambda: "lambdas are",
-    ast.ListComp: "comprehensions are",
-    ast.SetComp: "comprehensions are",
-    ast.DictComp: "comprehensions are",
-    ast.GeneratorExp: "comprehensions are",
-    ast.JoinedStr: "f-strings are",
-    ast.FormattedValue: "f-strings are",
-    ast.Compare: "comparisons are",
-    ast.BoolOp: "'and' and 'or' are",
-    ast.IfExp: "conditional expressions (a if c else b) are",
-    ast.NamedExpr: "assignment expressions (:=) are",
-    ast.Await: "await is",
-    ast.Yield: "yield is",
-    ast.YieldFrom: "yield is",
-    ast.Starred: "unpacking (*a) is",
-    ast.List: "lists are",
-    ast.Set: "sets are",
-    ast.Dict: "dicts are",
-    ast.Tuple: "tuples (outside op parameters) are",
-    ast.Slice: "slices are",
-}
-"""How an error names each rejected construct, with its verb (``... not allowed``)."""
-
 LANGUAGE_KEYWORDS = frozenset({"graph", "input", "stage", "output"})
-
-
-def describe(node: ast.AST) -> str:
-    """How an error names a construct that is not allowed, with its verb.
-
-    >>> import ast
-    >>> describe(ast.parse("a.b", mode="eval").body)
-    'attribute access (a.b) is'
-    """
-    if isinstance(node, ast.Constant):
-        kinds = {str: "strings are", bytes: "bytes are", complex: "complex numbers are"}
-        return kinds.get(type(node.value), f"{node.value!r} is")
-    return NOT_ALLOWED.get(type(node), f"{type(node).__name__} is")
 
 
 def check_name(place: Place, name: str, node: ast.AST, what: str = "a name") -> None:
@@ -101,66 +75,6 @@ def check_name(place: Place, name: str, node: ast.AST, what: str = "a name") -> 
             DSLSyntaxError,
             f"{name!r} is a keyword of the language and cannot be {what}", node,
         )
-
-
-def number(place: Place, node: ast.expr, what: str) -> int | float:
-    """An int or float literal, a minus sign folded in; anything else is an error."""
-    value = _fold_number(node)
-    if value is not None:
-        return value
-    raise place.error(
-        DSLSyntaxError, f"{what} must be a number, not {_show(_signs(node)[1])}", node
-    )
-
-
-def literal_param(place: Place, node: ast.expr, key: str) -> Any:
-    """A parameter value: int, float, bool, None, or a tuple of ints."""
-    folded = _fold_number(node)
-    if folded is not None:
-        return folded
-    sign, inner = _signs(node)
-    if isinstance(inner, ast.Constant):
-        value = inner.value
-        if sign == 1 and (value is None or isinstance(value, bool)):
-            return value
-    if isinstance(inner, ast.Tuple) and sign == 1:
-        return tuple(_tuple_int(place, element, key) for element in inner.elts)
-    raise place.error(
-        DSLNotAllowedError,
-        f"parameter {key}= takes a literal (int, float, bool, None or a tuple of ints), "
-        f"not {_show(inner)}",
-        node,
-    )
-
-
-def _tuple_int(place: Place, node: ast.expr, key: str) -> int:
-    value = _fold_number(node)
-    if type(value) is int:
-        return value
-    raise place.error(
-        DSLNotAllowedError,
-        f"parameter {key}=: a tuple holds only ints, not {_show(_signs(node)[1])}", node,
-    )
-
-
-def _signs(node: ast.expr) -> tuple[int, ast.expr]:
-    """Strip unary + and - (iteratively); the sign they make and the inner node."""
-    sign = 1
-    while isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        if isinstance(node.op, ast.USub):
-            sign = -sign
-        node = node.operand
-    return sign, node
-
-
-def _show(node: ast.AST) -> str:
-    if isinstance(node, ast.Constant):
-        if isinstance(node.value, (str, bytes)):
-            return f"the {type(node.value).__name__} {node.value!r}"[:80]
-        return repr(node.value)
-    if isinstance(node, ast.Name):
-        return f"the name {node.id!r}"
-    return describe(node).rsplit(" ", 1)[0]
 
 
 def build_node(
@@ -211,9 +125,9 @@ def _walk(place: Place, root: ast.expr, symbols: dict[str, Node], name: str) -> 
             values.append(_combine(place, node, values, name if node is root else None))
             continue
         if id(node) not in not_numbers:
-            folded = _fold_number(node)
+            folded = fold_number(node)
             if folded is not None:
-                values.append(_finite(place, folded, node))
+                values.append(finite(place, folded, node))
                 continue
             not_numbers.update(_sign_chain(node))
         children = _children(place, node, symbols)
@@ -233,30 +147,6 @@ def _sign_chain(node: ast.expr) -> list[int]:
         ids.append(id(node))
         node = node.operand
     return ids
-
-
-def _finite(place: Place, value: int | float, node: ast.expr) -> int | float:
-    """A number operand must be a finite float (ints are stored as floats)."""
-    try:
-        ok = math.isfinite(float(value))
-    except OverflowError:
-        ok = False
-    if not ok:
-        raise place.error(
-            DSLSyntaxError, f"the number {_show(_signs(node)[1])} is not a finite float", node
-        )
-    return value
-
-
-def _fold_number(node: ast.expr) -> int | float | None:
-    """The number a literal with its signs stands for (``- - 2`` is 2); else ``None``."""
-    sign, inner = _signs(node)
-    if not isinstance(inner, ast.Constant):
-        return None
-    value = inner.value
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return -value if sign < 0 else value
-    return None
 
 
 def _children(place: Place, node: ast.expr, symbols: dict[str, Node]) -> list[ast.expr] | None:
@@ -282,10 +172,22 @@ def _children(place: Place, node: ast.expr, symbols: dict[str, Node]) -> list[as
             "operators: + - * / ** @ and unary -",
             node,
         )
+    if isinstance(node, ast.Subscript):
+        return [node.value]
     if isinstance(node, ast.Call):
         _check_call(place, node, symbols)
-        return list(node.args)
+        listed = _listed(node)
+        return [*listed, *node.args[1:]] if listed is not None else list(node.args)
     raise place.error(DSLNotAllowedError, f"{describe(node)} not allowed", node)
+
+
+def _listed(node: ast.Call) -> list[ast.expr] | None:
+    """The operands of a variadic op written as a list, ``concat([a, b], axis=1)``."""
+    if not isinstance(node.func, ast.Name) or not node.args:
+        return None
+    if not isinstance(node.args[0], ast.List):
+        return None
+    return list(node.args[0].elts) if get_op(node.func.id).variadic else None
 
 
 def _leaf(place: Place, node: ast.expr, symbols: dict[str, Node]) -> Value:
@@ -362,13 +264,22 @@ def _combine(place: Place, node: ast.expr, values: list[Value], name: str | None
         return -operand if isinstance(node.op, ast.USub) else operand
     if isinstance(node, ast.BinOp):
         return _binary(place, node, values)
+    if isinstance(node, ast.Subscript):
+        return _subscript(place, node, values.pop())
     assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-    count = len(node.args)
-    operands = values[len(values) - count:] if count else []
+    listed = _listed(node)
+    count = len(node.args) if listed is None else len(listed) + len(node.args) - 1
+    operands: list[Any] = values[len(values) - count:] if count else []
     del values[len(values) - count:]
-    params = {k.arg: literal_param(place, k.value, k.arg) for k in node.keywords if k.arg}
+    if listed is not None:
+        operands = [operands[: len(listed)], *operands[len(listed):]]
     op = get_op(node.func.id)
-    if not any(isinstance(o, Node) for o in operands):
+    strings = {*(op.choices or {}), *op.texts}
+    params = {
+        k.arg: literal_param(place, k.value, k.arg, k.arg in strings)
+        for k in node.keywords if k.arg
+    }
+    if not any(isinstance(o, Node) for o in _flat(operands)):
         raise place.error(
             DSLGraphError,
             f"{op.name}(...) needs at least one node operand; declare constants as inputs",
@@ -378,6 +289,22 @@ def _combine(place: Place, node: ast.expr, values: list[Value], name: str | None
         return op(*operands, name=name, **params)
     except BngraphError as error:
         raise place.error(DSLGraphError, str(error), node) from None
+
+
+def _subscript(place: Place, node: ast.Subscript, value: Value) -> Value:
+    """``x[1:3, ..., 0]``: a constant index of ints, slices of ints and ``...``."""
+    items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+    key = tuple(index_item(place, item) for item in items)
+    if not isinstance(value, Node):
+        raise place.error(DSLNotAllowedError, "only a node can be indexed", node)
+    try:
+        return value[key if len(key) != 1 else key[0]]
+    except BngraphError as error:
+        raise place.error(DSLGraphError, str(error), node) from None
+
+
+def _flat(operands: list[Any]) -> list[Any]:
+    return [*operands[0], *operands[1:]] if operands and isinstance(operands[0], list) else operands
 
 
 def _binary(place: Place, node: ast.BinOp, values: list[Value]) -> Value:
@@ -421,10 +348,10 @@ def _apply(symbol: str, left: Any, right: Any) -> Node:
 
 
 def _exponent(place: Place, node: ast.expr) -> int | float:
-    value = _fold_number(node)
+    value = fold_number(node)
     if value is not None:
-        return value
-    inner = _signs(node)[1]
+        return finite(place, value, node)
+    inner = signs(node)[1]
     if isinstance(inner, ast.Name):
         raise place.error(
             DSLGraphError,
@@ -433,5 +360,5 @@ def _exponent(place: Place, node: ast.expr) -> int | float:
             node,
         )
     raise place.error(
-        DSLSyntaxError, f"the exponent of ** must be a number, not {_show(inner)}", node
+        DSLSyntaxError, f"the exponent of ** must be a number, not {show(inner)}", node
     )

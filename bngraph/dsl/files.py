@@ -43,7 +43,14 @@ def _suffix(path: Path) -> str:
 
 def load(path: str | os.PathLike[str], *, max_chars: int = MAX_CHARS) -> Graph:
     """Read a graph file: ``.bng`` text (UTF-8, through the parser; a text without
-    ``graph NAME`` is named after the file) or a ``.json`` document."""
+    ``graph NAME`` is named after the file) or a ``.json`` document.
+
+    The ops that installed packages declare in the entry point group ``bngraph.ops``
+    are loaded first, so that a file may use them.
+    """
+    from ..plugins import load_entry_points
+
+    load_entry_points()
     path = Path(path)
     if _suffix(path) == ".json":
         return from_json(path.read_bytes())

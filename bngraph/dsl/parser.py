@@ -131,8 +131,9 @@ class _Reader:
         self.graph = Graph(name)
 
     def _input(self, place: Place, graph: Graph) -> None:
-        blanked, scalar = _blank_empty_brackets(place.statement.text)
-        if scalar:
+        blanked, constant = _blank_const(place.statement.text)
+        blanked, scalar = _blank_empty_brackets(blanked)
+        if scalar or constant:
             place = Place(place.source, _replace_text(place.statement, blanked))
         statement = place.parse()
         default: Any = None
@@ -153,7 +154,8 @@ class _Reader:
         self._define(place, target)
         try:
             with _stage(graph, place.statement.stage):
-                self.symbols[target.id] = graph.input(target.id, shape=shape, default=default)
+                self.symbols[target.id] = graph.input(
+                    target.id, shape=shape, default=default, grad=not constant)
         except BngraphError as error:
             raise place.error(DSLGraphError, str(error), target) from None
 
@@ -227,7 +229,10 @@ class _Reader:
         return graph
 
 
-_INPUT_FORMS = "expected input NAME, input NAME[dims] or input NAME[dims] = number"
+_INPUT_FORMS = (
+    "expected input NAME, input NAME[dims] or input NAME[dims] = number, "
+    "then const for a constant"
+)
 
 
 def _expression(place: Place) -> ast.expr:
@@ -247,11 +252,7 @@ def _statement_message(statement: ast.stmt) -> str:
 def _default(place: Place, node: ast.expr) -> float | None:
     if isinstance(node, ast.Constant) and node.value is None:
         return None
-    value = number(place, node, "an input's default")
-    try:
-        return float(value)
-    except OverflowError:
-        raise place.error(DSLSyntaxError, "the default is too large for a float", node) from None
+    return float(number(place, node, "an input's default"))  # number() refuses inf and huge ints
 
 
 def _shape(place: Place, node: ast.expr) -> tuple[Any, ...]:
@@ -277,6 +278,19 @@ def _blank_empty_brackets(text: str) -> tuple[str, bool]:
     if match is None:
         return text, False
     start, end = match.span(2)
+    return text[:start] + " " * (end - start) + text[end:], True
+
+
+_CONST = re.compile(r"\s(const)\s*(?=#|$)")
+
+
+def _blank_const(text: str) -> tuple[str, bool]:
+    """``input labels[N] const``: the word that ends a constant's declaration is not
+    Python syntax; read the line without it (columns unchanged)."""
+    match = _CONST.search(text)
+    if match is None:
+        return text, False
+    start, end = match.span(1)
     return text[:start] + " " * (end - start) + text[end:], True
 
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 import keyword
 import math
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ..errors import node_context
@@ -87,6 +87,8 @@ def _input_suffix(spec: NodeSpec) -> str:
         text += "[" + ", ".join(dims) + "]"
     if spec.params.get("default") is not None:
         text += " = " + _float(float(spec.params["default"]), spec)
+    if spec.params.get("grad") is False:
+        text += " const"
     return text
 
 
@@ -107,12 +109,16 @@ def _expression(spec: NodeSpec) -> str:
     infix = spec.op in _INFIX and not params and len(operands) == 2
     if infix and (spec.op != "matmul" or all(isinstance(o, str) for o in spec.operands)):
         return f"{operands[0]} {_INFIX[spec.op]} {operands[1]}"
+    if spec.op == "getitem" and set(params) == {"index"} and len(operands) == 1:
+        return f"{operands[0]}[{params['index']}]"
     if spec.op == "neg" and not params and len(operands) == 1:
         return f"-{operands[0]}"
     if spec.op == "pow" and len(operands) == 1 and set(params) == {"exponent"}:
         exponent = params["exponent"]
         if type(exponent) in (int, float) and math.isfinite(exponent):
             return f"{operands[0]} ** {number_literal(exponent, spec)}"
+    if get_op(spec.op).variadic:
+        operands = ["[" + ", ".join(operands) + "]"]
     arguments = operands + [f"{k}={_param(v, k, spec)}" for k, v in _ordered(spec).items()]
     return f"{spec.op}({', '.join(arguments)})"
 
@@ -146,13 +152,24 @@ def _param(value: Any, key: str, spec: NodeSpec) -> str:
         return repr(value)
     if isinstance(value, (int, float)):
         return number_literal(value, spec)
+    if isinstance(value, str):
+        return quote(value)
     if isinstance(value, tuple) and all(type(v) is int for v in value):
-        inner = ", ".join(str(v) for v in value)
-        return f"({inner},)" if len(value) == 1 else f"({inner})"
+        return _tuple(str(v) for v in value)
+    if isinstance(value, tuple) and all(
+        isinstance(v, tuple) and all(type(w) is int for w in v) for v in value
+    ):
+        return _tuple(_tuple(str(w) for w in v) for v in value)
     raise DSLPrintError(
         f"{node_context(spec.name, spec.op, spec.stage)}: parameter {key}={value!r} cannot "
         "be written in .bng text"
     )
+
+
+def _tuple(items: Iterator[str]) -> str:
+    """A tuple literal: ``(1,)`` for one element, ``(1, 2)`` otherwise."""
+    inner = list(items)
+    return f"({inner[0]},)" if len(inner) == 1 else "(" + ", ".join(inner) + ")"
 
 
 def number_literal(value: int | float, spec: NodeSpec | None = None) -> str:

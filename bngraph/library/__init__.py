@@ -30,7 +30,17 @@ from typing import Any
 
 from ..errors import BngraphError, ParamError, closest
 from ..graph import Graph
-from . import batchnorm, batchnorm_composite, batchnorm_spatial, groupnorm, layernorm
+from . import (
+    attention,
+    batchnorm,
+    batchnorm_composite,
+    batchnorm_spatial,
+    conv_bn_relu,
+    groupnorm,
+    layernorm,
+    mlp,
+    softmax_cross_entropy,
+)
 
 __all__ = [
     "names", "get", "build", "params", "describe", "example", "source", "Entry",
@@ -111,6 +121,30 @@ _ENTRIES: dict[str, Entry] = {
             "Group normalization of x (N, C, H, W) in G groups of channels "
             "(build parameter groups, default 2).",
             groupnorm.build, groupnorm.example,
+        ),
+        text_entry(
+            "softmax_cross_entropy.bng",
+            "Softmax cross-entropy of logits (N, K) against integer labels (N,), "
+            "averaged over the rows.",
+            softmax_cross_entropy.build, softmax_cross_entropy.example,
+        ),
+        text_entry(
+            "mlp.bng",
+            "A two-layer perceptron, relu(x @ w1 + b1) @ w2 + b2, scored by softmax "
+            "cross-entropy against integer labels.",
+            mlp.build, mlp.example,
+        ),
+        text_entry(
+            "attention.bng",
+            "Scaled dot-product attention, one head: softmax of the masked scores "
+            "scale * q @ k^T, applied to v.",
+            attention.build, attention.example,
+        ),
+        text_entry(
+            "conv_bn_relu.bng",
+            "A convolution block: 3x3 conv2d with padding 1, spatial batch normalization "
+            "per output channel, relu.",
+            conv_bn_relu.build, conv_bn_relu.example,
         ),
     )
 }

@@ -51,13 +51,16 @@ def standardize(
         return (xmu * ivar).named(name)
 
 
-def scale_and_shift_channels(g: Graph, xhat: Node, gamma: Node, beta: Node, *, first: int) -> Node:
+def scale_and_shift_channels(
+    g: Graph, xhat: Node, gamma: Node, beta: Node, *, first: int, name: str = "out"
+) -> Node:
     """``gamma * xhat + beta`` per channel of an (N, C, H, W) ``xhat``, in stages ``first``
     (scale) and ``first + 1`` (shift): applied with the channels last, so that gamma and
-    beta broadcast as they are given (per channel, or plain numbers)."""
+    beta broadcast as they are given (per channel, or plain numbers); the result is
+    named ``name``."""
     with g.stage(f"{first} scale"):
         xhat_t = F.transpose(xhat, axes=CHANNELS_LAST, name="xhat_t")
         gammax = (gamma * xhat_t).named("gammax")
     with g.stage(f"{first + 1} shift"):
         shifted = (gammax + beta).named("shifted")
-        return F.transpose(shifted, axes=CHANNELS_FIRST, name="out")
+        return F.transpose(shifted, axes=CHANNELS_FIRST, name=name)

@@ -5,9 +5,24 @@
 True
 """
 
-from . import elementwise, linalg, reduce, shape  # noqa: F401 - registers the built-ins
+from . import (  # noqa: F401 - registers the built-ins
+    activations,
+    compare,
+    conv,
+    elementwise,
+    index,
+    join,
+    layout,
+    linalg,
+    normalize,
+    pool,
+    reduce,
+    shape,
+    slicing,
+    unary,
+)
 from .broadcasting import broadcast_shapes, format_shape, unbroadcast
-from .registry import Op, define_op, get_op, is_literal_param, op, op_names
+from .registry import REQUIRED, Op, define_op, get_op, is_literal_param, op, op_names
 
 __all__ = [
     "Op",
@@ -16,6 +31,7 @@ __all__ = [
     "get_op",
     "op_names",
     "is_literal_param",
+    "REQUIRED",
     "broadcast_shapes",
     "unbroadcast",
     "format_shape",

@@ -20,7 +20,10 @@ import numpy as np
 
 from ..errors import ShapeError
 
-__all__ = ["Dim", "Shape", "broadcast_shapes", "broadcast_view", "unbroadcast", "format_shape"]
+__all__ = [
+    "Dim", "Shape", "broadcast_shapes", "broadcast_view", "unbroadcast", "format_shape",
+    "same_shape", "operands_shape",
+]
 
 Dim = int | str | None
 Shape = tuple[Dim, ...]
@@ -49,6 +52,20 @@ def broadcast_shapes(*shapes: Shape) -> Shape:
         for k, dim in enumerate(shape, start=ndim - len(shape)):
             result[k] = _broadcast_dim(result[k], dim, shapes)
     return tuple(result)
+
+
+def same_shape(x: Shape, *rest: Shape, **params: Any) -> Shape:
+    """The shape rule of an op whose value has its first operand's shape."""
+    return x
+
+
+def operands_shape(*shapes: Shape, **params: Any) -> Shape:
+    """The shape rule of an elementwise op: its operands' shapes broadcast together.
+
+    >>> operands_shape(("N", 1), (4,))
+    ('N', 4)
+    """
+    return broadcast_shapes(*shapes)
 
 
 def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:

@@ -20,10 +20,10 @@ from typing import Any
 import numpy as np
 
 from ..errors import ShapeError
-from .broadcasting import Shape, broadcast_view
+from .broadcasting import Shape, broadcast_view, format_shape
 from .registry import define_op
 
-__all__ = ["normalize_axes"]
+__all__ = ["normalize_axes", "reduced_shape", "Axis"]
 
 Axis = int | tuple[int, ...] | None
 
@@ -49,7 +49,12 @@ def normalize_axes(axis: Axis, ndim: int) -> tuple[int, ...]:
     return tuple(sorted(normalized))
 
 
-def _reduced_shape(x: Shape, *, axis: Axis, keepdims: bool) -> Shape:
+def reduced_shape(x: Shape, *, axis: Axis, keepdims: bool, **params: Any) -> Shape:
+    """The shape rule of a reduction over ``axis``; other parameters are ignored.
+
+    >>> reduced_shape(("N", "D"), axis=0, keepdims=True)
+    (1, 'D')
+    """
     axes = normalize_axes(axis, len(x))
     if keepdims:
         return tuple(1 if k in axes else d for k, d in enumerate(x))
@@ -104,14 +109,22 @@ def _sum_vjp(g: Any, out: Any, x: Any, *, axis: Axis, keepdims: bool) -> Any:
 
 define_op(
     "sum", sum, [_sum_vjp],
-    shape=_reduced_shape, label=_axis_label("Σ"), saves=[], rules=[_spread_rule("g")],
+    shape=reduced_shape, label=_axis_label("Σ"), saves=[], rules=[_spread_rule("g")],
 )
 
 
 def mean(x: Any, *, axis: Axis = None, keepdims: bool = False) -> Any:
-    """The mean of x over ``axis`` (an int, a tuple of ints, or None for all)."""
+    """The mean of x over ``axis`` (an int, a tuple of ints, or None for all); the
+    mean of no elements (an empty batch) is refused rather than NaN."""
     # the sum divided by the count, as np.mean computes it, without its overhead
-    count, _ = _layout(getattr(x, "shape", ()), axis)
+    shape = getattr(x, "shape", ())
+    count, _ = _layout(shape, axis)
+    if count == 0:
+        where = "every axis" if axis is None else f"axis {axis}"
+        raise ShapeError(
+            f"the mean over {where} of a value of shape {format_shape(shape)} is a mean of "
+            "no elements: is the batch empty?"
+        )
     return np.add.reduce(x, axis=axis, keepdims=keepdims) / count  # type: ignore[call-overload]
 
 
@@ -121,5 +134,148 @@ def _mean_vjp(g: Any, out: Any, x: Any, *, axis: Axis, keepdims: bool) -> Any:
 
 define_op(
     "mean", mean, [_mean_vjp],
-    shape=_reduced_shape, label=_axis_label("mean"), saves=[], rules=[_spread_rule("g/N")],
+    shape=reduced_shape, label=_axis_label("mean"), saves=[], rules=[_spread_rule("g/N")],
+)
+
+
+def _kept(g: Any, x: Any, axis: Axis, keepdims: bool) -> Any:
+    """A reduced value (or its gradient) with the reduced axes kept as size 1."""
+    if keepdims:
+        return np.asarray(g)
+    return np.reshape(g, _layout(np.shape(x), axis)[1])
+
+
+def max(x: Any, *, axis: Axis = None, keepdims: bool = False) -> Any:  # noqa: A001
+    """The largest value of x over ``axis`` (an int, a tuple of ints, or None for all).
+
+    Tied maxima share the gradient equally, as PyTorch's ``amax`` does.
+    """
+    return np.max(x, axis=axis, keepdims=keepdims)
+
+
+def min(x: Any, *, axis: Axis = None, keepdims: bool = False) -> Any:  # noqa: A001
+    """The smallest value of x over ``axis`` (an int, a tuple of ints, or None for all).
+
+    Tied minima share the gradient equally, as PyTorch's ``amin`` does.
+    """
+    return np.min(x, axis=axis, keepdims=keepdims)
+
+
+def _extreme_vjp(g: Any, out: Any, x: Any, *, axis: Axis, keepdims: bool) -> Any:
+    g = _kept(g, x, axis, keepdims)
+    hits = np.asarray(x) == _kept(out, x, axis, keepdims)
+    ties = np.add.reduce(hits, axis=normalize_axes(axis, np.ndim(x)), keepdims=True)
+    return np.where(hits, g / ties.astype(g.dtype), 0)
+
+
+def _share_rule(params: Mapping[str, Any]) -> str:
+    axis = params["axis"]
+    where = "" if axis is None else f" over axis {axis}"
+    return "g to where {0} = {out}" + where + ", shared among ties"
+
+
+define_op(
+    "max", max, [_extreme_vjp],
+    shape=reduced_shape, label=_axis_label("max"), saves=[0, "out"], rules=[_share_rule],
+)
+define_op(
+    "min", min, [_extreme_vjp],
+    shape=reduced_shape, label=_axis_label("min"), saves=[0, "out"], rules=[_share_rule],
+)
+
+
+def prod(x: Any, *, axis: Axis = None, keepdims: bool = False) -> Any:
+    """The product of x over ``axis`` (an int, a tuple of ints, or None for all).
+
+    Each entry's gradient is the product of the others (no division, so zeros
+    are exact), as in PyTorch.
+    """
+    return np.prod(x, axis=axis, keepdims=keepdims)
+
+
+def _others_product(x: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+    """For each entry, the product of the other entries of its reduction group."""
+    rest = [a for a in range(x.ndim) if a not in axes]
+    order = rest + list(axes)
+    flat = np.transpose(x, order).reshape([x.shape[a] for a in rest] + [-1])
+    ones = np.ones_like(flat[..., :1])
+    before = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
+    reverse = np.flip(flat, axis=-1)
+    after = np.flip(np.cumprod(np.concatenate([ones, reverse[..., :-1]], axis=-1), axis=-1), -1)
+    others = (before * after).reshape([x.shape[a] for a in order])
+    return np.transpose(others, np.argsort(order))
+
+
+def _prod_vjp(g: Any, out: Any, x: Any, *, axis: Axis, keepdims: bool) -> Any:
+    x = np.asarray(x)
+    if x.size == 0:
+        return np.zeros_like(x)
+    return _kept(g, x, axis, keepdims) * _others_product(x, normalize_axes(axis, x.ndim))
+
+
+define_op(
+    "prod", prod, [_prod_vjp],
+    shape=reduced_shape, label=_axis_label("Π"), saves=[0],
+    rules=["g × the product of the other entries"],
+)
+
+
+def _moments(x: Any, axis: Axis, correction: float) -> tuple[Any, Any, Any]:
+    """x − mean, the sum of its squares, and the divisor N − correction."""
+    count, _ = _layout(np.shape(x), axis)
+    xmu = x - np.add.reduce(x, axis=axis, keepdims=True) / count
+    return xmu, np.add.reduce(xmu * xmu, axis=axis, keepdims=True), count - correction
+
+
+def _divide(a: Any, divisor: float) -> Any:
+    """a / divisor as PyTorch divides a variance: a divisor ≤ 0 gives inf or nan, quietly."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return a / (divisor if divisor > 0 else 0)
+
+
+def var(x: Any, *, axis: Axis = None, correction: float = 0, keepdims: bool = False) -> Any:
+    """The variance of x over ``axis``: the sum of squared deviations divided by
+    N − ``correction`` (0 by default, the biased variance; 1 for Bessel's
+    correction). Where N − correction ≤ 0 it is inf or nan, as in PyTorch."""
+    _, squares, divisor = _moments(x, axis, correction)
+    value = _divide(squares, divisor)
+    if keepdims:
+        return value
+    return np.reshape(value, reduced_shape(np.shape(x), axis=axis, keepdims=False))
+
+
+def _var_vjp(g: Any, out: Any, x: Any, *, axis: Axis, correction: float, keepdims: bool) -> Any:
+    xmu, _, divisor = _moments(x, axis, correction)
+    return _kept(g, x, axis, keepdims) * _divide(2 * xmu, divisor)
+
+
+def std(x: Any, *, axis: Axis = None, correction: float = 0, keepdims: bool = False) -> Any:
+    """The standard deviation of x over ``axis``, the square root of ``var`` with the
+    same ``correction``. Where it is 0 its gradient is 0, as in PyTorch."""
+    return np.sqrt(var(x, axis=axis, correction=correction, keepdims=keepdims))
+
+
+def _std_vjp(g: Any, out: Any, x: Any, *, axis: Axis, correction: float, keepdims: bool) -> Any:
+    xmu, _, divisor = _moments(x, axis, correction)
+    sigma = _kept(out, x, axis, keepdims)
+    scale = _divide(_kept(g, x, axis, keepdims) / np.where(sigma == 0, 1, sigma), divisor)
+    return np.where(sigma == 0, 0, scale) * xmu
+
+
+def _moment_rule(text: str) -> Any:
+    def rule(params: Mapping[str, Any]) -> str:
+        return text.replace("N−c", f"(N−{params['correction']:g})" if params["correction"] else "N")
+
+    return rule
+
+
+define_op(
+    "var", var, [_var_vjp],
+    shape=reduced_shape, label=_axis_label("var"), saves=[0],
+    rules=[_moment_rule("g × 2({0} − mean) / N−c")],
+)
+define_op(
+    "std", std, [_std_vjp],
+    shape=reduced_shape, label=_axis_label("std"), saves=[0, "out"],
+    rules=[_moment_rule("g × ({0} − mean) / (N−c · {out})")],
 )

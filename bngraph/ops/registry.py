@@ -28,26 +28,34 @@ array([ 3., 12.])
 
 from __future__ import annotations
 
+import functools
 import inspect
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from ..errors import GraphDefinitionError, ParamError, UnknownOpError, closest
+from ..errors import ArityError, GraphDefinitionError, ParamError, UnknownOpError, closest
+from .signatures import (
+    REQUIRED,
+    Origin,
+    call_signature,
+    choices,
+    origin,
+    positional_count,
+    split_signature,
+    texts,
+)
 
 if TYPE_CHECKING:
     from ..node import Node
 
-__all__ = ["Op", "define_op", "op", "get_op", "op_names", "is_literal_param"]
+__all__ = ["Op", "define_op", "op", "get_op", "op_names", "is_literal_param", "REQUIRED"]
 
 Vjp = Callable[..., Any]
 ShapeRule = Callable[..., tuple[Any, ...]]
 Label = str | Callable[[Mapping[str, Any]], str]
 RuleText = str | Callable[[Mapping[str, Any]], str]
-Origin = tuple[str, int]
 
 _REGISTRY: dict[str, Op] = {}
 _LOCK = threading.Lock()
@@ -60,8 +68,13 @@ class Op:
     ``params`` lists the op's parameters with their defaults (``REQUIRED`` for a
     parameter without one); ``rules`` holds one text per operand for drawings
     (``"g × {1}"``: ``{0}``, ``{1}``... are the operands, ``{out}`` the node itself,
-    ``{axis}`` a parameter). ``writes_out``: the forward takes ``out=``, an array to
-    write its result into (``None``: allocate one), which compiled plans use.
+    ``{axis}`` a parameter). ``choices`` holds the valid values of the parameters
+    annotated ``Literal[...]`` in the forward, ``texts`` the parameters annotated
+    ``str``; ``positional`` counts the parameters that may follow the operands
+    positionally (``clip(x, 0, 6)``). A ``variadic`` op takes one or more operands
+    as a list (``concat([a, b], axis=1)``), with one rule for all of them, called
+    with the operand's ``position``. ``writes_out``: the forward takes ``out=``, an
+    array to write its result into (``None``: allocate one), which compiled plans use.
     """
 
     name: str
@@ -74,6 +87,10 @@ class Op:
     rules: tuple[RuleText, ...] | None = None
     doc: str | None = None
     origin: Origin | None = None
+    choices: Mapping[str, tuple[Any, ...]] | None = None
+    positional: int = 0
+    variadic: bool = False
+    texts: frozenset[str] = frozenset()
     writes_out: bool = False
 
     def __post_init__(self) -> None:
@@ -81,7 +98,8 @@ class Op:
         object.__setattr__(self, "__doc__", self.doc or f"The op {self.name}.")
         object.__setattr__(self, "__name__", self.name)
         object.__setattr__(self, "__qualname__", self.name)
-        object.__setattr__(self, "__signature__", _call_signature(self))
+        object.__setattr__(self, "__signature__", call_signature(
+            self.forward, self.arity, self.params, self.positional, self.variadic))
 
     def __get__(self, instance: object, owner: type | None = None) -> Op:
         """Ops stay themselves as class attributes; this also makes ``help(op)``
@@ -90,13 +108,33 @@ class Op:
 
     @property
     def arity(self) -> int:
-        """The number of operands (one vector-Jacobian rule each)."""
+        """The number of operands (one vector-Jacobian rule each); the least number
+        for a variadic op."""
         return len(self.vjps)
 
     @property
     def no_grad(self) -> frozenset[int]:
         """Operand positions that never get a gradient (shape or index operands)."""
         return frozenset(k for k, vjp in enumerate(self.vjps) if vjp is None)
+
+    def takes(self, count: int) -> bool:
+        """Whether the op applies to ``count`` operands."""
+        return count >= 1 if self.variadic else count == self.arity
+
+    def vjp(self, position: int) -> Vjp | None:
+        """The vector-Jacobian rule of operand ``position`` (``None``: no gradient).
+
+        >>> get_op("concat").vjp(1).keywords
+        {'position': 1}
+        """
+        if not self.variadic:
+            return self.vjps[position]
+        rule = self.vjps[0]
+        return None if rule is None else functools.partial(rule, position=position)
+
+    def reads(self, position: int) -> bool:
+        """Whether the rules read the forward value of operand ``position``."""
+        return position in self.saves or "*" in self.saves
 
     def display(self, params: Mapping[str, Any]) -> str:
         """The short label drawn for a node of this op."""
@@ -117,9 +155,9 @@ class Op:
         if self.rules is None:
             return "vjp"
         full = self.full_params(params)
-        text = self.rules[position]
+        text = self.rules[0 if self.variadic else position]
         template = text if isinstance(text, str) else text(full)
-        return template.format(*operands, out=out, **full)
+        return template.format(*operands, out=out, position=position, **full)
 
     def bind(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """Validate ``params`` and return those that differ from their defaults.
@@ -137,12 +175,26 @@ class Op:
                     f"its parameters: {valid}"
                 )
             value = _literal(value, self.name, key)
+            self._check_choice(key, value)
             if not _same(value, known[key]):
                 bound[key] = value
         for key, default in self.params:
             if default is REQUIRED and key not in bound:
                 raise ParamError(f"op {self.name} needs the parameter {key!r}")
         return {key: bound[key] for key, _ in self.params if key in bound}
+
+    def _check_choice(self, key: str, value: Any) -> None:
+        """A parameter with a fixed set of values takes one of them; a string is a
+        value only for such a parameter."""
+        allowed = (self.choices or {}).get(key)
+        if allowed is not None and not any(_same(value, a) for a in allowed):
+            listed = ", ".join(map(repr, allowed))
+            raise ParamError(f"op {self.name}: parameter {key}={value!r} is not one of {listed}")
+        if allowed is None and isinstance(value, str) and key not in self.texts:
+            raise ParamError(
+                f"op {self.name}: parameter {key}={value!r} is not a literal "
+                "(int, float, bool, None or a tuple of ints)"
+            )
 
     def full_params(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """``params`` completed with the op's defaults: what forwards and rules receive.
@@ -153,6 +205,7 @@ class Op:
         return {key: params.get(key, default) for key, default in self.params}
 
     def __call__(self, *operands: Any, name: str | None = None, **params: Any) -> Node:
+        operands, params = self.split_call(operands, params)
         builder = next((o.graph for o in operands if hasattr(o, "graph")), None)
         if builder is None:
             raise GraphDefinitionError(
@@ -162,114 +215,84 @@ class Op:
         node: Node = builder.apply(self, operands, params, name)
         return node
 
+    def split_call(
+        self, args: Sequence[Any], params: Mapping[str, Any]
+    ) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """Operands and parameters of a call: arguments after the operands are the
+        op's positional parameters, in order (``clip(x, 0, 6)`` sets lo and hi).
+
+        >>> get_op("mean").split_call(["x"], {"axis": 0})
+        (('x',), {'axis': 0})
+        """
+        args, params = tuple(args), dict(params)
+        if self.variadic:
+            if not args or not isinstance(args[0], (list, tuple)):
+                raise ArityError(
+                    f"op {self.name} takes its operands as a list: {self.name}([a, b, ...])"
+                )
+            operands, extra = tuple(args[0]), args[1:]
+        else:
+            operands, extra = args[: self.arity], args[self.arity:]
+            if not extra or any(hasattr(a, "graph") for a in extra):
+                return args, params  # a node is an operand: the arity check says what is wrong
+        if len(extra) > self.positional:
+            keywords = ", ".join(f"{k}=" for k, _ in self.params[self.positional:])
+            hint = f"; give {keywords} by keyword" if keywords else ""
+            raise ArityError(
+                f"op {self.name} takes {self.arity} operand(s) and {self.positional} "
+                f"positional parameter(s), got {len(args)} arguments{hint}"
+            )
+        for (key, _), value in zip(self.params, extra, strict=False):  # extra may be shorter
+            if key in params:
+                raise ParamError(f"op {self.name}: parameter {key!r} is given twice")
+            params[key] = value
+        return operands, params
+
     def __repr__(self) -> str:
         return f"<bngraph op {self.name}/{self.arity}>"
-
-
-class _Required:
-    def __repr__(self) -> str:
-        return "<required>"
-
-
-REQUIRED: Any = _Required()
-"""The default of a parameter that has none: the op needs it."""
 
 
 def _same(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def is_literal_param(value: Any) -> bool:
-    """Whether ``value`` may be an op parameter: int, float, bool, None, tuple of ints."""
-    if value is None or isinstance(value, (bool, int, float)):
+    """Whether ``value`` may be an op parameter: int, float, bool, None, a string,
+    a tuple of ints, or a tuple of tuples of ints (``pad_width=((0, 0), (1, 1))``).
+
+    >>> [is_literal_param(v) for v in (1, "tanh", (1, 2), ((0, 0), (1, 2)), (1.5,), [1])]
+    [True, True, True, True, False, False]
+    """
+    if value is None or isinstance(value, (bool, int, float, str)):
         return True
-    return isinstance(value, tuple) and all(
-        isinstance(v, int) and not isinstance(v, bool) for v in value
+    return isinstance(value, tuple) and (
+        all(_is_int(v) for v in value)
+        or all(isinstance(v, tuple) and all(_is_int(w) for w in v) for v in value)
     )
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars to Python numbers and lists to tuples, at any depth."""
+    if hasattr(value, "item") and getattr(value, "ndim", 1) == 0:
+        return value.item()
+    if isinstance(value, (list, tuple)):
+        return tuple(_plain(v) for v in value)
+    return value
 
 
 def _literal(value: Any, op_name: str, key: str) -> Any:
     """Normalise a parameter value to a plain literal (numpy ints, lists of ints)."""
-    if hasattr(value, "item") and getattr(value, "ndim", 1) == 0:
-        value = value.item()
-    if isinstance(value, list):
-        value = tuple(value)
-    if isinstance(value, tuple):
-        value = tuple(v.item() if hasattr(v, "item") else v for v in value)
+    value = _plain(value)
     if not is_literal_param(value):
         raise ParamError(
             f"op {op_name}: parameter {key}={value!r} is not a literal "
             "(int, float, bool, None or a tuple of ints)"
         )
     return value
-
-
-def _split_signature(
-    name: str, forward: Callable[..., Any], arity: int
-) -> tuple[tuple[str, ...], tuple[tuple[str, Any], ...]]:
-    """The forward's operand names and its parameters with their defaults.
-
-    Operands are the leading positional arguments without a default, one per rule;
-    everything after them must be keyword-only or have a default, so that no
-    parameter can be mistaken for an operand.
-    """
-    signature = _signature(forward)
-    if signature is None:  # a ufunc or builtin: operands only
-        return _anonymous(arity), ()
-    parameters = list(signature.parameters.values())
-    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    operands = [p.name for p in parameters if p.kind in positional and p.default is p.empty]
-    if len(operands) != arity:
-        listed = ", ".join(operands) or "none"
-        raise ParamError(
-            f"op {name}: its forward takes {len(operands)} operand(s) ({listed}) but "
-            f"{arity} vector-Jacobian rule(s) were given: one rule per operand; a "
-            "parameter after the operands must be keyword-only or have a default"
-        )
-    params = tuple(
-        (p.name, REQUIRED if p.default is p.empty else p.default)
-        for p in parameters[arity:]
-        if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
-    )
-    return tuple(operands), params
-
-
-def _signature(forward: Callable[..., Any]) -> inspect.Signature | None:
-    """The forward's signature; ``None`` for numpy ufuncs (whose keywords are not
-    parameters of the op) and builtins without one."""
-    if isinstance(forward, np.ufunc):
-        return None
-    try:
-        return inspect.signature(forward)
-    except (TypeError, ValueError):
-        return None
-
-
-def _anonymous(arity: int) -> tuple[str, ...]:
-    return ("x", "y")[:arity] if arity <= 2 else tuple(f"x{k}" for k in range(arity))
-
-
-def _call_signature(record: Op) -> inspect.Signature:
-    """``mean(x, /, *, axis=None, keepdims=False, name=None)``: how the op is applied."""
-    signature = _signature(record.forward)
-    operands = _anonymous(record.arity) if signature is None else tuple(
-        signature.parameters)[: record.arity]
-    Parameter = inspect.Parameter
-    return inspect.Signature([
-        *(Parameter(o, Parameter.POSITIONAL_ONLY) for o in operands),
-        *(
-            Parameter(key, Parameter.KEYWORD_ONLY,
-                      **({} if default is REQUIRED else {"default": default}))
-            for key, default in record.params
-        ),
-        Parameter("name", Parameter.KEYWORD_ONLY, default=None),
-    ])
-
-
-def _origin(forward: Callable[..., Any]) -> Origin | None:
-    """Where a forward was written: re-running that code redefines the op quietly."""
-    code = getattr(forward, "__code__", None)
-    return None if code is None else (code.co_filename, code.co_firstlineno)
 
 
 def _check_rules(
@@ -285,15 +308,16 @@ def _check_rules(
     return rules
 
 
-def _check_saves(name: str, saves: Sequence[int | str] | None, arity: int) -> frozenset[int | str]:
+def _check_saves(name: str, saves: Sequence[int | str] | None, arity: int,
+                 variadic: bool = False) -> frozenset[int | str]:
     if saves is None:
-        return frozenset([*range(arity), "out"])
+        return frozenset(["*", "out"])
     kept = frozenset(saves)
-    bad = [s for s in kept if s != "out" and s not in range(arity)]
+    positions = range(0 if variadic else arity)
+    bad = [s for s in kept if s not in ("out", "*") and s not in positions]
     if bad:
-        raise ParamError(
-            f"op {name}: saves may hold operand positions 0..{arity - 1} and 'out', not {bad}"
-        )
+        which = "" if variadic else f"operand positions 0..{arity - 1}, "
+        raise ParamError(f"op {name}: saves may hold {which}'*' and 'out', not {bad}")
     return kept
 
 
@@ -308,6 +332,7 @@ def define_op(
     rules: Sequence[RuleText] | None = None,
     doc: str | None = None,
     replace: bool = False,
+    variadic: bool = False,
     out: bool = False,
 ) -> Op:
     """Register an op and return it; the op is then usable in graphs and ``.bng`` files.
@@ -318,19 +343,22 @@ def define_op(
     parameters that return one); ``doc`` the op's help (by default the
     forward's docstring). Defining an op again from the same place (a notebook cell
     run twice) replaces it; another definition of a taken name needs ``replace=True``.
-    ``out=True`` declares that the forward takes ``out=``: an array of the result's
-    shape and dtype to write into and return (or ``None``, to allocate one), so that
-    compiled plans can give it a buffer they reuse.
+    ``variadic=True`` makes an op of one or more operands, ``forward(*xs, **params)``,
+    with one rule for all, ``vjps[0](g, out, *xs, position=k, **params)``, and
+    ``saves`` of ``"out"`` and ``"*"`` (every operand). ``out=True`` declares that the
+    forward takes ``out=``: an array of the result's shape and dtype to write into and
+    return (or ``None``, to allocate one), so that compiled plans can give it a buffer
+    they reuse.
     """
     if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
         raise ParamError(f"op name {name!r} must be an identifier not starting with '_'")
     vjps = tuple(vjps)
     if not vjps or not all(v is None or callable(v) for v in vjps):
         raise ParamError(f"op {name}: vjps must be one callable (or None) per operand")
-    if all(v is None for v in vjps):
-        raise ParamError(f"op {name}: at least one operand must have a vector-Jacobian rule")
+    if variadic and len(vjps) != 1:
+        raise ParamError(f"op {name}: a variadic op has one rule for all its operands")
     arity = len(vjps)
-    _, params = _split_signature(name, forward, arity)
+    _, params = split_signature(name, forward, arity, variadic)
     if out:
         if "out" not in dict(params):
             raise ParamError(f"op {name}: out=True, but its forward takes no out= parameter")
@@ -338,8 +366,10 @@ def define_op(
     if doc is None and inspect.isfunction(forward):
         doc = inspect.getdoc(forward)
     record = Op(
-        name, forward, vjps, shape, label, _check_saves(name, saves, arity), params,
-        _check_rules(name, rules, arity), doc, _origin(forward), out,
+        name, forward, vjps, shape, label, _check_saves(name, saves, arity, variadic), params,
+        _check_rules(name, rules, arity), doc, origin(forward),
+        choices(forward, params), positional_count(forward, arity, variadic), variadic,
+        texts(forward, params), out,
     )
     with _LOCK:
         taken = _REGISTRY.get(name)

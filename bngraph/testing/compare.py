@@ -67,6 +67,23 @@ class Difference:
     first: float
     second: float
     ok: bool
+    first_shape: tuple[int, ...] | None = None
+    second_shape: tuple[int, ...] | None = None
+
+    @property
+    def shapes_differ(self) -> bool:
+        """Whether the two arrays have different shapes (then no number is compared)."""
+        return self.first_shape != self.second_shape
+
+    def cells(self) -> list[str]:
+        """The row of the report's table: numbers, or both shapes when they differ."""
+        if self.shapes_differ:
+            return [self.kind, self.name, "-", "-", "-", "-",
+                    f"shape {format_index(self.first_shape or ())}",
+                    f"shape {format_index(self.second_shape or ())}", "NO"]
+        return [self.kind, self.name, format_number(self.max_abs), format_number(self.max_rel),
+                format_number(self.max_ulp), format_index(self.worst_index),
+                format_number(self.first), format_number(self.second), "yes" if self.ok else "NO"]
 
 
 @dataclass(frozen=True)
@@ -80,6 +97,7 @@ class CompareReport:
     rtol: float
     nodes: tuple[Difference, ...] = field(default=())
     first_divergence: str | None = None
+    note: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -96,6 +114,10 @@ class CompareReport:
         data["ok"] = self.ok
         for row in (*data["rows"], *data["nodes"]):
             row["worst_index"] = list(row["worst_index"])
+            for key in ("first_shape", "second_shape"):
+                row[key] = None if row[key] is None else list(row[key])
+            if row["first_shape"] != row["second_shape"]:  # nothing compared: no numbers
+                row.update(max_abs=None, max_rel=None, max_ulp=None, first=None, second=None)
         return data
 
     def __str__(self) -> str:
@@ -103,24 +125,27 @@ class CompareReport:
         header = ["", "name", "max abs", "max rel", "max ulp", "worst index",
                   self.first_graph, self.second_graph, "ok"]
         shown = [*self.rows, *(n for n in self.nodes if not n.ok)]
-        rows = [
-            [r.kind, r.name, format_number(r.max_abs), format_number(r.max_rel),
-             format_number(r.max_ulp), format_index(r.worst_index), format_number(r.first),
-             format_number(r.second), "yes" if r.ok else "NO"]
-            for r in shown
-        ]
         lines = [
             f"graphs {self.first_graph!r} and {self.second_graph!r} {verdict} "
             f"(atol={self.atol:g}, rtol={self.rtol:g})",
-            format_table(header, rows),
+            format_table(header, [r.cells() for r in shown]),
         ]
+        lines += [
+            f"{r.kind} {r.name!r}: the shapes differ, {format_index(r.first_shape or ())} in "
+            f"{self.first_graph!r} against {format_index(r.second_shape or ())} in "
+            f"{self.second_graph!r}"
+            for r in shown if r.shapes_differ
+        ]
+        if self.note:
+            lines.append(self.note)
         if self.first_divergence:
             lines.append(f"they first part at {self.first_divergence}")
         return "\n".join(lines)
 
 
 def difference(kind: str, name: str, a: Any, b: Any, atol: float, rtol: float) -> Difference:
-    """Compare two arrays; ``b`` is the reference for the relative tolerance.
+    """Compare two arrays; ``b`` is the reference for the relative tolerance. Arrays of
+    different shapes are not compared entry by entry: the difference records both shapes.
 
     >>> import numpy as np
     >>> d = difference("output", "y", np.float32([1, 2]), np.array([1.0, 2.0 + 2**-22]), 1e-8, 0)
@@ -128,8 +153,9 @@ def difference(kind: str, name: str, a: Any, b: Any, atol: float, rtol: float) -
     (1.0, False)
     """
     a, b = np.asarray(a), np.asarray(b)
-    if a.shape != b.shape:
-        return Difference(kind, name, np.inf, np.inf, np.inf, (), np.nan, np.nan, False)
+    shapes = (tuple(a.shape), tuple(b.shape))
+    if a.shape != b.shape:  # nothing to compare entry by entry: the report says so
+        return Difference(kind, name, np.inf, np.inf, np.inf, (), np.nan, np.nan, False, *shapes)
     dtype = a.dtype if a.dtype.itemsize <= b.dtype.itemsize else b.dtype
     if dtype.kind != "f":
         dtype = np.dtype(np.float64)
@@ -140,11 +166,11 @@ def difference(kind: str, name: str, a: Any, b: Any, atol: float, rtol: float) -
     ulp = err / np.spacing(big.astype(dtype)).astype(np.float64)
     bad = ~(err <= atol + rtol * np.abs(b64))
     if a.size == 0:
-        return Difference(kind, name, 0.0, 0.0, 0.0, (), 0.0, 0.0, True)
+        return Difference(kind, name, 0.0, 0.0, 0.0, (), 0.0, 0.0, True, *shapes)
     index = worst_index(np.where(bad, err, -1.0) if bad.any() else err)
     return Difference(
         kind, name, float(err.max()), float(rel.max()), float(np.max(ulp)), index,
-        float(a64[index]), float(b64[index]), not bool(bad.any()),
+        float(a64[index]), float(b64[index]), not bool(bad.any()), *shapes,
     )
 
 
@@ -191,12 +217,19 @@ def compare(
     _check_alike(ir1, ir2)
     run1 = forward(g1, inputs, keep_values=True, check_finite=check_finite)
     run2 = forward(g2, inputs, keep_values=True, check_finite=check_finite)
+    rows = [difference("output", o, run1.outputs[o], run2.outputs[o], atol, rtol)
+            for o in ir1.outputs]
+    if any(r.shapes_differ for r in rows):  # no seed fits both backward passes
+        return CompareReport(
+            ir1.name, ir2.name, tuple(rows), atol, rtol, (),
+            _divergence(run1, run2, atol, rtol),  # found going forward, before any gradient
+            "gradients not compared: the outputs differ in shape, so no backward seed fits both",
+        )
     seeds = _seeds(ir1, run1, seed_grads, seed)
     grads1 = run1.backward(seeds, check_finite=check_finite)
     grads2 = run2.backward(seeds, check_finite=check_finite)
-    rows = [difference("output", o, run1.outputs[o], run2.outputs[o], atol, rtol)
-            for o in ir1.outputs]
-    rows += [difference("gradient", i, grads1[i], grads2[i], atol, rtol) for i in ir1.inputs]
+    rows += [difference("gradient", i, grads1[i], grads2[i], atol, rtol)
+             for i in ir1.inputs if i in grads1]
     shared = [n for n in g1.plan.names_in_order
               if n in ir2 and n not in ir1.inputs and n not in ir1.outputs]
     nodes = []
@@ -219,7 +252,12 @@ def _divergence(run1: Run, run2: Run, atol: float, rtol: float) -> str | None:
     common = [ir1.names[i] for i in run1.plan.order
               if ir1.names[i] in ir2 and ir1.op(i) is not None]
     for name in common:
-        if not _agree(run1.value(name), run2.value(name), atol, rtol):
+        values = difference("", "", run1.value(name), run2.value(name), atol, rtol)
+        if values.shapes_differ:
+            return (f"{ir1.describe(ir1.index[name])}: its shapes differ, "
+                    f"{format_index(values.first_shape or ())} against "
+                    f"{format_index(values.second_shape or ())}")
+        if not values.ok:
             return f"{ir1.describe(ir1.index[name])}: its forward values differ"
     for name in reversed(common):
         if not _agree(run1.grad(name), run2.grad(name), atol, rtol):
@@ -261,6 +299,7 @@ def assert_graphs_match(
     >>> _ = assert_graphs_match(bg.library.get("batchnorm"), bg.library.get("batchnorm_composite"),
     ...                         bg.library.example("batchnorm"))
     """
+    __tracebackhide__ = True  # pytest shows the report, not this function's source
     report = compare(g1, g2, inputs, seed_grads, atol=atol, rtol=rtol, seed=seed,
                      check_finite=check_finite)
     if not report.ok:

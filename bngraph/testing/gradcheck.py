@@ -2,7 +2,8 @@
 
 ``gradcheck(graph, inputs)`` seeds every output with a random vector ``v`` and
 compares the gradient of ``v · out`` that ``backward`` returns for every input
-(defaulted ones included) with central differences, in float64. It returns the
+(defaulted ones included) with central differences, in float64; constant inputs
+(``grad=False``: labels, masks) are passed as given and never perturbed. It returns the
 report when every entry agrees within ``atol + rtol * |numeric|``, and raises
 ``GradcheckError``, whose message is the report's table, when one does not.
 A failing report also names the nodes whose own rule disagrees with central
@@ -16,7 +17,9 @@ differences of their op's forward (``check_nodes``): that is where the bug is.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +37,35 @@ if TYPE_CHECKING:
 
 __all__ = [
     "gradcheck", "check_nodes", "GradcheckReport", "InputCheck", "NodeCheck", "GradcheckError",
+    "DEFAULT_SEED", "default_seed", "seeded",
 ]
+
+DEFAULT_SEED = 0
+"""The seed of ``gradcheck`` and ``check_nodes`` when none is given (outside ``seeded``)."""
+
+_DEFAULT = ContextVar("bngraph_gradcheck_seed", default=DEFAULT_SEED)
+
+
+def default_seed() -> int:
+    """The seed ``gradcheck`` uses when it is given none: ``DEFAULT_SEED``, or under
+    pytest the test's own seed (the plugin's ``--bngraph-seed`` mixed with the test id).
+
+    >>> with seeded(7):
+    ...     default_seed()
+    7
+    """
+    return _DEFAULT.get()
+
+
+@contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """Within the block, ``gradcheck`` and ``check_nodes`` without ``seed=`` use ``seed``."""
+    token = _DEFAULT.set(seed)
+    try:
+        yield
+    finally:
+        _DEFAULT.reset(token)
+
 
 
 class GradcheckError(BngraphError, AssertionError):
@@ -91,7 +122,7 @@ class GradcheckReport:
     atol: float
     rtol: float
     fast: bool
-    seed: int | None
+    seed: int
     suspects: tuple[NodeCheck, ...] = field(default=())
 
     @property
@@ -125,7 +156,12 @@ class GradcheckReport:
         if not self.ok:
             bad = [s for s in self.suspects if not s.ok]
             if bad:
-                lines.append("rules that disagree with central differences of their forward:")
+                lines.append(
+                    "rules that disagree with central differences of their forward, each node "
+                    "alone at its operands' values\n(u . vjp(v) against the central difference "
+                    "of v . forward along u, for random v and u: a random projection, not the "
+                    "gradient shown above):"
+                )
                 lines.extend(
                     f"  {s.describe()}: analytic {format_number(s.analytic)}, "
                     f"numeric {format_number(s.numeric)}" for s in bad
@@ -136,10 +172,15 @@ class GradcheckReport:
 
 
 def _float64_inputs(ir: IR, inputs: Mapping[str, Any]) -> dict[str, np.ndarray]:
-    """Every input (defaults included) as a float64 array, so that each gets checked."""
+    """Every input (defaults included) as a float64 array, so that each gets checked;
+    constant inputs as they are given (integer labels stay integers)."""
     values = {}
+    constants = set(ir.constants)
     for name in ir.inputs:
-        if name in inputs:
+        if name in constants:
+            if name in inputs:
+                values[name] = inputs[name]
+        elif name in inputs:
             values[name] = np.array(inputs[name], dtype=np.float64)
         elif "default" in ir.spec(name).params:
             values[name] = np.array(ir.spec(name).params["default"], dtype=np.float64)
@@ -236,8 +277,12 @@ def gradcheck(
     costs ``2 * projections`` forward runs per input whatever the size.
     Raises ``GradcheckError`` (an ``AssertionError``) with the report's table.
     ``progress(done, total)``, if given, is called before each probe (a pair of
-    forward runs), for a progress bar.
+    forward runs), for a progress bar. The random draws are seeded: by ``seed``,
+    else by ``default_seed()`` (the test's seed under pytest), and the report
+    prints the seed, so a failure can be reproduced.
     """
+    __tracebackhide__ = True  # pytest shows the report, not this function's source
+    seed = default_seed() if seed is None else seed
     ir = graph.plan.ir
     rng = np.random.default_rng(seed)
     values = _float64_inputs(ir, inputs)
@@ -245,8 +290,9 @@ def gradcheck(
     seeds = {o: rng.standard_normal(np.shape(run.outputs[o])) for o in ir.outputs}
     grads = run.backward(seeds, check_finite=check_finite)
     objective = _objective(graph, seeds)
-    total = len(ir.inputs) * projections if fast else sum(
-        int(np.size(values[name])) for name in ir.inputs)
+    checked = [name for name in ir.inputs if name not in ir.constants]
+    total = len(checked) * projections if fast else sum(
+        int(np.size(values[name])) for name in checked)
     done = iter(range(total))
 
     def tick() -> None:
@@ -254,7 +300,7 @@ def gradcheck(
             progress(next(done), total)
 
     rows = []
-    for name in ir.inputs:
+    for name in checked:
         if fast:
             analytic, numeric = _projected(
                 objective, values, name, eps, grads[name], rng, projections, tick)
@@ -289,10 +335,11 @@ def check_nodes(
     (True, 'mu')
     """
     plan = graph.plan
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(default_seed() if seed is None else seed)
     values = _float64_inputs(plan.ir, inputs)
     run = forward(graph, values, keep_values=True)
     checks = []
+    constant = {n for n, c in zip(plan.ir.names, plan.constant, strict=True) if c}  # no gradient
     for index in plan.order:
         op = plan.ir.op(index)
         if op is None:
@@ -303,7 +350,7 @@ def check_nodes(
         out = run.value(name)
         v = rng.standard_normal(np.shape(out))
         for k, operand in enumerate(spec.operands):
-            if not isinstance(operand, str) or k in op.no_grad:
+            if not isinstance(operand, str) or op.vjp(k) is None or operand in constant:
                 continue
             checks.append(_check_operand(op, spec, k, args, out, v, rng, eps, atol, rtol))
     return checks
@@ -323,7 +370,7 @@ def _check_operand(
         return float(np.sum(v * op.forward(*shifted, **params)))
 
     numeric = (along(eps) - along(-eps)) / (2 * eps)
-    vjp = op.vjps[k]
+    vjp = op.vjp(k)
     assert vjp is not None  # operands without a rule are not checked
     g = vjp(v, out, *args, **params)
     analytic = 0.0 if g is None else float(np.sum(unbroadcast(np.asarray(g), base.shape) * u))

@@ -6,20 +6,27 @@
   id, so that each test draws its own reproducible numbers.
 - ``norm_inputs``: a factory, ``norm_inputs((N, D), dtype=np.float32,
   scalar_params=False, eps=1e-5)`` -> ``{"x", "gamma", "beta", "eps"}`` drawn from ``rng``.
+- ``gradcheck`` without ``seed=`` uses the test's seed (``bngraph_seed``), so a
+  failing check fails the same way on every run and with every ``--bngraph-seed``
+  it was run with.
 """
 
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 import pytest
 
+from .gradcheck import seeded
 from .inputs import norm_inputs as _norm_inputs
 
-__all__ = ["pytest_addoption", "pytest_report_header", "rng", "norm_inputs", "bngraph_seed"]
+__all__ = [
+    "pytest_addoption", "pytest_report_header", "rng", "norm_inputs", "bngraph_seed",
+    "bngraph_gradcheck_seed",
+]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -39,6 +46,13 @@ def bngraph_seed(request: pytest.FixtureRequest) -> int:
     """This test's seed: the ``--bngraph-seed`` base mixed with the test's id."""
     base = int(request.config.getoption("--bngraph-seed"))
     return (base * 1_000_003 + zlib.crc32(request.node.nodeid.encode())) % 2**32
+
+
+@pytest.fixture(autouse=True)
+def bngraph_gradcheck_seed(bngraph_seed: int) -> Iterator[int]:
+    """Every test: ``gradcheck`` and ``check_nodes`` without ``seed=`` use the test's seed."""
+    with seeded(bngraph_seed):
+        yield bngraph_seed
 
 
 @pytest.fixture

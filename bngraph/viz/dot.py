@@ -295,7 +295,7 @@ def _gather(
         steps = {n: run.step(n) for n in visible}
     else:
         steps = {names[s.node]: (k, None) for k, s in enumerate(plan.forward_steps, start=1)}
-        steps.update({n: (0, None) for n in graph.inputs})
+        steps.update(dict.fromkeys(graph.inputs, (0, None)))
     grads = run is not None and view != "forward" and has_gradients(run)
     contributions = None
     if grads and run is not None and run.keep_values:

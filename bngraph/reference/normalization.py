@@ -1,6 +1,7 @@
 """Closed-form numpy forward and backward passes, written independently of the graphs.
 
-They are what the tests and the ``check`` command compare the graphs against.
+They are what the tests and the ``check`` command compare the graphs against;
+``docs/batchnorm.md`` writes the formulas out, stage by stage, with the conventions.
 
 >>> import numpy as np
 >>> x = np.arange(20.0).reshape(5, 4)
@@ -13,9 +14,10 @@ The other normalizations share one closed form over the reduced axes; with
 ``xhat = (x - mean) / sqrt(var + eps)`` and ``dxhat = gamma * dout``, over the M
 values of each group of statistics:
 ``dx = (ivar / M) * (M*dxhat - sum(dxhat) - xhat * sum(dxhat * xhat))``.
-``closed_form(name, inputs)`` evaluates the reference of a library graph by name:
+``normalization_closed_form(name, inputs)`` evaluates the reference of a library
+normalization by name:
 
->>> out, grads = closed_form("layernorm", {"x": x, "gamma": 1.0, "beta": 0.0})
+>>> out, grads = normalization_closed_form("layernorm", {"x": x, "gamma": 1.0, "beta": 0.0})
 >>> bool(np.allclose(out.mean(axis=1), 0)), grads["x"].shape
 (True, (5, 4))
 """
@@ -31,7 +33,7 @@ __all__ = [
     "BatchNormCache", "batchnorm_forward", "batchnorm_backward", "reduce_to",
     "NormCache", "layernorm_forward", "layernorm_backward",
     "spatial_batchnorm_forward", "spatial_batchnorm_backward",
-    "groupnorm_forward", "groupnorm_backward", "closed_form", "REFERENCE_NAMES",
+    "groupnorm_forward", "groupnorm_backward", "NORMALIZATIONS", "normalization_closed_form",
 ]
 
 
@@ -57,7 +59,7 @@ def batchnorm_forward(x: Any, gamma: Any, beta: Any, eps: float) -> tuple[np.nda
 
 
 def batchnorm_backward(dout: Any, cache: BatchNormCache) -> dict[str, np.ndarray]:
-    """The closed form of DESIGN.md:
+    """The closed form of docs/batchnorm.md:
     ``dx = (gamma * ivar / N) * (N*dout - sum(dout, 0) - xhat * sum(dout * xhat, 0))``,
     with dgamma, dbeta and deps, each reduced to the shape of the value given."""
     xhat, xmu, ivar, gamma, beta = cache
@@ -202,11 +204,11 @@ def groupnorm_backward(dout: Any, cache: NormCache) -> dict[str, np.ndarray]:
     return _backward(dout, cache)
 
 
-REFERENCE_NAMES = ("batchnorm", "batchnorm_composite", "batchnorm_spatial", "layernorm", "groupnorm")
-"""The library graphs that have a closed form here."""
+NORMALIZATIONS = ("batchnorm", "batchnorm_composite", "batchnorm_spatial", "layernorm", "groupnorm")
+"""The library normalizations that have a closed form here."""
 
 
-def closed_form(
+def normalization_closed_form(
     name: str, inputs: dict[str, Any], dout: Any = None, **params: Any
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """The reference output and input gradients of library graph ``name``.
@@ -232,10 +234,6 @@ def closed_form(
         out, cache = groupnorm_forward(x, gamma, beta, eps, params.get("groups", 2))
         backward = groupnorm_backward
     else:
-        from .library import LibraryError
-
-        raise LibraryError(
-            f"no closed form for {name!r}; there is one for: {', '.join(REFERENCE_NAMES)}"
-        )
+        raise ValueError(f"{name!r} is not one of {', '.join(NORMALIZATIONS)}")
     seed = np.ones_like(out) if dout is None else np.asarray(dout)
     return out, backward(seed, cache)
