@@ -10,7 +10,7 @@ out of the pool and gives it back when it is dropped.
 
 >>> import numpy as np, bngraph as bg
 >>> g = bg.library.get("batchnorm")
->>> compiled = compiled_for(g.plan, [np.ones((8, 3)), np.ones(3), np.ones(3), 1e-5])
+>>> compiled = compiled_for(g.plan, {"x": np.ones((8, 3)), "gamma": np.ones(3), "beta": np.ones(3)})
 >>> compiled.forward_calls, compiled.arena_bytes
 (12, 432)
 """
@@ -25,10 +25,12 @@ from typing import Any
 
 import numpy as np
 
+from ..binding import Bound, bind_inputs
 from ..schedule import Plan
 from .buffers import Layout, Step, assign
-from .forward import Lowered, lower_forward
+from .forward import Lowered, lower_forward, run_dtype
 from .gradients import LoweredBackward, lower_backward
+from .program import Hint
 from .signature import Signature, signature_of
 
 __all__ = [
@@ -69,12 +71,19 @@ def _filled(template: list[Any], layout: Layout, base: list[Any] | None = None) 
 
 
 class CompiledPlan:
-    """The forward pass of a plan compiled for one input signature."""
+    """The forward pass of a plan compiled for one input signature (of the values as
+    bound: see ``Preparation``), and the shapes the inputs were given in (``None`` where
+    that is the shape bound; the gradient is summed back to it)."""
 
-    def __init__(self, plan: Plan, signature: Signature) -> None:
+    def __init__(self, plan: Plan, signature: Signature,
+                 given: tuple[tuple[int, ...] | None, ...],
+                 hints: Mapping[int, Hint] | None = None) -> None:
         self.plan = plan
         self.signature = signature
-        self.lowered: Lowered = lower_forward(plan, signature)
+        self.given = given
+        self.hints = dict(hints or {})
+        self.float_dtype = run_dtype(signature)
+        self.lowered: Lowered = lower_forward(plan, signature, self.hints)
         p = self.lowered.program
         values = self.lowered.values
         outputs = [values[i] for i in plan.outputs]
@@ -155,7 +164,7 @@ class CompiledBackward:
     def __init__(self, forward: CompiledPlan, seeds: tuple[Any, ...]) -> None:
         plan = forward.plan
         self.id = next(self._ids)
-        self.lowered: LoweredBackward = lower_backward(plan, forward.lowered, seeds)
+        self.lowered: LoweredBackward = lower_backward(plan, forward.lowered, seeds, forward.given)
         lowered = self.lowered
         p = lowered.program
         defined = {ins.result: ins for ins in p.instrs[lowered.start:]}
@@ -164,6 +173,8 @@ class CompiledBackward:
         modes = []
         names = plan.ir.names
         for position, node in enumerate(plan.inputs):
+            if plan.constant[node]:
+                continue
             reg = lowered.grads[node]
             if reg is None:
                 modes.append((names[node], "zeros", position))
@@ -223,6 +234,50 @@ def _check_reads(p: Any, start: int, forward: Layout, kept_slots: set[int]) -> N
 MISSING: Any = object()
 
 
+class Preparation:
+    """What binding does to the values of one key, done again without its checks:
+    integer arrays become float64 (but for constant inputs), the arrays the backward
+    pass reads are copied (so that editing them after ``forward`` changes nothing),
+    and a value given in a smaller shape than declared is broadcast (a Python float
+    then becomes an array of the run's dtype)."""
+
+    def __init__(self, plan: Plan, given: Mapping[str, Any], bound: Bound) -> None:
+        names = plan.ir.names
+        raw: list[Any] = [given.get(names[index]) for index in plan.inputs]
+        self.conversions = tuple(
+            position for position, index in enumerate(plan.inputs)
+            if type(raw[position]) is np.ndarray and raw[position].dtype.kind in "biu"
+            and bound.values[index].dtype.kind == "f"
+        )
+        self.copies = tuple(
+            position for position, index in enumerate(plan.inputs)
+            if plan.saved[index] and type(raw[position]) is np.ndarray
+            and position not in self.conversions
+        )
+        self.broadcasts = tuple(
+            (position, bound.shapes[index], bound.float_dtype)
+            for position, index in enumerate(plan.inputs) if index in bound.given
+        )
+        self.given = tuple(bound.given.get(index) for index in plan.inputs)
+
+    def __call__(self, inputs: list[Any]) -> tuple[list[Any], list[Any]]:
+        """The values bound, and the values as given (with the copies made)."""
+        if not (self.conversions or self.copies or self.broadcasts):
+            return inputs, inputs
+        given = list(inputs)
+        for position in self.conversions:
+            given[position] = given[position].astype(np.float64)
+        for position in self.copies:
+            given[position] = given[position].copy()
+        bound = list(given)
+        for position, shape, dtype in self.broadcasts:
+            value = given[position]
+            if type(value) is float:
+                value = np.asarray(value, dtype)
+            bound[position] = np.broadcast_to(value, shape)
+        return bound, given
+
+
 class Cache:
     """The compiled plans of one graph plan, by input signature (least recently used
     out), and a fast way to them from the values a run is given."""
@@ -233,8 +288,8 @@ class Cache:
         self.inputs = tuple(
             (ir.names[i], ir.params[i].get("default", MISSING)) for i in plan.inputs
         )
-        self.plans: OrderedDict[Signature, CompiledPlan | None] = OrderedDict()
-        self.by_key: dict[tuple[Any, ...], CompiledPlan | None] = {}
+        self.plans: OrderedDict[Any, CompiledPlan | None] = OrderedDict()
+        self.by_key: dict[tuple[Any, ...], tuple[CompiledPlan, Preparation] | None] = {}
         self.lock = threading.Lock()
 
     def read(self, given: Mapping[str, Any]) -> tuple[tuple[Any, ...] | None, list[Any]]:
@@ -269,32 +324,66 @@ class Cache:
             return None, values
         return tuple(key), values
 
-    def lookup(self, values: Sequence[Any]) -> CompiledPlan | None:
+    def lookup(self, values: Sequence[Any],
+               given: tuple[tuple[int, ...] | None, ...]) -> CompiledPlan | None:
         """The compiled plan for input values already bound (in input order)."""
         signature = signature_of(values)
         if signature is None:
             return None
+        key = (signature, given)
         try:
-            found = self.plans[signature]
-            self.plans.move_to_end(signature)
+            found = self.plans[key]
+            self.plans.move_to_end(key)
             return found
         except KeyError:
             pass
         with self.lock:
-            if signature not in self.plans:
+            if key not in self.plans:
                 try:
-                    made: CompiledPlan | None = CompiledPlan(self.plan, signature)
+                    made: CompiledPlan | None = CompiledPlan(self.plan, signature, given)
                 except Exception:  # noqa: BLE001 - the interpreter runs it, and reports errors
                     made = None
-                self.plans[signature] = made
+                self.plans[key] = made
                 while len(self.plans) > SIGNATURES_PER_PLAN:
                     self.plans.popitem(last=False)
-            return self.plans[signature]
+            return self.plans[key]
 
-    def remember(self, key: tuple[Any, ...], compiled: CompiledPlan | None) -> None:
+    def relax(self, compiled: CompiledPlan, node: int, seen: Hint) -> None:
+        """Make ``compiled`` again, knowing what ``node``'s foreign op gives, and put the
+        new plan where the old one was."""
+        with self.lock:
+            try:
+                hints = {**compiled.hints, node: seen}
+                if node in compiled.hints or len(hints) > 64:
+                    raise ValueError("an op that gives something else every time")
+                made: CompiledPlan | None = CompiledPlan(
+                    self.plan, compiled.signature, compiled.given, hints)
+                made.dims = compiled.dims  # type: ignore[union-attr]
+            except Exception:  # noqa: BLE001 - the interpreter runs it from now on
+                made = None
+            compiled.dead = True
+            for key, value in list(self.plans.items()):
+                if value is compiled:
+                    self.plans[key] = made
+            for key, found in list(self.by_key.items()):
+                if found is not None and found[0] is compiled:
+                    self.by_key[key] = None if made is None else (made, found[1])
+
+    def bind(self, given: Mapping[str, Any], key: tuple[Any, ...]
+             ) -> tuple[CompiledPlan, Preparation] | None:
+        """The compiled plan for values of a key not seen before, found by binding them
+        as the interpreter does (which raises for values it refuses)."""
+        bound = bind_inputs(self.plan, given)
+        preparation = Preparation(self.plan, given, bound)
+        compiled = self.lookup([bound.values[i] for i in self.plan.inputs], preparation.given)
+        found = None
+        if compiled is not None:
+            compiled.dims = dict(bound.dims)
+            found = (compiled, preparation)
         if len(self.by_key) >= 4 * SIGNATURES_PER_PLAN:
             self.by_key.clear()
-        self.by_key[key] = compiled
+        self.by_key[key] = found
+        return found
 
 
 _CACHES: dict[int, Cache] = {}
@@ -314,9 +403,13 @@ def cache_of(plan: Plan) -> Cache:
         return _CACHES[id(plan)]
 
 
-def compiled_for(plan: Plan, values: Sequence[Any]) -> CompiledPlan | None:
-    """The compiled plan for these input values (in the plan's input order), made on
-    first use; ``None`` when the interpreter runs them (other array types, or a graph
-    this compiler does not handle for them)."""
-    found = cache_of(plan).lookup(values)
-    return None if found is None or found.dead else found
+def compiled_for(plan: Plan, given: Mapping[str, Any]) -> CompiledPlan | None:
+    """The compiled plan for these input values (by name), made on first use;
+    ``None`` when the interpreter runs them (other array types, or a graph this
+    compiler does not handle for them)."""
+    cache = cache_of(plan)
+    key, _ = cache.read(given)
+    if key is None:
+        return None
+    found = cache.by_key[key] if key in cache.by_key else cache.bind(given, key)
+    return None if found is None or found[0].dead else found[0]

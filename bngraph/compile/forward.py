@@ -19,7 +19,7 @@ not). Ops declared with ``out=True`` write into a buffer as well.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,11 +28,13 @@ import numpy as np
 from ..ops import Op, get_op
 from ..ops.reduce import normalize_axes
 from ..schedule import Plan
-from .program import WEAK, Deopt, Kind, Program, c_ordered, is_array, result_kind
+from .program import WEAK, Deopt, Hint, Kind, Program, Surprise, c_ordered, is_array, result_kind
 from .signature import Signature, typed
 
-__all__ = ["Lowered", "lower_forward", "weak_call", "foreign_call", "elementwise", "ufunc",
-           "reduce_sum", "BUILTINS", "POWERS"]
+__all__ = [
+    "Lowered", "lower_forward", "run_dtype", "weak_call", "foreign_call", "elementwise", "ufunc",
+    "reduce_sum", "maximum", "BUILTINS", "POWERS",
+]
 
 ELEMENTWISE: dict[str, Callable[..., Any]] = {
     "add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide,
@@ -63,10 +65,14 @@ class Lowered:
     inputs: list[tuple[int, int]]  # (node, register) filled from the run's inputs
 
 
-def lower_forward(plan: Plan, signature: Signature) -> Lowered:
+def lower_forward(plan: Plan, signature: Signature,
+                  hints: Mapping[int, Hint] | None = None) -> Lowered:
     """Lower every node of ``plan`` for inputs of ``signature``; raises on anything
-    the interpreter should report (a shape that does not fit, an axis out of range)."""
+    the interpreter should report (a shape that does not fit, an axis out of range).
+    What a foreign op gives is assumed (see ``_guess``), or known from ``hints``
+    (what an earlier run saw)."""
     ir = plan.ir
+    float_dtype = run_dtype(signature)
     p = Program()
     values = [-1] * len(ir)
     inputs = []
@@ -79,15 +85,31 @@ def lower_forward(plan: Plan, signature: Signature) -> Lowered:
         args = tuple(
             values[o] if isinstance(o, int) else p.const(o) for o in ir.operands[step.node]
         )
-        values[step.node] = _lower_node(p, op, step.node, args, dict(step.params))
+        values[step.node] = _lower_node(p, op, step.node, args, dict(step.params), float_dtype,
+                                        (hints or {}).get(step.node))
     return Lowered(p, values, inputs)
 
 
+def run_dtype(signature: Signature) -> np.dtype[Any]:
+    """The dtype that the run's float arrays meet in (float64 without any): what a
+    value computed from Python floats alone becomes when it is an array.
+
+    >>> run_dtype((((2,), (4,), np.dtype(np.float32)), float)), run_dtype((float,))
+    (dtype('float32'), dtype('float64'))
+    """
+    dtypes = [entry[2] for entry in signature if entry is not float]
+    return np.result_type(*dtypes) if dtypes else np.dtype(np.float64)
+
+
 def _lower_node(p: Program, op: Op, node: int, args: tuple[int, ...],
-                params: dict[str, Any]) -> int:
+                params: dict[str, Any], float_dtype: np.dtype[Any], hint: Hint | None) -> int:
     kinds = [p.kinds[a] for a in args]
-    # shape ops give arrays even of Python floats (np.reshape(2.0, ()) is a 0-d array)
-    if all(k == WEAK for k in kinds) and not (op.name in VIEWS and BUILTINS.get(op.name) is op):
+    if all(k == WEAK for k in kinds):
+        if op.name in VIEWS and BUILTINS.get(op.name) is op:
+            # a shape op gives an array even of a Python float: of the run's dtype
+            shape = _static_shape(op, [()] * len(args), params)
+            return p.emit(_weak_array(op.forward, params, shape, float_dtype), args, shape,
+                          float_dtype, node=node)
         exact = op.name in WEAK_EXACT and BUILTINS.get(op.name) is op
         fn = op.forward if exact else weak_call(op.forward, params)
         return p.emit(fn, args, (), WEAK, node=node)
@@ -95,13 +117,16 @@ def _lower_node(p: Program, op: Op, node: int, args: tuple[int, ...],
         lowered = _lower_static(p, op, node, args, params)
         if lowered is not None:
             return lowered
-    shape, kind = _guess(p, op, args, params)
     arrays = tuple(a for a in args if is_array(p.kinds[a]))
-    ordered = all(p.ordered[a] for a in arrays)
+    if hint is None:
+        shape, kind = _guess(p, op, args, params)
+        ordered = all(p.ordered[a] for a in arrays)
+    else:
+        shape, kind, ordered = hint
     if op.writes_out and is_array(kind):
-        return p.emit(_declared_out(op.forward, params, shape, kind, ordered), args, shape, kind,
-                      node=node, out_at=len(args), ordered=ordered)
-    return p.emit(foreign_call(op.forward, params, shape, kind, ordered), args, shape, kind,
+        return p.emit(_declared_out(op.forward, params, shape, kind, ordered, node), args, shape,
+                      kind, node=node, out_at=len(args), ordered=ordered)
+    return p.emit(foreign_call(op.forward, params, shape, kind, ordered, node), args, shape, kind,
                   node=node, aliases=arrays, ordered=ordered)
 
 
@@ -133,7 +158,7 @@ def elementwise(p: Program, name: str, args: tuple[int, ...], shape: tuple[int, 
     if name == "square":
         fn, args = np.multiply, (args[0], args[0])
     elif name == "relu":
-        fn, args = np.maximum, (args[0], p.typed_const(0.0, p.kinds[args[0]]))
+        fn, args = maximum, (args[0], p.typed_const(0.0, p.kinds[args[0]]))
     elif name == "reciprocal":
         fn, args = np.true_divide, (p.typed_const(1.0, p.kinds[args[0]]), args[0])
     elif name == "pow":
@@ -145,6 +170,11 @@ def elementwise(p: Program, name: str, args: tuple[int, ...], shape: tuple[int, 
     else:
         fn = ELEMENTWISE[name]
     return ufunc(p, fn, args, shape, node, edge)
+
+
+def maximum(x: Any, y: Any, out: Any = None) -> Any:
+    """``np.maximum`` (which takes its ``out`` by keyword only)."""
+    return np.maximum(x, y, out=out)
 
 
 def ufunc(p: Program, fn: Callable[..., Any], args: tuple[int, ...], shape: tuple[int, ...],
@@ -175,6 +205,8 @@ def _reduction(p: Program, mean: bool, x: int, params: dict[str, Any], node: int
     if not mean:
         return total
     count = math.prod(shape[a] for a in axes)
+    if count == 0:
+        raise ValueError("a mean of no elements: the interpreter reports it")
     return ufunc(p, np.true_divide, (total, p.typed_const(float(count), kind)), out_shape, node)
 
 
@@ -204,14 +236,17 @@ def _static_shape(op: Op, shapes: list[tuple[int, ...]], params: dict[str, Any])
 
 def _guess(p: Program, op: Op, args: tuple[int, ...], params: dict[str, Any]) -> tuple[Any, Kind]:
     """What a foreign op most likely returns: its shape rule's answer (the operands'
-    broadcast without one) and the operands' promoted dtype; checked at run time."""
+    broadcast without one) and its float operands' promoted dtype (integers are
+    indices: they count only when there is nothing else); checked at run time."""
     shapes = [p.shapes[a] for a in args]
     try:
         shape = _static_shape(op, shapes, params)
-    except TypeError:
+    except (TypeError, ValueError):
         shape = np.broadcast_shapes(*shapes)
     kinds = [p.kinds[a] for a in args]
-    dummies = [np.ones(1, k) if is_array(k) else 1.0 for k in kinds]
+    floats = [k for k in kinds if is_array(k) and k.kind == "f"]
+    dummies: list[Any] = [np.ones(1, k) for k in floats] or [
+        np.ones(1, k) if is_array(k) else 1.0 for k in kinds]
     return shape, np.result_type(*dummies)
 
 
@@ -236,8 +271,21 @@ def weak_call(fn: Callable[..., Any], params: dict[str, Any]) -> Callable[..., A
     return call
 
 
+def _weak_array(fn: Callable[..., Any], params: dict[str, Any], shape: tuple[int, ...],
+                dtype: np.dtype[Any]) -> Callable[..., Any]:
+    """An op's forward on Python floats that gives an array: of the run's dtype."""
+
+    def call(*args: Any) -> Any:
+        out = fn(*args, **params)
+        if type(out) is not np.ndarray or out.shape != shape:
+            raise Deopt
+        return out if out.dtype is dtype else out.astype(dtype)
+
+    return call
+
+
 def foreign_call(fn: Callable[..., Any], params: dict[str, Any], shape: tuple[int, ...],
-                 kind: Kind, ordered: bool = False) -> Callable[..., Any]:
+                 kind: Kind, ordered: bool = False, node: int = -1) -> Callable[..., Any]:
     """An op's own forward, checked to return the array this plan assumed (in C order
     when ``ordered``, as the buffers after it assume)."""
     check_order = ordered and len(shape) > 1
@@ -248,20 +296,20 @@ def foreign_call(fn: Callable[..., Any], params: dict[str, Any], shape: tuple[in
             if not isinstance(out, (float, int, np.generic)):
                 raise Deopt
             out = np.asarray(out)
-        if out.shape != shape or out.dtype != kind:
-            raise Deopt
-        if check_order and not c_ordered(out):
-            raise Deopt
+        if out.shape != shape or out.dtype != kind or (check_order and not c_ordered(out)):
+            if out.dtype.kind not in "fiu":
+                raise Deopt
+            raise Surprise(node, (out.shape, out.dtype, c_ordered(out)))
         return out
 
     return call
 
 
 def _declared_out(fn: Callable[..., Any], params: dict[str, Any], shape: tuple[int, ...],
-                  kind: Kind, ordered: bool) -> Callable[..., Any]:
+                  kind: Kind, ordered: bool, node: int) -> Callable[..., Any]:
     """A user op declared with ``out=True``: ``forward(*operands, out=buffer, **params)``
     must write into the buffer and return it; with ``out=None`` it allocates."""
-    allocated = foreign_call(fn, params, shape, kind, ordered)
+    allocated = foreign_call(fn, params, shape, kind, ordered, node)
 
     def call(*args: Any) -> Any:
         *operands, out = args

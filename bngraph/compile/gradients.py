@@ -13,7 +13,7 @@ consumers, the gradients are summed in the order the interpreter sums them.
 >>> from bngraph.compile.signature import signature_of
 >>> g = bg.library.get("batchnorm")
 >>> fwd = lower_forward(g.plan, signature_of([np.ones((5, 4))] + [1.0] * 3))
->>> bwd = lower_backward(g.plan, fwd, (ONES,))
+>>> bwd = lower_backward(g.plan, fwd, (ONES,), (None,) * 4)
 >>> [g.names[i] for i in bwd.order][:3]
 ['out', 'gammax', 'xhat']
 """
@@ -33,7 +33,7 @@ from ..ops.broadcasting import broadcast_view
 from ..ops.reduce import normalize_axes
 from ..schedule import Plan
 from .forward import BUILTINS, POWERS, Lowered, reduce_sum, ufunc
-from .program import DYNAMIC, WEAK, Deopt, Kind, Program, c_ordered, is_array
+from .program import DYNAMIC, WEAK, Deopt, Kind, Program, is_array
 from .signature import typed
 
 __all__ = ["ONES", "LoweredBackward", "lower_backward", "static_unbroadcast"]
@@ -54,9 +54,11 @@ class LoweredBackward:
     order: list[int]
 
 
-def lower_backward(plan: Plan, fwd: Lowered, seeds: tuple[Any, ...]) -> LoweredBackward:
+def lower_backward(plan: Plan, fwd: Lowered, seeds: tuple[Any, ...],
+                   given: tuple[tuple[int, ...] | None, ...]) -> LoweredBackward:
     """Lower the backward pass for seeds of these kinds, one per output: ``ONES``,
-    ``None`` (not seeded), or a signature entry."""
+    ``None`` (not seeded), or a signature entry. An input given in a smaller shape
+    than it was computed with (``given``) gets its gradient summed back to it."""
     ir = plan.ir
     p = fwd.program.fork()
     start = len(p.instrs)
@@ -87,13 +89,25 @@ def lower_backward(plan: Plan, fwd: Lowered, seeds: tuple[Any, ...]) -> LoweredB
             c = _contribution(p, op, k, vjp, g, out, args, dict(step.params), step.node, kept)
             previous = grads[j]
             grads[j] = c if previous is None else _accumulate(p, previous, c, step.node, k)
+    for node, shape in zip(plan.inputs, given, strict=True):
+        g = grads[node]
+        if shape is not None and g is not None:
+            if is_array(p.kinds[g]):
+                grads[node] = static_unbroadcast(p, g, shape, node, 0)
+            else:
+                grads[node] = p.emit(lambda v, s=shape: unbroadcast(v, s), (g,), shape, DYNAMIC,
+                                     node=node)
     return LoweredBackward(p, start, seed_regs, grads, order)
 
 
 def _ones(p: Program, value: int) -> int:
+    """The seed of ``backward()``: ones like the output, in its layout (which the
+    layouts of the gradients computed from it follow)."""
     kind = p.kinds[value]
     if kind == WEAK:
         return p.const(1.0)
+    if not p.ordered[value]:
+        return p.emit(np.ones_like, (value,), p.shapes[value], kind, node=-1, ordered=False)
     ones = np.ones(p.shapes[value], kind)
     ones.flags.writeable = False
     return p.const(ones)
@@ -122,10 +136,11 @@ def _contribution(p: Program, op: Op, k: int, vjp: Callable[..., Any], g: int, o
             return static_unbroadcast(p, c, shape, node, k)
     kinds = [np.ones(1, p.kinds[a]) if is_array(p.kinds[a]) else 1.0 for a in (g, out, *args)]
     kind = np.result_type(*kinds)
+    # a foreign rule's result may come in any layout: what is computed from it lets
+    # numpy allocate, as the interpreter does
     arrays = tuple(a for a in operands if is_array(p.kinds[a]))
-    ordered = all(p.ordered[a] for a in arrays)
-    return p.emit(_checked(vjp, params, shape, kind, ordered and len(shape) > 1), operands,
-                  shape, kind, node=node, edge=k, aliases=arrays, ordered=ordered)
+    return p.emit(_checked(vjp, params, shape, kind), operands, shape, kind, node=node, edge=k,
+                  aliases=arrays, ordered=False)
 
 
 def _released(p: Program, reg: int) -> int:
@@ -249,16 +264,15 @@ def _fitted(vjp: Callable[..., Any], params: dict[str, Any],
 
 
 def _checked(vjp: Callable[..., Any], params: dict[str, Any], shape: tuple[int, ...],
-             kind: Kind, c_order: bool) -> Callable[..., Any]:
-    """An op's own rule, checked to give an array of the kind (and the C order, where
-    the plan assumes it) this plan assumed."""
+             kind: Kind) -> Callable[..., Any]:
+    """An op's own rule, checked to give an array of the kind this plan assumed."""
     fitted = _fitted(vjp, params, shape)
 
     def call(*operands: Any) -> Any:
         c = fitted(*operands)
         if type(c) is not np.ndarray:
             c = np.asarray(c)
-        if c.dtype != kind or (c_order and not c_ordered(c)):
+        if c.dtype != kind:
             raise Deopt
         return c
 

@@ -25,7 +25,8 @@ from typing import Any
 import numpy as np
 
 __all__ = [
-    "WEAK", "DYNAMIC", "Kind", "Instr", "Program", "Deopt", "is_array", "c_ordered", "result_kind",
+    "WEAK", "DYNAMIC", "Kind", "Instr", "Program", "Deopt", "Surprise", "Hint", "is_array",
+    "c_ordered", "result_kind",
 ]
 
 WEAK = "weak"
@@ -39,6 +40,20 @@ Kind = Any  # np.dtype | WEAK | DYNAMIC
 
 class Deopt(Exception):  # noqa: N818 - a signal, not an error: the run goes to the interpreter
     """Raised by a step whose value is not what the compiled plan assumed."""
+
+
+Hint = tuple[tuple[int, ...], Kind, bool]
+"""What a run saw a foreign op give: shape, dtype, whether in C order."""
+
+
+class Surprise(Deopt):
+    """Raised by a foreign op's step whose result is not what the plan assumed (another
+    dtype or shape, or not in C order): the plan is made again with what was seen."""
+
+    def __init__(self, node: int, seen: Hint) -> None:
+        super().__init__(node, seen)
+        self.node = node
+        self.seen = seen
 
 
 def c_ordered(array: np.ndarray) -> bool:

@@ -1,7 +1,7 @@
 """Runs of compiled plans: the same ``Run`` to the caller, held in a frame of slots.
 
 ``compiled_forward(graph, inputs, ...)`` is the one place that decides which runs a
-compiled plan takes: numpy arrays of real floats and Python floats, when neither
+compiled plan takes: numpy arrays of real floats and Python numbers, when neither
 every value (``keep_values``) nor a finiteness check is asked for. It returns
 ``None`` for everything else, and the interpreter runs it. A ``CompiledRun`` answers
 like any run; what its frame does not hold (the gradient of an inner node, a value
@@ -29,11 +29,11 @@ import numpy as np
 from ..binding import bind_inputs
 from ..errors import RunStateError
 from ..execute import forward_pass
-from ..run import Run, RunStats
+from ..run import Named, Run, RunStats
 from ..schedule import Planned
 from .compiled import CompiledPlan, cache_of
 from .gradients import ONES
-from .program import Deopt
+from .program import Deopt, Surprise
 from .signature import entry_of
 
 __all__ = ["CompiledRun", "compiled_forward"]
@@ -50,34 +50,37 @@ def compiled_forward(graph: Planned, given: Mapping[str, Any], *, keep_values: b
     if key is None:
         return None
     try:
-        compiled = cache.by_key[key]
+        found = cache.by_key[key]
     except KeyError:
-        bound = bind_inputs(plan, given)  # the interpreter's checks, once per key
-        inputs = [bound.values[i] for i in plan.inputs]
-        compiled = cache.lookup(inputs)
-        if compiled is not None:
-            compiled.dims = dict(bound.dims)
-        cache.remember(key, compiled)
-    if compiled is None or compiled.dead:
+        found = cache.bind(given, key)  # the interpreter's checks, once per key
+    if found is None or found[0].dead:
         return None
+    compiled, prepare = found
     arena = compiled.checkout()
     start = time.perf_counter()
     try:
+        inputs, given_inputs = prepare(inputs)
         frame = compiled.run_forward(inputs, arena)
+    except Surprise as surprise:
+        cache.relax(compiled, surprise.node, surprise.seen)
+        return None
     except Deopt:
         compiled.dead = True
         return None
     except Exception:  # noqa: BLE001 - the interpreter runs it again and names the node
         return None
     seconds = time.perf_counter() - start
-    return CompiledRun(graph, compiled, frame, arena, inputs, seconds)
+    run = CompiledRun(graph, compiled, frame, arena, inputs, given_inputs, seconds)
+    if not _finite(run.outputs.values()):
+        run.warn_nonfinite("output", run.outputs)
+    return run
 
 
 class CompiledRun(Run):
     """A run of a compiled plan (made by ``forward``; use it as any ``Run``)."""
 
     def __init__(self, graph: Planned, compiled: CompiledPlan, frame: list[Any], arena: Any,
-                 inputs: list[Any], seconds: float) -> None:
+                 inputs: list[Any], given: list[Any], seconds: float) -> None:
         self.graph = graph
         self.plan = compiled.plan
         self.keep_values = False
@@ -85,19 +88,20 @@ class CompiledRun(Run):
         self._compiled = compiled
         self._arena = arena
         self._frame = frame
-        self._inputs = inputs
-        self._caller: list[Any] = []
-        self._values: list[Any] = []
-        self._shapes = compiled.shapes
+        self._inputs = inputs  # as bound
+        self._given = given  # as given (arrays the backward pass reads: copies)
         self._interpreted = False
         self._seconds: list[float | None] = [seconds, None]
+        self._seeds_given: dict[int, Any] = {}
         self._grads: list[Any] | None = None
         self._contributions = {}
         self._backward_steps = {}
         self._backward_bytes = 0
         self._last_seeds: tuple[Any, dict[str, Any]] = (None, {})
-        self.grads = {}
-        self.outputs = {name: frame[slot] for name, slot in compiled.output_slots}
+        self._shapes = compiled.shapes
+        self.grads = Named("input", {})
+        self.outputs = Named(
+            "output", {name: _read_only(frame[slot]) for name, slot in compiled.output_slots})
 
     def __del__(self) -> None:
         arena = self.__dict__.get("_arena")
@@ -111,8 +115,7 @@ class CompiledRun(Run):
         if self._interpreted or check_finite:
             return self._interpreted_backward(seed, seeds, check_finite)
         start = time.perf_counter()
-        plan = self.plan
-        outputs = plan.outputs
+        outputs = self.plan.outputs
         if seeds or type(seed) is not np.ndarray or len(outputs) != 1 \
                 or seed.shape != self._shapes[outputs[0]] or seed.dtype.kind != "f":
             if seed is None and not seeds:
@@ -134,29 +137,36 @@ class CompiledRun(Run):
             return self._interpreted_backward(seed, seeds, check_finite)
         except Exception:  # noqa: BLE001 - the interpreter runs it again and names the node
             return self._interpreted_backward(seed, seeds, check_finite)
-        self.grads = grads
+        self.grads = Named("input", grads)
         self._grads = []
         self._backward_steps = {node: n for n, node in enumerate(backward.order, start=1)}
         self._backward_bytes = backward.arena_bytes
         self._last_seeds = (seed, seeds)
+        self._seeds_given = given
         self._seconds[1] = time.perf_counter() - start
-        return dict(grads)
+        if not _finite(grads.values()):
+            self.warn_nonfinite("gradient", self.grads)
+        return Named("input", grads)
 
     def _zeros(self, position: int) -> np.ndarray:
         value = self._inputs[position]
-        return np.zeros(np.shape(value), getattr(value, "dtype", np.float64))
+        shape = self._compiled.given[position]
+        dtype = getattr(value, "dtype", np.dtype(np.float64))
+        return np.zeros(np.shape(value) if shape is None else shape, dtype)
 
     def _interpret(self) -> None:
         """Run the forward pass again in the interpreter: from now on this run is an
         interpreted one (its outputs stay those already handed out)."""
         if self._interpreted:
             return
-        names = self.plan.ir.names
-        bound = bind_inputs(self.plan, {
-            names[i]: value for i, value in zip(self.plan.inputs, self._inputs, strict=True)
+        plan = self.plan
+        names = plan.ir.names
+        bound = bind_inputs(plan, {
+            names[i]: value for i, value in zip(plan.inputs, self._given, strict=True)
         })
-        forward_pass(self.plan, bound.values, bound.shapes, release=True, check_finite=False)
-        self._values, self._shapes, self._caller = bound.values, bound.shapes, bound.caller
+        forward_pass(plan, bound.values, bound.shapes, release=True, check_finite=False,
+                     float_dtype=bound.float_dtype)
+        self._bound, self._values, self._shapes = bound, bound.values, bound.shapes
         self._interpreted = True
 
     def _interpreted_backward(self, seed: Any, seeds: dict[str, Any],
@@ -164,6 +174,13 @@ class CompiledRun(Run):
         self._interpret()
         self._last_seeds = (seed, seeds)
         return Run.backward(self, seed, check_finite=check_finite, **seeds)
+
+    def warn_nonfinite(self, kind: str, arrays: Mapping[str, Any]) -> None:
+        self._interpret()  # the interpreter replays the passes to name the first node
+        if kind == "gradient" and not self._seeds_given:
+            seed, seeds = self._last_seeds
+            self._seeds_given = self._seeds(seed, seeds)  # backward(): ones
+        Run.warn_nonfinite(self, kind, arrays)
 
     # ------------------------------------------------------------------ reading
 
@@ -190,7 +207,7 @@ class CompiledRun(Run):
             )
         value = self._frame[slot]
         # a value in the arena is overwritten by a later run: hand out a copy
-        return np.array(value) if slot in self._compiled.layout.arena_slots else value
+        return _read_only(np.array(value) if slot in self._compiled.layout.arena_slots else value)
 
     def released(self) -> tuple[str, ...]:
         if self._interpreted:
@@ -211,6 +228,23 @@ class CompiledRun(Run):
     def __repr__(self) -> str:
         state = "with gradients" if self._grads is not None else "forward only"
         return f"<Run of {self.plan.name!r}, {state}, compiled>"
+
+
+def _finite(arrays: Any) -> bool:
+    """Whether no array holds a NaN or an infinity: one sum each (a sum of finite
+    values that overflows only sends the arrays to the exact check)."""
+    total = 0.0
+    for array in arrays:
+        total += float(np.add.reduce(array, None)) if type(array) is np.ndarray else array
+    return math.isfinite(total)
+
+
+def _read_only(value: Any) -> Any:
+    if type(value) is not np.ndarray:
+        return value
+    view = value.view()
+    view.flags.writeable = False
+    return view
 
 
 def _seed_kind(value: Any) -> Any:

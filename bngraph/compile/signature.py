@@ -1,13 +1,14 @@
 """Signatures: what a compiled plan depends on in the values it is given.
 
 A value is either a Python float (numpy 2's weak scalar) or a numpy array of real
-floats, known by its shape, strides and dtype: the strides say its memory layout,
+floats (or of integers, for constant inputs: indices, labels), known by its shape,
+strides and dtype: the strides say its memory layout,
 which a result computed from it follows (and the order in which a reduction adds
 up follows that layout in turn, so two runs agree bit for bit only if it is the
 same). Anything else (other array types, integers, complex numbers) has no entry,
 and the interpreter runs it.
 
->>> entry_of(np.ones((2, 3), np.float32)), entry_of(0.5), entry_of(np.ones(2, int))
+>>> entry_of(np.ones((2, 3), np.float32)), entry_of(0.5), entry_of(np.ones(2, complex))
 (((2, 3), (12, 4), dtype('float32')), <class 'float'>, None)
 >>> typed(entry_of(np.ones((2, 3)).T))
 ((3, 2), dtype('float64'), False)
@@ -34,7 +35,7 @@ def entry_of(value: Any) -> Entry | None:
     """The signature entry of one value; ``None`` when no compiled plan takes it."""
     if type(value) is float:
         return float
-    if type(value) is np.ndarray and value.dtype.kind == "f":
+    if type(value) is np.ndarray and value.dtype.kind in "fiu":
         return (value.shape, value.strides, value.dtype)
     return None
 
