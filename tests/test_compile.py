@@ -359,3 +359,82 @@ def test_python_floats_stay_on_the_compiled_path() -> None:
     run = assert_runs_agree(g, {"x": 0.3})
     assert type(run.outputs["y"]) is float and start.name == "x"
     assert run.backward()["x"].shape == ()
+
+
+def assert_close(a: Any, b: Any, what: str) -> None:
+    """A few ulps of the largest magnitude involved: a fused sum adds its tiles' partial
+    sums, in another order than one sum over the whole axis."""
+    assert type(a) is type(b) and np.shape(a) == np.shape(b), (what, a, b)
+    assert np.asarray(a).dtype == np.asarray(b).dtype, (what, a, b)
+    assert np.array_equal(np.isnan(a), np.isnan(b)), (what, a, b)
+    finite = np.isfinite(b)
+    scale = float(np.max(np.abs(np.asarray(b)[finite]), initial=1.0))
+    eps = float(np.finfo(np.asarray(b).dtype).eps)
+    np.testing.assert_allclose(a, b, rtol=0, atol=64 * eps * scale, err_msg=what)
+
+
+@pytest.fixture
+def fused_everywhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fuse arrays of any size, in tiles of a few rows (several tiles, a short last one)."""
+    from bngraph.compile import fusion
+
+    monkeypatch.setattr(fusion, "MIN_BYTES", 0)
+    monkeypatch.setattr(fusion, "TILE_BYTES", 100)
+
+
+@pytest.mark.parametrize("name", bg.library.names())
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fused_kernels_agree_with_the_interpreter(name: str, dtype: type,
+                                                 fused_everywhere: None) -> None:
+    graph = bg.Graph.from_ir(bg.library.get(name).ir)  # a plan of its own: made fused
+    inputs = in_dtype(bg.library.example(name), dtype)
+    graph.forward(inputs)
+    run, reference = graph.forward(inputs), interpreted(graph, inputs)
+    assert run.stats.compiled
+    for out, value in reference.outputs.items():
+        assert_close(run.outputs[out], value, out)
+    got, want = run.backward(), reference.backward()
+    for name_, value in want.items():
+        assert_close(got[name_], value, name_)
+    programs = [run._compiled.lowered.program,
+                *(b.lowered.program for b in run._compiled._backward.values() if b)]
+    kernels = sum(type(i.fn).__name__ == "Kernel" for p in programs for i in p.instrs)
+    # a foreign op giving another layout than C (conv2d) leaves what follows to numpy
+    assert kernels or name in ("softmax_cross_entropy", "mlp", "attention", "conv_bn_relu")
+
+
+def test_a_fused_batchnorm_needs_no_full_temporary(fused_everywhere: None) -> None:
+    """Forward and backward hold x-mu, xhat, the output and the gradient of x, and no
+    other array of x's size (their peak, ``run.stats``, counts the arena)."""
+    g = bg.Graph.from_ir(bg.library.get("batchnorm").ir)
+    n, d = 64, 8
+    run = g.forward(batchnorm_inputs(n=n, d=d))
+    run.backward(np.ones((n, d)))
+    array = n * d * 8
+    inputs = array + 2 * d * 8
+    assert run.stats.peak_bytes - inputs < 4 * array + 16 * d * 8
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(graph_and_inputs())
+def test_random_graphs_fused_agree_with_the_interpreter(case: Any) -> None:
+    from bngraph.compile import fusion
+
+    graph, inputs = case
+    with np.errstate(all="ignore"), warnings.catch_warnings(), \
+            pytest.MonkeyPatch.context() as patch:
+        warnings.simplefilter("ignore")
+        patch.setattr(fusion, "MIN_BYTES", 0)
+        patch.setattr(fusion, "TILE_BYTES", 8)
+        want = outcome(lambda: interpreted(graph, inputs))
+        got = outcome(lambda: graph.forward(inputs))
+        assert got[0] == want[0], (got, want)
+        if want[0] == "error":
+            return
+        for name, value in want[1].outputs.items():
+            assert_close(got[1].outputs[name], value, f"output {name}")
+        want, got = outcome(want[1].backward), outcome(got[1].backward)
+        assert got[0] == want[0], (got, want)
+        if want[0] == "ok":
+            for name, value in want[1].items():
+                assert_close(got[1][name], value, f"gradient of {name}")

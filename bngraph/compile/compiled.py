@@ -29,6 +29,7 @@ from ..binding import Bound, bind_inputs
 from ..schedule import Plan
 from .buffers import Layout, Step, assign
 from .forward import Lowered, lower_forward, run_dtype
+from .fusion import fuse
 from .gradients import LoweredBackward, lower_backward
 from .program import Hint
 from .signature import Signature, signature_of
@@ -89,6 +90,7 @@ class CompiledPlan:
         outputs = [values[i] for i in plan.outputs]
         pinned = {values[i] for i in plan.saved_values} | set(outputs)
         inputs = [reg for _, reg in self.lowered.inputs]
+        fuse(p, 0, pinned)
         self.layout: Layout = assign(p, 0, inputs=inputs, pinned=pinned, handout=set(outputs))
         layout = self.layout
         self.steps: tuple[Step, ...] = tuple(layout.steps)
@@ -168,6 +170,7 @@ class CompiledBackward:
         lowered = self.lowered
         p = lowered.program
         defined = {ins.result: ins for ins in p.instrs[lowered.start:]}
+        fuse(p, lowered.start, {g for g in lowered.grads if g is not None})
         _check_reads(p, lowered.start, forward.layout, set(forward.kept.values()))
         handout: set[int] = set()
         modes = []
@@ -194,6 +197,7 @@ class CompiledBackward:
             (name, mode, layout.slots[x] if mode != "zeros" else x) for name, mode, x in modes
         )
         self.order = tuple(lowered.order)
+        self.step_numbers = {node: n for n, node in enumerate(self.order, start=1)}
         self.template = [None] * (layout.size - self.base_size)
         for slot, value in layout.consts.items():
             self.template[slot - self.base_size] = value

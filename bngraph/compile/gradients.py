@@ -85,7 +85,7 @@ def lower_backward(plan: Plan, fwd: Lowered, seeds: tuple[Any, ...],
         args = tuple(fwd.values[o] if isinstance(o, int) else p.const(o)
                      for o in ir.operands[step.node])
         out = fwd.values[step.node]
-        for k, vjp, j in step.edges:
+        for k, vjp, j in _edge_order(p, step.edges, g, args):
             c = _contribution(p, op, k, vjp, g, out, args, dict(step.params), step.node, kept)
             previous = grads[j]
             grads[j] = c if previous is None else _accumulate(p, previous, c, step.node, k)
@@ -98,6 +98,16 @@ def lower_backward(plan: Plan, fwd: Lowered, seeds: tuple[Any, ...],
                 grads[node] = p.emit(lambda v, s=shape: unbroadcast(v, s), (g,), shape, DYNAMIC,
                                      node=node)
     return LoweredBackward(p, start, seed_regs, grads, order)
+
+
+def _edge_order(p: Program, edges: Any, g: int, args: tuple[int, ...]) -> Any:
+    """The edges of one node, those whose gradient is summed to a smaller operand first:
+    their sums read ``g``, after which the others may work in ``g``'s buffer. (Only when
+    the edges reach distinct operands: the sums into one operand keep their order.)"""
+    if len(edges) < 2 or len({j for _, _, j in edges}) < len(edges):
+        return edges
+    size = int(np.prod(p.shapes[g], dtype=np.int64))
+    return sorted(edges, key=lambda e: int(np.prod(p.shapes[args[e[0]]], dtype=np.int64)) >= size)
 
 
 def _ones(p: Program, value: int) -> int:
@@ -117,7 +127,8 @@ def _accumulate(p: Program, previous: int, c: int, node: int, k: int) -> int:
     """``previous + c``, as the interpreter sums; in place where ``previous`` dies."""
     if is_array(p.kinds[previous]) and is_array(p.kinds[c]):
         return ufunc(p, np.add, (previous, c), p.shapes[previous], node, edge=k)
-    return p.emit(operator.add, (previous, c), p.shapes[previous], DYNAMIC, node=node, edge=k)
+    kind = WEAK if p.kinds[previous] == p.kinds[c] == WEAK else DYNAMIC
+    return p.emit(operator.add, (previous, c), p.shapes[previous], kind, node=node, edge=k)
 
 
 def _contribution(p: Program, op: Op, k: int, vjp: Callable[..., Any], g: int, out: int,
@@ -128,6 +139,10 @@ def _contribution(p: Program, op: Op, k: int, vjp: Callable[..., Any], g: int, o
     # a rule called as it is gets what the interpreter gives it: a placeholder for a
     # value the plan released (so that reading it fails as it does there)
     operands = (g, *(a if a in kept or p.is_const(a) else _released(p, a) for a in (out, *args)))
+    if _weak_rule(p, op, params, (g, out, *args)):
+        # a built-in rule on Python floats gives a Python float: called as it is
+        fn = vjp if not params else lambda *a: vjp(*a, **params)
+        return p.emit(fn, operands, shape, WEAK, node=node, edge=k)
     if not (is_array(p.kinds[x]) and is_array(p.kinds[g]) and is_array(p.kinds[out])):
         return p.emit(_fitted(vjp, params, shape), operands, shape, DYNAMIC, node=node, edge=k)
     if BUILTINS.get(op.name) is op:
@@ -141,6 +156,20 @@ def _contribution(p: Program, op: Op, k: int, vjp: Callable[..., Any], g: int, o
     arrays = tuple(a for a in operands if is_array(p.kinds[a]))
     return p.emit(_checked(vjp, params, shape, kind), operands, shape, kind, node=node, edge=k,
                   aliases=arrays, ordered=False)
+
+
+WEAK_RULES = {"add", "sub", "mul", "div", "neg", "square", "sqrt", "reciprocal", "exp", "log",
+              "tanh", "relu", "pow"}
+
+
+def _weak_rule(p: Program, op: Op, params: dict[str, Any], operands: tuple[int, ...]) -> bool:
+    """Whether this built-in rule, on these Python floats, gives a Python float (a power
+    of a negative number to a fractional exponent would give a complex one)."""
+    if op.name not in WEAK_RULES or BUILTINS.get(op.name) is not op:
+        return False
+    if op.name == "pow" and not float(params["exponent"]).is_integer():
+        return False
+    return all(p.kinds[a] == WEAK for a in operands)
 
 
 def _released(p: Program, reg: int) -> int:
@@ -252,6 +281,8 @@ def _fitted(vjp: Callable[..., Any], params: dict[str, Any],
 
     def call(*operands: Any) -> Any:
         c = vjp(*operands, **params)
+        if type(c) is float and not shape:  # the common case of Python floats, at once
+            return c
         if c is None:
             raise Deopt
         if type(c) is not np.ndarray or c.shape != shape:

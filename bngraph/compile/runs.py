@@ -139,7 +139,7 @@ class CompiledRun(Run):
             return self._interpreted_backward(seed, seeds, check_finite)
         self.grads = Named("input", grads)
         self._grads = []
-        self._backward_steps = {node: n for n, node in enumerate(backward.order, start=1)}
+        self._backward_steps = backward.step_numbers  # shared: read only
         self._backward_bytes = backward.arena_bytes
         self._last_seeds = (seed, seeds)
         self._seeds_given = given
