@@ -38,7 +38,9 @@ def assert_same(a: Any, b: Any, what: str) -> None:
     assert np.shape(a) == np.shape(b), (what, np.shape(a), np.shape(b))
     assert np.asarray(a).dtype == np.asarray(b).dtype, (what, a, b)
     assert np.array_equal(a, b, equal_nan=True), (what, a, b)
-    assert np.array_equal(np.signbit(a), np.signbit(b)), (what, a, b)
+    parts = (np.real, np.imag) if np.iscomplexobj(b) else (np.asarray,)
+    for part in parts:  # and the same signs of zeros
+        assert np.array_equal(np.signbit(part(a)), np.signbit(part(b))), (what, a, b)
 
 
 def assert_runs_agree(graph: bg.Graph, inputs: dict[str, Any], **seeds: Any) -> Run:

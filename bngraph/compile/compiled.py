@@ -12,7 +12,7 @@ out of the pool and gives it back when it is dropped.
 >>> g = bg.library.get("batchnorm")
 >>> compiled = compiled_for(g.plan, {"x": np.ones((8, 3)), "gamma": np.ones(3), "beta": np.ones(3)})
 >>> compiled.forward_calls, compiled.arena_bytes
-(12, 432)
+(11, 432)
 """
 
 from __future__ import annotations

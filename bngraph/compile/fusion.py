@@ -35,7 +35,7 @@ import numpy as np
 from .forward import maximum
 from .program import Instr, Program, is_array
 
-__all__ = ["Kernel", "fuse", "MIN_BYTES", "TILE_BYTES"]
+__all__ = ["Kernel", "Einsum", "fuse", "sums_of_products", "MIN_BYTES", "TILE_BYTES"]
 
 MIN_BYTES = 1 << 20
 """Arrays smaller than this (they fit in the cache anyway) are not fused."""
@@ -104,8 +104,61 @@ class Kernel:
         return out
 
 
+class Einsum:
+    """``np.einsum(subscripts, *operands, out=out)``, the result reshaped to keep the
+    summed axis (``kept``) when the sum it stands for kept it."""
+
+    def __init__(self, subscripts: str, kept: tuple[int, ...] | None) -> None:
+        self.subscripts, self.kept = subscripts, kept
+
+    def __repr__(self) -> str:
+        return f"<einsum {self.subscripts}>"
+
+    def __call__(self, *args: Any) -> Any:
+        *operands, out = args
+        if self.kept is None:
+            return np.einsum(self.subscripts, *operands, out=out)
+        if out is None:
+            return np.einsum(self.subscripts, *operands).reshape(self.kept)
+        np.einsum(self.subscripts, *operands, out=out.reshape(self.kept[1:]))
+        return out
+
+
+def sums_of_products(p: Program, start: int, keep: set[int]) -> None:
+    """``sum(a * b, axis=0)`` (and of ``a * a``) as one ``np.einsum``, without the
+    product: it multiplies and adds row after row as the sum does, bit for bit (for
+    arrays of more than one column, in C order)."""
+    instrs = p.instrs[start:]
+    uses: dict[int, int] = {}
+    for ins in instrs:
+        for a in ins.args:
+            uses[a] = uses.get(a, 0) + 1
+    defined = {ins.result: ins for ins in instrs}
+    dropped: set[int] = set()
+    for k, ins in enumerate(instrs):
+        product = defined.get(ins.args[0]) if ins.fn == REDUCE and not ins.fresh else None
+        if product is None or product.fn not in (np.multiply, np.square) or product.fresh \
+                or uses.get(product.result) != 1 or product.result in keep:
+            continue
+        shape = p.shapes[product.result]
+        axis, keepdims = p.consts[ins.args[1]], p.consts[ins.args[3]]
+        factors = product.args if product.fn is np.multiply else product.args * 2
+        if axis not in (0, (0,)) or len(shape) < 2 or int(np.prod(shape[1:])) < 2 \
+                or not all(p.ordered[f] for f in factors):
+            continue
+        letters = "abcdefghijklmnopqrstuvwxyz"[:len(shape)]
+        spec = ",".join(letters[len(shape) - len(p.shapes[f]):] for f in factors)
+        kernel = Einsum(f"{spec}->{letters[1:]}", (1, *shape[1:]) if keepdims else None)
+        instrs[k] = Instr(kernel, tuple(factors), ins.result, ins.node, len(factors), (), (),
+                          ins.edge)
+        dropped.add(product.result)
+    p.instrs[start:] = [ins for ins in instrs if ins.result not in dropped]
+
+
 def fuse(p: Program, start: int, keep: set[int]) -> None:
-    """Fold the trees of elementwise calls of ``p.instrs[start:]`` into kernels."""
+    """Fold sums of products into einsums, and the trees of elementwise calls of
+    ``p.instrs[start:]`` over large arrays into kernels."""
+    sums_of_products(p, start, keep)
     instrs = p.instrs[start:]
     uses: dict[int, int] = {}
     for ins in instrs:
