@@ -170,7 +170,8 @@ class CompiledBackward:
         lowered = self.lowered
         p = lowered.program
         defined = {ins.result: ins for ins in p.instrs[lowered.start:]}
-        fuse(p, lowered.start, {g for g in lowered.grads if g is not None})
+        handed = {lowered.grads[i] for i in plan.inputs}
+        fuse(p, lowered.start, {g for g in handed if g is not None})
         _check_reads(p, lowered.start, forward.layout, set(forward.kept.values()))
         handout: set[int] = set()
         modes = []

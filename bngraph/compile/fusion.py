@@ -35,7 +35,8 @@ import numpy as np
 from .forward import maximum
 from .program import Instr, Program, is_array
 
-__all__ = ["Kernel", "Einsum", "fuse", "sums_of_products", "MIN_BYTES", "TILE_BYTES"]
+__all__ = ["Kernel", "Einsum", "fuse", "negations", "sums_of_products", "MIN_BYTES",
+           "TILE_BYTES"]
 
 MIN_BYTES = 1 << 20
 """Arrays smaller than this (they fit in the cache anyway) are not fused."""
@@ -155,9 +156,51 @@ def sums_of_products(p: Program, start: int, keep: set[int]) -> None:
     p.instrs[start:] = [ins for ins in instrs if ins.result not in dropped]
 
 
+def negations(p: Program, start: int, keep: set[int]) -> None:
+    """``(-a) * c`` and ``(-a) / c`` as ``a * (-c)`` and ``a / (-c)`` for a constant
+    ``c``: one call less, and the same bits (a sign flip is exact)."""
+    instrs = p.instrs[start:]
+    uses: dict[int, int] = {}
+    for ins in instrs:
+        for a in ins.args:
+            uses[a] = uses.get(a, 0) + 1
+    defined = {ins.result: ins for ins in instrs}
+    dropped: set[int] = set()
+    for k, ins in enumerate(instrs):
+        if ins.fn not in (np.multiply, np.true_divide) or ins.out_at != 2 or ins.fresh:
+            continue
+        a, c = ins.args
+        negative = defined.get(a)
+        if negative is None or negative.fn is not np.negative or negative.fresh \
+                or uses.get(a) != 1 or a in keep or not _scalar_const(p, c):
+            continue
+        flipped = p.const(_flip(p.consts[c]))
+        (x,) = negative.args
+        instrs[k] = Instr(ins.fn, (x, flipped), ins.result, ins.node, 2,
+                          tuple(r for r in (x,) if p.shapes[r] == p.shapes[ins.result]
+                                and p.kinds[r] == p.kinds[ins.result]), (), ins.edge)
+        dropped.add(a)
+    p.instrs[start:] = [ins for ins in instrs if ins.result not in dropped]
+
+
+def _scalar_const(p: Program, reg: int) -> bool:
+    value = p.consts.get(reg, None) if p.is_const(reg) else None
+    return type(value) is float or (isinstance(value, np.ndarray) and value.ndim == 0
+                                    and value.dtype.kind == "f")
+
+
+def _flip(value: Any) -> Any:
+    if type(value) is float:
+        return -value
+    flipped = np.array(np.negative(value), dtype=value.dtype)
+    flipped.flags.writeable = False
+    return flipped
+
+
 def fuse(p: Program, start: int, keep: set[int]) -> None:
-    """Fold sums of products into einsums, and the trees of elementwise calls of
-    ``p.instrs[start:]`` over large arrays into kernels."""
+    """Fold negations into constants, sums of products into einsums, and the trees of
+    elementwise calls of ``p.instrs[start:]`` over large arrays into kernels."""
+    negations(p, start, keep)
     sums_of_products(p, start, keep)
     instrs = p.instrs[start:]
     uses: dict[int, int] = {}

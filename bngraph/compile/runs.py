@@ -79,25 +79,27 @@ def compiled_forward(graph: Planned, given: Mapping[str, Any], *, keep_values: b
 class CompiledRun(Run):
     """A run of a compiled plan (made by ``forward``; use it as any ``Run``)."""
 
+    # the state of a run before its backward pass: class attributes, read until set
+    keep_values = False
+    _interpreted = False
+    _grads: list[Any] | None = None
+    _contributions: dict[tuple[int, int], Any] = {}  # noqa: RUF012 - never written
+    _backward_steps: dict[int, int] = {}  # noqa: RUF012 - replaced, never written
+    _backward_bytes = 0
+    _seeds_given: dict[int, Any] = {}  # noqa: RUF012 - replaced, never written
+    _last_seeds: tuple[Any, dict[str, Any]] = (None, {})
+
     def __init__(self, graph: Planned, compiled: CompiledPlan, frame: list[Any], arena: Any,
                  inputs: list[Any], given: list[Any], seconds: float) -> None:
         self.graph = graph
         self.plan = compiled.plan
-        self.keep_values = False
         self.dims = dict(compiled.dims)
         self._compiled = compiled
         self._arena = arena
         self._frame = frame
         self._inputs = inputs  # as bound
         self._given = given  # as given (arrays the backward pass reads: copies)
-        self._interpreted = False
         self._seconds: list[float | None] = [seconds, None]
-        self._seeds_given: dict[int, Any] = {}
-        self._grads: list[Any] | None = None
-        self._contributions = {}
-        self._backward_steps = {}
-        self._backward_bytes = 0
-        self._last_seeds: tuple[Any, dict[str, Any]] = (None, {})
         self._shapes = compiled.shapes
         self.grads = Named("input", {})
         self.outputs = Named(
@@ -235,8 +237,16 @@ def _finite(arrays: Any) -> bool:
     values that overflows only sends the arrays to the exact check)."""
     total = 0.0
     for array in arrays:
-        total += float(np.add.reduce(array, None)) if type(array) is np.ndarray else array
+        if type(array) is not np.ndarray:
+            total += array
+        elif array.ndim == 0:
+            total += float(array)
+        else:  # a sum along one axis: the cheapest of numpy's sums
+            total += float(ADD_REDUCE(array.reshape(-1), 0))
     return math.isfinite(total)
+
+
+ADD_REDUCE: Any = np.add.reduce
 
 
 def _read_only(value: Any) -> Any:
