@@ -102,8 +102,14 @@ class CompiledRun(Run):
         self._seconds: list[float | None] = [seconds, None]
         self._shapes = compiled.shapes
         self.grads = Named("input", {})
-        self.outputs = Named(
-            "output", {name: _read_only(frame[slot]) for name, slot in compiled.output_slots})
+        outputs = {}
+        for name, slot in compiled.output_slots:
+            value = frame[slot]
+            if type(value) is np.ndarray:  # read only, as the interpreter's outputs are
+                value = value.view()
+                value.flags.writeable = False
+            outputs[name] = value
+        self.outputs = Named("output", outputs)
 
     def __del__(self) -> None:
         arena = self.__dict__.get("_arena")
@@ -233,17 +239,26 @@ class CompiledRun(Run):
 
 
 def _finite(arrays: Any) -> bool:
-    """Whether no array holds a NaN or an infinity: one sum each (a sum of finite
-    values that overflows only sends the arrays to the exact check)."""
+    """Whether no array holds a NaN or an infinity: one sum for all the small arrays
+    together, one for each large one (a sum of finite values that overflows only
+    sends the arrays to the exact check)."""
     total = 0.0
+    small = []
     for array in arrays:
         if type(array) is not np.ndarray:
             total += array
         elif array.ndim == 0:
             total += float(array)
+        elif array.size <= SMALL:
+            small.append(array.reshape(-1))
         else:  # a sum along one axis: the cheapest of numpy's sums
             total += float(ADD_REDUCE(array.reshape(-1), 0))
+    if small:
+        total += float(ADD_REDUCE(small[0] if len(small) == 1 else np.concatenate(small), 0))
     return math.isfinite(total)
+
+
+SMALL = 1 << 16
 
 
 ADD_REDUCE: Any = np.add.reduce
