@@ -260,6 +260,17 @@ def weak_call(fn: Callable[..., Any], params: dict[str, Any]) -> Callable[..., A
     """The op's forward on Python floats, normalised as the interpreter does: a Python
     float back, or ``Deopt`` for anything else (a complex power, say)."""
 
+    if isinstance(fn, np.ufunc) and not params:
+        def ufunc_call(*args: Any) -> Any:  # np.tanh(0.5) is a numpy float: made a float
+            out = fn(*args)
+            if type(out) is np.float64:
+                return float(out)
+            if isinstance(out, (int, np.integer, np.floating)):
+                return float(out)
+            raise Deopt
+
+        return ufunc_call
+
     def call(*args: Any) -> Any:
         out = fn(*args, **params)
         if type(out) is float:

@@ -140,7 +140,12 @@ def _contribution(p: Program, op: Op, k: int, vjp: Callable[..., Any], g: int, o
     # value the plan released (so that reading it fails as it does there)
     operands = (g, *(a if a in kept or p.is_const(a) else _released(p, a) for a in (out, *args)))
     if _weak_rule(p, op, params, (g, out, *args)):
-        # a built-in rule on Python floats gives a Python float: called as it is
+        # a built-in rule on Python floats gives a Python float: called as it is, or as
+        # the operator it is (g * y for a product: no Python frame in between)
+        if op.name in ("mul", "div") and (op.name == "mul" or k == 0):
+            fn = operator.mul if op.name == "mul" else operator.truediv
+            return p.emit(fn, (g, args[1 - k] if op.name == "mul" else args[1]), shape, WEAK,
+                          node=node, edge=k)
         fn = vjp if not params else lambda *a: vjp(*a, **params)
         return p.emit(fn, operands, shape, WEAK, node=node, edge=k)
     if not (is_array(p.kinds[x]) and is_array(p.kinds[g]) and is_array(p.kinds[out])):
