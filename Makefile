@@ -26,10 +26,11 @@ bench: install
 	$(BIN)/python benchmarks/bench_batchnorm.py --readme README.md
 	$(BIN)/python benchmarks/bench_render.py
 
-# the committed pictures of the library graphs (a test checks they are up to date)
+# the committed pictures of the library graphs and the viewer's screenshot (a test
+# checks they are up to date)
 renders: install
-	@scripts/ensure-tools.sh dot
-	$(BIN)/python -m bngraph.viz.renders renders
+	@scripts/ensure-tools.sh dot chromium
+	$(BIN)/python -m bngraph.viz.library_pictures renders
 
 # checks PYTHON, rebuilds .venv when it was made by another interpreter, reinstalls
 # when pyproject.toml changed (scripts/make-venv.sh says how)

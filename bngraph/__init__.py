@@ -76,14 +76,15 @@ from .graph import Graph, Node, NodeSpec
 from .layers import BatchNorm
 from .ops import Op, define_op, op
 from .run import Run
-from .viz import render, render_steps
+from .viz import render, render_compare, render_steps
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Graph", "Node", "NodeSpec", "Run", "BatchNorm", "Op", "define_op", "op", "BngraphError",
     "errors", "functions", "library", "ops", "plugins", "reference", "testing", "viz", "render",
-    "render_steps", "dsl", "parse", "load", "from_json", "DSLSyntaxError", "add", "sub", "mul",
+    "render_steps", "render_compare", "dsl", "parse", "load", "from_json", "DSLSyntaxError",
+    "add", "sub", "mul",
     "div", "neg", "pow", "square", "sqrt", "reciprocal", "exp", "log", "tanh", "relu", "sum",
     "mean", "broadcast_to", "broadcast_like", "reshape", "transpose", "matmul", "split_axis",
     "reshape_like", "maximum", "minimum", "abs", "sign", "clip", "where", "sigmoid", "softplus",

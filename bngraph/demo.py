@@ -78,9 +78,11 @@ def _composite(inputs: dict[str, Any], dout: np.ndarray, out: TextIO) -> bool:
     return report.ok
 
 
-def _notebook_bugs(out: TextIO) -> bool:
+def _notebook_bugs(out: TextIO, folder: Path | None) -> tuple[bool, list[str]]:
     """The notebook's own graph, bugs included, against the composite graph: the check
-    holds when both tools catch the bugs."""
+    holds when both tools catch the bugs. With a folder, both are drawn: the buggy
+    graph with gradcheck's verdict on every node, and the two graphs side by side with
+    the place where they first part."""
     from .notebook import notebook_graph, seed_data
     from .testing import GradcheckError, compare, gradcheck
 
@@ -89,22 +91,35 @@ def _notebook_bugs(out: TextIO) -> bool:
           "gamma = 2, against the composite graph", file=out)
     inputs = seed_data(gamma=np.full(4, 2.0))
     buggy = notebook_graph("notebook", bad_multiply=True, bad_center=True)
-    dout = library.get("batchnorm_composite").forward(inputs).outputs["out"]
-    report = compare(buggy, library.get("batchnorm_composite"), inputs, {"out": dout})
+    composite = library.get("batchnorm_composite")
+    dout = composite.forward(inputs).outputs["out"]
+    report = compare(buggy, composite, inputs, {"out": dout})
     print(report, file=out)
     try:
-        gradcheck(buggy, inputs, seed=0)
+        check: Any = gradcheck(buggy, inputs, seed=0)
         suspects: list[str] = []
     except GradcheckError as error:
+        check = error
         suspects = list(dict.fromkeys(s.node for s in error.report.suspects))
     print("gradcheck names the nodes whose rules disagree with their forward: "
           + (", ".join(suspects) or "none"), file=out)
     caught = not report.ok and bool(suspects)
     print(f"  {'both bugs caught' if caught else 'NOT CAUGHT'}", file=out)
-    return caught
+    if folder is None:
+        return caught, []
+    from .viz import render
+    from .viz.compare_view import write_comparison
+
+    folder.mkdir(parents=True, exist_ok=True)
+    run = buggy.forward(inputs, keep_values=True)
+    run.backward(dout)
+    return caught, [
+        render(run, folder / "notebook_gradcheck.svg", view="backward", check=check, rules=True),
+        write_comparison(buggy, composite, report, folder / "notebook_against_composite.svg"),
+    ]
 
 
-def _pictures(run: Run, folder: Path, out: TextIO) -> None:
+def _pictures(run: Run, folder: Path, out: TextIO, more: list[str]) -> None:
     from .viz import render, render_steps
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -112,7 +127,7 @@ def _pictures(run: Run, folder: Path, out: TextIO) -> None:
                for view in ("forward", "backward")]
     written.append(render_steps(run, folder / "player"))
     print("\npictures:", file=out)
-    for path in written:
+    for path in [*written, *more]:
         print(f"  {path}", file=out)
 
 
@@ -128,10 +143,13 @@ def run_demo(out: TextIO = sys.stdout, folder: Path | None = Path("renders/demo"
     print("data: x = arange(20) as 5x4, gamma = 2, beta = 1, eps = 0.1; "
           "backward seeded with dout = out\n", file=out)
     print(stage_table(run), file=out)
-    checks = [_closed_form(run, inputs, out), _gradcheck(inputs, out), _composite(inputs, dout, out),
-              _notebook_bugs(out)]
+    checks = [
+        _closed_form(run, inputs, out), _gradcheck(inputs, out), _composite(inputs, dout, out),
+    ]
+    caught, drawn = _notebook_bugs(out, folder)
+    checks.append(caught)
     if folder is not None:
-        _pictures(run, folder, out)
+        _pictures(run, folder, out, drawn)
     verdict = "every check holds" if all(checks) else "A CHECK FAILED"
     print(f"\nbngraph demo: {verdict}.", file=out)
     return 0 if all(checks) else 1

@@ -322,7 +322,9 @@ def check_declared_shape(name: str, shape: Any) -> tuple[Dim, ...]:
     if isinstance(shape, (str, int)):
         shape = (shape,)
     if not isinstance(shape, Sequence):
-        raise ParamError(f"input {name!r}: a shape is a sequence of sizes and symbols, not {shape!r}")
+        raise ParamError(
+            f"input {name!r}: a shape is a sequence of sizes and symbols, not {shape!r}"
+        )
     dims: list[Dim] = []
     for dim in shape:
         if isinstance(dim, str) and dim.isidentifier():

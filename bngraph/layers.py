@@ -103,11 +103,15 @@ class BatchNorm:
         convention: str = "torch",
         spatial: bool = False,
     ) -> None:
-        if isinstance(num_features, bool) or not isinstance(num_features, (int, np.integer)) or num_features < 1:
-            raise LayerError(f"BatchNorm: num_features must be a positive int, not {num_features!r}")
+        whole = isinstance(num_features, (int, np.integer)) and not isinstance(num_features, bool)
+        if not whole or num_features < 1:
+            raise LayerError(
+                f"BatchNorm: num_features must be a positive int, not {num_features!r}"
+            )
         if convention not in CONVENTIONS:
             raise LayerError(
-                f"BatchNorm: unknown convention {convention!r}; conventions: {', '.join(CONVENTIONS)}"
+                f"BatchNorm: unknown convention {convention!r}; "
+                f"conventions: {', '.join(CONVENTIONS)}"
             )
         if momentum is DEFAULT:
             momentum = _DEFAULT_MOMENTUM[convention]
@@ -120,7 +124,9 @@ class BatchNorm:
             isinstance(momentum, bool) or not isinstance(momentum, (int, float))
             or not 0.0 <= momentum <= 1.0
         ):
-            raise LayerError(f"BatchNorm: momentum must be a number in [0, 1] or None, not {momentum!r}")
+            raise LayerError(
+                f"BatchNorm: momentum must be a number in [0, 1] or None, not {momentum!r}"
+            )
         if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not 0.0 <= eps < np.inf:
             raise LayerError(f"BatchNorm: eps must be a finite number >= 0, not {eps!r}")
         self.num_features = int(num_features)

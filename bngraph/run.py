@@ -319,7 +319,7 @@ class Run:
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         from .viz import mimebundle
 
-        return mimebundle(self.graph, self)  # type: ignore[arg-type]  # viz reads plans next
+        return mimebundle(self.graph, self)
 
     def __repr__(self) -> str:
         state = "with gradients" if self._grads is not None else "forward only"

@@ -37,7 +37,7 @@ def bind_dims(declared: Sequence[Declared]) -> dict[str, int]:
     >>> bind_dims([("x", ("N", "D"), (5, 4)), ("gamma", ("D",), (3,))])
     Traceback (most recent call last):
     ...
-    bngraph.errors.ShapeError: input 'gamma' has shape (3,), which does not fit its declared shape [D] with D = 4 (from input 'x' of shape (5, 4))
+    bngraph.errors.ShapeError: input 'gamma' has shape (3,), which does not fit its ... D = 4 ...
     """
     dims: dict[str, int] = {}
     source: dict[str, Declared] = {}

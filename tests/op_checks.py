@@ -17,10 +17,10 @@ from bngraph.ops import get_op
 # (truncation O(h²), rounding O(ε/h)); 1e-6 leaves room for second derivatives of
 # a few units (conv sums, exp of values near 2) while catching any wrong rule,
 # whose error is of the size of the gradient itself.
-GRAD_TOL = dict(rtol=1e-6, atol=1e-6)
+GRAD_TOL = {"rtol": 1e-6, "atol": 1e-6}
 # The op and the reference compute the same function in different orders: a few
 # ulps of values of order one.
-VALUE_TOL = dict(rtol=1e-12, atol=1e-12)
+VALUE_TOL = {"rtol": 1e-12, "atol": 1e-12}
 
 
 def one_node_graph(op_name: str, params: dict[str, Any], count: int) -> bg.Graph:

@@ -147,3 +147,15 @@ def test_a_graph_without_symbols_says_so(folder, capsys) -> None:
     (folder / "plain.bng").write_text("graph plain\ninput x\ny = -x\noutput y\n")
     result = main_cli(capsys, "run", "plain.bng", "--dim", "N=3", "--set", "x=1")
     assert_one_line_error(result, 2, "has no symbol 'N'; it declares no symbolic dimension")
+
+
+def test_a_constant_is_data_not_drawn_at_random(folder, capsys) -> None:
+    dims = ["--dim", "N=8", "--dim", "D=3", "--dim", "H=4", "--dim", "K=5"]
+    result = main_cli(capsys, "check", "mlp", *dims)
+    assert result.returncode == 2
+    assert "input 'labels' is a constant (labels, indices, a mask): data, not drawn" in (
+        result.stderr)
+    np.save(folder / "labels.npy", np.array([0, 4, 2, 1, 3, 3, 0, 2]))
+    result = main_cli(capsys, "check", "mlp", *dims, "--input", "labels=labels.npy")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "labels given (labels.npy)" in result.stderr

@@ -178,7 +178,7 @@ def with_text(change: Any, old: str, new: str) -> str:
         (with_text(lambda d: node(d, "sq").update(params={"exponent": 7}), "7", BIG),
          "node 'sq': parameter 'exponent' must be a finite float, not an integer of 401 digits"),
         (broken(lambda d: node(d, "sq").update(params={"exponent": "2"})),
-         "node 'sq': op pow: parameter exponent='2' is not a literal"),
+         "node 'sq': op pow: parameter exponent='2' must be a number"),
         (broken(lambda d: node(d, "mu").update(params={"axis": [0, [1]]})),
          "node 'mu': parameter 'axis' must be a list of integers, not [0, [1]]"),
         (broken(lambda d: node(d, "mu").update(params={"axis": {"a": 0}})),

@@ -165,10 +165,12 @@ def test_a_symbolic_dimension_that_is_not_a_name_cannot_be_written() -> None:
         g.to_dsl()
 
 
-def test_ops_redefined_with_parameters_print_as_calls() -> None:
+def test_an_exponent_that_is_not_a_number_is_refused_and_numbers_print_infix() -> None:
     g = bg.Graph("g")
     x = g.input("x")
-    g.output(bg.pow(x, exponent=True, name="p"), bg.add(x, 1.5, name="q"))
+    with pytest.raises(bg.errors.ParamError, match="exponent=True must be a number"):
+        bg.pow(x, exponent=True)
+    g.output(bg.pow(x, exponent=3, name="p"), bg.add(x, 1.5, name="q"))
     text = g.to_dsl()
-    assert "p = pow(x, exponent=True)" in text and "q = x + 1.5" in text
+    assert "p = x ** 3" in text and "q = x + 1.5" in text
     assert differences(g, parse(text)) == []

@@ -15,7 +15,7 @@ LAYERS = ["softmax_cross_entropy", "mlp", "attention", "conv_bn_relu"]
 # float64 throughout: the graph and the closed form compute the same function in
 # different orders (matrix products, sums over a few dozen terms, a batch norm's
 # ivar of order 10): rounding stays below 1e-12 relative; 1e-10 catches any error.
-TOL = dict(rtol=1e-10, atol=1e-10)
+TOL = {"rtol": 1e-10, "atol": 1e-10}
 
 
 def random_inputs(name: str, rng: np.random.Generator) -> dict[str, np.ndarray]:

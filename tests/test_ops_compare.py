@@ -31,7 +31,7 @@ def test_values_and_gradients_with_broadcasting(op_name, reference, rng):
     a[0, 1] = b[1]  # an exact tie, which equal must see
     if op_name in ("maximum", "minimum"):
         a[0, 1] += 0.5  # central differences need a point away from the tie (tested below)
-    check_op(op_name, {}, [a, b], entrywise(reference), rng=rng, value_tol=dict(rtol=0, atol=0))
+    check_op(op_name, {}, [a, b], entrywise(reference), rng=rng, value_tol={"rtol": 0, "atol": 0})
 
 
 @pytest.mark.parametrize("op_name", ["maximum", "minimum"])
@@ -55,7 +55,7 @@ def test_where_picks_and_routes_gradients_and_the_mask_gets_none(rng):
     cond = np.array([[1.0, 0.0, 1.0, 0.0]])
     a, b = rng.standard_normal((3, 4)), rng.standard_normal((3, 1))
     grads = check_op("where", {}, [cond, a, b], entrywise(lambda c, x, y: x if c else y), rng=rng,
-                     value_tol=dict(rtol=0, atol=0))
+                     value_tol={"rtol": 0, "atol": 0})
     assert grads["a0"].tolist() == [[0.0] * 4]
     assert bg.ops.get_op("where").no_grad == {0}
 

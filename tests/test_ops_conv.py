@@ -36,15 +36,15 @@ def conv_loop(x, w, stride=1, padding=0, dilation=1, groups=1):
 
 
 CONV_CASES = [
-    dict(),
-    dict(stride=2),
-    dict(padding=1),
-    dict(stride=(2, 1), padding=(1, 2)),
-    dict(dilation=2),
-    dict(dilation=(1, 2), padding=2, stride=2),
-    dict(groups=2),
-    dict(groups=4, stride=2, padding=1),
-    dict(groups=2, dilation=2, padding=1),
+    {},
+    {"stride": 2},
+    {"padding": 1},
+    {"stride": (2, 1), "padding": (1, 2)},
+    {"dilation": 2},
+    {"dilation": (1, 2), "padding": 2, "stride": 2},
+    {"groups": 2},
+    {"groups": 4, "stride": 2, "padding": 1},
+    {"groups": 2, "dilation": 2, "padding": 1},
 ]
 
 
@@ -106,11 +106,11 @@ def avg_pool_loop(x, kernel, stride=None, padding=0, count_include_pad=True):
 
 
 POOL_CASES = [
-    dict(kernel=2),
-    dict(kernel=3, stride=1),
-    dict(kernel=(2, 3), stride=(1, 2)),
-    dict(kernel=3, stride=2, padding=1),
-    dict(kernel=(3, 2), stride=1, padding=(1, 0)),
+    {"kernel": 2},
+    {"kernel": 3, "stride": 1},
+    {"kernel": (2, 3), "stride": (1, 2)},
+    {"kernel": 3, "stride": 2, "padding": 1},
+    {"kernel": (3, 2), "stride": 1, "padding": (1, 0)},
 ]
 
 
@@ -131,7 +131,7 @@ def test_avg_pool2d(params, count_include_pad, rng):
 def test_max_pool_gives_a_tied_window_gradient_to_its_first_maximum_as_pytorch(rng):
     x = np.zeros((1, 1, 4, 4))
     x[0, 0, 1, 1] = x[0, 0, 1, 2] = 1.0  # a tie inside one window of the overlapping pooling
-    params = dict(kernel=3, stride=1, padding=1)
+    params = {"kernel": 3, "stride": 1, "padding": 1}
     seed = rng.standard_normal((1, 1, 4, 4))
     grad = vjp("max_pool2d", params, [x], seed)[0]
     _, grad_at = max_pool_loop(x, **params)

@@ -11,7 +11,7 @@ from op_checks import check_op
 import bngraph as bg
 from bngraph.errors import OpError, ShapeError
 
-EXACT = dict(rtol=0, atol=0)
+EXACT = {"rtol": 0, "atol": 0}
 
 
 @pytest.mark.parametrize("axis", [None, 0, 1, -1])
@@ -58,7 +58,7 @@ def test_take_along_axis_broadcasts_the_other_axes(rng):
 
 def test_one_hot():
     labels = np.array([[2, 0], [1, 2]])
-    expected = [[[float(c == l) for c in range(3)] for l in row] for row in labels.tolist()]
+    expected = [[[float(c == label) for c in range(3)] for label in row] for row in labels.tolist()]
     g = bg.Graph("g")
     g.output(bg.one_hot(g.input("labels"), 3, name="y"))
     run = g.forward(labels=labels)
@@ -90,10 +90,10 @@ def test_pad(pad_width, rng):
     pairs = {1: ((1, 1), (1, 1)), (1, 2): ((1, 2), (1, 2))}.get(pad_width, pad_width)
 
     def reference(x):
-        (t, b), (l, r) = pairs
-        out = np.full((2 + t + b, 3 + l + r), 0.5)
+        (top, bottom), (left, right) = pairs
+        out = np.full((2 + top + bottom, 3 + left + right), 0.5)
         for i, j in np.ndindex(x.shape):
-            out[i + t, j + l] = x[i, j]
+            out[i + top, j + left] = x[i, j]
         return out
 
     check_op("pad", {"pad_width": pad_width, "value": 0.5}, [x], reference, rng=rng, value_tol=EXACT)

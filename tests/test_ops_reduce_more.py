@@ -58,7 +58,7 @@ def test_reductions(name, axis, keepdims, rng):
     f, params = REDUCTIONS[name]
     x = rng.uniform(0.5, 1.5, size=(2, 3, 4)) * rng.choice([-1.0, 1.0], size=(2, 3, 4))
     check_op(name.split("-")[0], {"axis": axis, "keepdims": keepdims, **params}, [x],
-             by_groups(f, axis, keepdims), rng=rng, value_tol=dict(rtol=1e-13, atol=1e-13))
+             by_groups(f, axis, keepdims), rng=rng, value_tol={"rtol": 1e-13, "atol": 1e-13})
 
 
 @pytest.mark.parametrize("name,sign", [("softmax", 1), ("log_softmax", 1)])
@@ -75,7 +75,7 @@ def test_softmax_and_log_softmax(name, sign, axis, rng):
             out[index] = [v - lse if name == "log_softmax" else math.exp(v - lse) for v in values]
         return np.moveaxis(out, -1, axis)
 
-    check_op(name, {"axis": axis}, [x], reference, rng=rng, value_tol=dict(rtol=1e-13, atol=1e-14))
+    check_op(name, {"axis": axis}, [x], reference, rng=rng, value_tol={"rtol": 1e-13, "atol": 1e-14})
 
 
 def test_normalizers_are_stable_at_large_logits():

@@ -142,3 +142,13 @@ def test_required_parameters_and_choices() -> None:
         op(x, 2, mode="sideways")
     with pytest.raises(ParamError, match="not a literal"):
         bg.mean(x, axis="0")
+
+
+def test_a_parameter_annotated_as_a_number_takes_only_numbers() -> None:
+    g = bg.Graph("g")
+    x = g.input("x")
+    with pytest.raises(ParamError, match=r"op pow: parameter exponent=\(1,\) must be a number"):
+        bg.pow(x, exponent=(1,))
+    with pytest.raises(ParamError, match="op softmax: parameter axis=1.5 must be an int"):
+        bg.softmax(x, axis=1.5)
+    assert bg.pow(x, exponent=0.5).params == {"exponent": 0.5}

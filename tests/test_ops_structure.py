@@ -11,7 +11,7 @@ from op_checks import check_op
 import bngraph as bg
 from bngraph.errors import ArityError, GraphDefinitionError, ShapeError
 
-EXACT = dict(rtol=0, atol=0)
+EXACT = {"rtol": 0, "atol": 0}
 
 
 def _variadic_graph(op_name, params, values):

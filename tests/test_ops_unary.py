@@ -60,7 +60,7 @@ def test_values_and_gradients(op_name, params, reference, rng):
     x[np.abs(x - 0.2) < 0.05] += 0.1
     if op_name == "log1p":
         x = np.abs(x) - 0.05  # inside its domain, x > -1
-    check_op(op_name, params, [x], entrywise(reference), rng=rng, value_tol=dict(rtol=1e-14, atol=1e-15))
+    check_op(op_name, params, [x], entrywise(reference), rng=rng, value_tol={"rtol": 1e-14, "atol": 1e-15})
 
 
 def test_softplus_switches_to_x_above_the_threshold_as_pytorch():

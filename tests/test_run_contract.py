@@ -16,7 +16,7 @@ from bngraph.errors import (
     ShapeError,
     UnknownNameError,
 )
-from bngraph.reference import batchnorm_forward, groupnorm_forward, spatial_batchnorm_forward
+from bngraph.reference import groupnorm_forward, spatial_batchnorm_forward
 
 rng = np.random.default_rng(20261130)
 

@@ -9,17 +9,17 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
+from svg_drawing import SVG, assert_summary, drawn, svg_of
 
 import bngraph as bg
 from bngraph.ops import format_shape
 from bngraph.reference import batchnorm_backward, batchnorm_forward
 from bngraph.viz import VizError, to_graphviz
-from bngraph.viz.dot import formula
 from bngraph.viz.escape import quote_id
+from bngraph.viz.labels import formula
 from bngraph.viz.render import pipe
-from bngraph.viz.summary import summarize
-
-SVG = "{http://www.w3.org/2000/svg}"
+from bngraph.viz.style import BACKWARD_COLOR, SAVED_FILL
+from bngraph.viz.summary import brief, full_text, summarize
 
 
 def kept_run() -> bg.Run:
@@ -38,39 +38,6 @@ def lean_run() -> bg.Run:
     return run
 
 
-def svg_of(digraph) -> ET.Element:
-    return ET.fromstring(pipe(digraph, "svg"))
-
-
-def groups(root: ET.Element, kind: str) -> dict[str, list[str]]:
-    """``{title: [texts]}`` of the SVG's node or edge groups."""
-    found = {}
-    for group in root.iter(f"{SVG}g"):
-        if group.get("class") == kind:
-            title = group.find(f"{SVG}title").text
-            found[title] = [t.text or "" for t in group.iter(f"{SVG}text")]
-    return found
-
-
-def numbers(label_lines: list[str]) -> dict[str, float]:
-    """``{"min": .., "mean": .., "max": ..}`` from an edge label's lines."""
-    result = {}
-    for line in label_lines:
-        key, _, value = line.partition(" ")
-        if key in ("min", "mean", "max"):
-            result[key] = float(value)
-    return result
-
-
-def assert_summary(lines: list[str], expected: np.ndarray) -> None:
-    # labels carry four significant digits: a relative error of at most 5e-4
-    got = numbers(lines)
-    want = {"min": expected.min(), "mean": expected.mean(), "max": expected.max()}
-    assert got.keys() == want.keys(), lines
-    for key in want:
-        assert got[key] == pytest.approx(want[key], rel=5e-4, abs=1e-12), (key, lines)
-
-
 # ---------------------------------------------------------------------- conventions
 
 
@@ -85,39 +52,50 @@ def test_stage_clusters_shapes_and_outputs() -> None:
     assert "legend" in dot
 
 
-def test_every_node_shows_name_op_and_shape_without_a_run() -> None:
+def test_every_node_shows_what_it_computes_its_shape_and_step_without_a_run() -> None:
     g = bg.library.get("batchnorm")
-    texts = groups(svg_of(to_graphviz(g)), "node")
-    assert set(g.names) <= set(texts)
-    assert texts["x"][:3] == ["x", "input", "(N, D)"]
-    assert texts["xmu"][:3] == ["xmu", "x − mu", "(N, D)"]
-    assert texts["mu"][:3] == ["mu", "mean(x, axis=0)", "(D,)"]
-    assert texts["eps"][:3] == ["eps", "input = 1e-05", "()"]
+    nodes = drawn(svg_of(to_graphviz(g)), "node")
+    assert set(g.names) <= set(nodes)
+    assert nodes["x"].rows == ["x: input", "(N, D) · given"]
+    assert nodes["xmu"].rows == ["xmu = x − mu", "(N, D) · step 2"]
+    assert nodes["mu"].rows == ["mu = mean(x, axis=0)", "(D,) · step 1"]
+    assert nodes["eps"].rows == ["eps: input = 1e-05", "() · given"]
+    # the whole formula and the lifetime of the value are in the tooltip
+    assert nodes["xmu"].tooltip.startswith("xmu = x − mu\nshape (N, D), step 2\nsaved for backward")
+
+
+def test_long_formulas_are_cut_in_the_node_and_whole_in_the_tooltip() -> None:
+    g = bg.library.get("groupnorm")
+    mu = drawn(svg_of(to_graphviz(g)), "node")["mu"]
+    assert mu.rows[0] == "mu = mean(xg, axis=(2, 3, 4), keep…"
+    assert mu.tooltip.startswith("mu = mean(xg, axis=(2, 3, 4), keepdims=True)\n")
 
 
 @pytest.mark.dot
-def test_svg_parses_and_holds_every_name_value_and_gradient_label() -> None:
+def test_svg_holds_every_value_and_gradient_in_brief_and_in_full() -> None:
     run = kept_run()
     g = run.graph
     root = svg_of(to_graphviz(g, run, "both"))
-    nodes = groups(root, "node")
-    assert set(g.names) <= set(nodes)
+    nodes = drawn(root, "node")
     for name in g.names:
-        lines = nodes[name]
-        assert lines[0] == name
-        assert lines[2] == format_shape(run.shape(name))
-        # the gradient row: "grad min ..." then mean and max, or a whole small array
-        grad_rows = [i for i, t in enumerate(lines) if t.startswith("grad ")]
-        assert len(grad_rows) == 1, lines
-    edges = groups(root, "edge")
+        rows = nodes[name].rows
+        assert rows[1].startswith(format_shape(run.shape(name)) + " · ")
+        assert rows[-2] == brief(run.value(name))
+        assert rows[-1] == "grad " + brief(run.grad(name))
+        value, gradient = run.value(name), run.grad(name)
+        assert f"value {summarize(value)}:\n{full_text(value)}" in nodes[name].tooltip
+        assert f"gradient {summarize(gradient)}:\n{full_text(gradient)}" in nodes[name].tooltip
+    edges = drawn(root, "edge", stroke=BACKWARD_COLOR)
     for name in g.names:
-        for consumer, _, contribution in run.contributions(name):
-            target = f"∑ {name}" if len(run.contributions(name)) > 1 else name
-            label = edges[f"{target}->{consumer}"]
-            if np.size(contribution) > 6:
-                assert_summary(label, np.asarray(contribution))
-            else:
-                assert " ".join(label) == summarize(contribution, lines=True)
+        contributions = run.contributions(name)
+        for consumer, position, contribution in contributions:
+            target = f"∑ {name}" if len(contributions) > 1 else name
+            edge = edges[f"{target}->{consumer}"]
+            assert edge.rows == [brief(contribution, mean=False)]
+            assert edge.tooltip == (
+                f"gradient sent by {consumer} to its operand {position} ({name}): "
+                f"{summarize(contribution)}\n{full_text(contribution)}"
+            )
 
 
 @pytest.mark.dot
@@ -137,15 +115,16 @@ def test_fan_out_gradients_are_drawn_as_a_visible_sum_matching_the_closed_form()
     from_mu = np.broadcast_to(-dxmu.sum(0) / n, dxmu.shape)
     np.testing.assert_allclose(dxmu + from_mu, reference["x"], rtol=1e-10, atol=1e-12)
 
-    edges = groups(svg_of(to_graphviz(run.graph, run, "backward")), "edge")
-    assert_summary(edges["∑ xmu->xhat"], from_xhat)
-    assert_summary(edges["∑ xmu->sq"], from_sq)
-    assert edges["xmu->∑ xmu"][0] == "sum"
-    assert_summary(edges["xmu->∑ xmu"], dxmu)
-    assert_summary(edges["∑ x->xmu"], dxmu)
-    assert_summary(edges["∑ x->mu"], from_mu)
-    assert edges["x->∑ x"][0] == "sum"
-    assert_summary(edges["x->∑ x"], reference["x"])
+    edges = drawn(svg_of(to_graphviz(run.graph, run, "backward")), "edge")
+    label = {title: e.rows[0] for title, e in edges.items() if e.rows}
+    assert_summary(label["∑ xmu->xhat"], from_xhat)
+    assert_summary(label["∑ xmu->sq"], from_sq)
+    assert label["xmu->∑ xmu"].startswith("sum ")
+    assert_summary(label["xmu->∑ xmu"], dxmu)
+    assert_summary(label["∑ x->xmu"], dxmu)
+    assert_summary(label["∑ x->mu"], from_mu)
+    assert label["x->∑ x"].startswith("sum ")
+    assert_summary(label["x->∑ x"], reference["x"])
     # nodes used once get no sum node
     assert not any(t.startswith("∑ sq") for t in edges)
 
@@ -159,14 +138,14 @@ def test_a_value_used_twice_by_one_node_gets_a_sum_of_two_edges() -> None:
     dot = to_graphviz(g, run, "backward").source
     assert dot.count('"∑ a" -> "y" [dir=back') == 2
     assert '"a" -> "∑ a" [dir=back' in dot
-    assert "label=<sum<BR/>[2, 6]>" in dot  # d(a*a)/da = 2a
+    assert "label=<sum [2, 6]>" in dot  # d(a*a)/da = 2a
     assert dot.count("label=<[1, 3]>") == 2  # each edge sends the other operand
 
 
 def test_schedule_steps_saved_and_released_values() -> None:
     run = lean_run()
     g = run.graph
-    texts = groups(svg_of(to_graphviz(g, run, "both")), "node")
+    nodes = drawn(svg_of(to_graphviz(g, run, "both")), "node")
     released = set(run.released())
     saved = {g.names[i] for i in g.plan.saved_values}
     assert released and saved and not released & saved
@@ -175,15 +154,16 @@ def test_schedule_steps_saved_and_released_values() -> None:
     }
     for name in g.names:
         forward, backward = run.step(name)
-        lines = texts[name]
-        if forward:
-            assert f"step {forward} · back {backward}" in lines
-        else:
-            assert "given" in lines
-        assert ("saved for backward" in lines) == (name in saved)
+        node = nodes[name]
+        schedule = f"step {forward} · back {backward}" if forward else "given"
+        assert node.rows[1].endswith(schedule), node.rows
+        assert ("saved for backward" in node.tooltip) == (name in saved)
+        fills = {e.get("fill") for e in node.element.iter() if e.get("fill")}
+        assert (SAVED_FILL in fills) == (name in saved), (name, fills)
         if name in released:
-            assert f"released after step {release_step[name]}" in lines
-            assert not any(line.startswith("min ") for line in lines if "grad" not in line)
+            assert f"released after step {release_step[name]}" in node.tooltip
+            assert "released" in node.rows
+            assert "value " not in node.tooltip  # a released value is not shown
     released_line = next(
         line
         for line in to_graphviz(g, run).source.splitlines()
@@ -218,8 +198,8 @@ def test_a_graph_whose_declared_shapes_clash_still_draws() -> None:
     g.output((a + b).named("c"))
     with pytest.raises(bg.errors.ShapeError):
         g.forward(a=np.ones(3), b=np.ones(4))
-    texts = groups(svg_of(to_graphviz(g)), "node")
-    assert texts["c"][:3] == ["c", "a + b", "?"]
+    nodes = drawn(svg_of(to_graphviz(g)), "node")
+    assert nodes["c"].rows == ["c = a + b", "? · step 1"]
 
 
 def test_formulas() -> None:
@@ -251,8 +231,8 @@ def test_one_stage_in_full_with_its_neighbours_greyed() -> None:
     node_lines = [
         line.strip() for line in dot.splitlines() if "[shape=" in line and "legend" not in line
     ]
-    drawn = {line.split('" [')[0].strip('"') for line in node_lines}
-    assert drawn == {"xmu", "∑ xmu", "x", "mu", "sq", "xhat"}
+    names = {line.split('" [')[0].strip('"') for line in node_lines}
+    assert names == {"xmu", "∑ xmu", "x", "mu", "sq", "xhat"}
     assert '"x" [shape=box style="dashed"' in dot
     assert "both view of stage 2 center" in dot
 
@@ -364,22 +344,15 @@ def test_escaped_ids_are_distinct_for_distinct_names() -> None:
 def test_tooltips_hold_the_full_value_bounded() -> None:
     import graphviz
 
-    from bngraph.viz.summary import TOOLTIP_CHARS, full_text
+    from bngraph.viz.summary import TOOLTIP_CHARS
 
     run = kept_run()
     digraph = run.graph.to_graphviz(run)
     assert isinstance(digraph, graphviz.Digraph)
-    root = svg_of(digraph)
-    link = "{http://www.w3.org/1999/xlink}title"
-    tips = {}
-    for group in root.iter(f"{SVG}g"):
-        anchor = group.find(f"{SVG}g/{SVG}a")
-        if group.get("class") == "node" and anchor is not None:
-            # Graphviz writes runs of spaces as no-break spaces
-            tips[group.find(f"{SVG}title").text] = anchor.get(link).replace("\xa0", " ")
-    assert "value:\n" + full_text(run.value("xhat")) in tips["xhat"]
-    assert "gradient:\n" + full_text(run.grad("x")) in tips["x"]
-    assert tips["xmu"].startswith("xmu = x − mu\nshape (5, 4)")
+    tips = {name: node.tooltip for name, node in drawn(svg_of(digraph), "node").items()}
+    assert f":\n{full_text(run.value('xhat'))}" in tips["xhat"]
+    assert f"gradient {summarize(run.grad('x'))}:\n{full_text(run.grad('x'))}" in tips["x"]
+    assert tips["xmu"].startswith("xmu = x − mu\nshape (5, 4), step 2 · back 9")
 
     g = bg.Graph("wide")
     g.output(bg.tanh(g.input("a"), name="t"))
@@ -387,5 +360,5 @@ def test_tooltips_hold_the_full_value_bounded() -> None:
     tip = next(
         line for line in to_graphviz(g, big).source.splitlines() if line.strip().startswith('"t" [')
     )
-    value = tip.split('value:\\n', 1)[1].rsplit('"]', 1)[0]
+    value = tip.split(":\\n", 1)[1].rsplit('"]', 1)[0]
     assert len(value.replace("\\n", "\n")) <= TOOLTIP_CHARS

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from bngraph.formatting import format_number
-from bngraph.viz.summary import SMALL, full_text, summarize
+from bngraph.viz.summary import BRIEF_CHARS, SMALL, brief, full_text, summarize
 
 
 def test_small_arrays_are_shown_whole() -> None:
@@ -19,11 +19,19 @@ def test_large_arrays_show_shape_and_statistics_of_the_values() -> None:
     a = rng.normal(size=(7, 3))
     expected = f"(7, 3) min {a.min():.4g} mean {a.mean():.4g} max {a.max():.4g}"
     assert summarize(a) == expected
-    assert summarize(a, lines=True).splitlines() == [
-        f"min {a.min():.4g}",
-        f"mean {a.mean():.4g}",
-        f"max {a.max():.4g}",
-    ]
+
+
+def test_one_line_summaries_for_nodes_and_edges() -> None:
+    rng = np.random.default_rng(1)
+    a = rng.normal(size=(7, 3))
+    assert brief(a) == f"{a.min():.4g} to {a.max():.4g}, mean {a.mean():.4g}"
+    assert brief(a, mean=False) == f"{a.min():.4g} to {a.max():.4g}"
+    assert brief(np.full((3, 3), -0.25)) == "all -0.25"
+    assert brief(np.array([1.0, 2.0])) == "[1, 2]"  # small and short: whole
+    # small but too long for one line: its range
+    long = np.array([1.234567, 2.345678, 3.456789, 4.567891, 5.678912, 6.789123])
+    assert len(summarize(long)) > BRIEF_CHARS and brief(long) == "1.235 to 6.789, mean 4.012"
+    assert brief(np.array([1 + 2j, 3j])) == "(2,) complex"
 
 
 def test_negative_zero_prints_as_zero() -> None:

@@ -135,6 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the picture; its suffix picks the format (default: GRAPH_VIEW.svg)")
     render.add_argument("--view", choices=("forward", "backward", "both"), default="forward",
                         help="which edges to draw (default: forward)")
+    render.add_argument("--rules", action="store_true",
+                        help="label each backward edge with the local rule that produced it")
     _input_options(render)
 
     check = sub.add_parser(
@@ -154,10 +156,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run GRAPH1 and GRAPH2 on the same inputs and report the largest absolute, "
         "relative and ulp differences of every output and input gradient. Exit 1 when they "
         "differ beyond the tolerances.",
-        epilog="example: bngraph compare batchnorm batchnorm_composite",
+        epilog="example: bngraph compare batchnorm batchnorm_composite --render diff.svg",
     )
     compare.add_argument("graph", metavar="GRAPH1")
     compare.add_argument("other", metavar="GRAPH2")
+    compare.add_argument("--render", metavar="FILE",
+                         help="also draw both graphs side by side, their differences painted "
+                         "on them (.svg, .png, .pdf or .dot)")
     _input_options(compare)
     _output_options(compare)
     for command in sub.choices.values():

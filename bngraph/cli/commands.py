@@ -88,14 +88,15 @@ def gather(graph: Planned, args: argparse.Namespace, example: dict[str, Any] | N
 
 def load_seeds(args: argparse.Namespace, graph: Planned) -> dict[str, np.ndarray]:
     """Backward seeds from ``--seed-grad``, named after the graph's outputs."""
+    outputs = graph.plan.ir.outputs
     if not getattr(args, "seed_grad", None):
         return {}
     seeds = load_arrays(Path(args.seed_grad), memory_limit(getattr(args, "max_memory", None)))
     for name in seeds:
-        if name not in graph.plan.ir.outputs:
+        if name not in outputs:
             raise UnknownInputError(
                 f"--seed-grad {args.seed_grad}: graph {graph.plan.name!r} has no output {name!r}"
-                f"{closest(name, graph.plan.ir.outputs)}; outputs: {', '.join(graph.plan.ir.outputs)}"
+                f"{closest(name, outputs)}; outputs: {', '.join(outputs)}"
             )
     return seeds
 
@@ -193,7 +194,8 @@ def cmd_run(args: argparse.Namespace, notes: Notes) -> int:
     if args.json:
         print_json(report)
     elif not args.quiet:
-        print(f"{graph.plan.name}: forward and backward ({run.stats.forward_seconds * 1e3:.3g} ms + "
+        seconds = run.stats.forward_seconds
+        print(f"{graph.plan.name}: forward and backward ({seconds * 1e3:.3g} ms + "
               f"{(run.stats.backward_seconds or 0) * 1e3:.3g} ms)")
         print("\noutputs\n" + _summary_table(report["outputs"]))
         print("\ngradients\n" + _summary_table(report["gradients"]))
@@ -219,9 +221,9 @@ def cmd_render(args: argparse.Namespace, notes: Notes) -> int:
         if args.view != "forward":
             seeds = load_seeds(args, graph)
             run.backward(seeds) if seeds else run.backward()
-        written = render(run, output, view=args.view)
+        written = render(run, output, view=args.view, rules=args.rules)
     else:
-        written = render(graph, output, view=args.view)
+        written = render(graph, output, view=args.view, rules=args.rules)
     print(f"wrote {written}")
     return 0
 
@@ -293,20 +295,32 @@ def cmd_compare(args: argparse.Namespace, notes: Notes) -> int:
 
     first, example = resolve_graph(args.graph)
     second, other_example = resolve_graph(args.other)
+    if args.render:
+        from ..viz.render import output_format
+
+        output_format(args.render)  # a bad suffix is said before anything runs
     # both graphs get the same values, the first graph's defaults included
     inputs = gather(first, args, example if example is not None else other_example, notes,
                     also=(second,), explicit_defaults=True)
     for name, value in inputs.defaults.items():
-        other = second.plan.ir.spec(name).params.get("default") if name in second.plan.ir.inputs else None
+        theirs_ir = second.plan.ir
+        other = theirs_ir.spec(name).params.get("default") if name in theirs_ir.inputs else None
         if other != value:
             theirs = "not declared" if other is None else f"{other:g}"
             notes.append(f"both graphs get {name} = {value:g}, the default of {first.plan.name!r} "
                          f"(in {second.plan.name!r} it is {theirs})")
     report = compare(first, second, inputs.values, load_seeds(args, first) or None)
+    picture = None
+    if args.render:
+        from ..viz.compare_view import write_comparison
+
+        picture = write_comparison(first, second, report, args.render)
     if args.json:
-        print_json({**report.to_dict(), "inputs": inputs.sources})
+        print_json({**report.to_dict(), "inputs": inputs.sources, "picture": picture})
     elif not args.quiet:
         print(report)
+        if picture is not None:
+            print(f"wrote {picture}")
     return 0 if report.ok else 1
 
 

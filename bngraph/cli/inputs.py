@@ -120,7 +120,8 @@ def _check_dims(graph: Planned, dims: dict[str, int]) -> None:
             hint = (f" (did you mean {same_letters[0]!r}?)" if same_letters
                     else closest(symbol, known))
             raise UnknownInputError(
-                f"--dim {symbol}: graph {graph.plan.name!r} has no symbol {symbol!r}{hint}; {listed} "
+                f"--dim {symbol}: graph {graph.plan.name!r} has no symbol {symbol!r}{hint}; "
+                f"{listed} "
                 f"(inputs {graph.plan.ir.signature()})"
             )
 
@@ -179,8 +180,16 @@ def _itemsize(values: dict[str, Any]) -> int:
     return max((d.itemsize if d.kind in "fc" else 8 for d in dtypes), default=8)
 
 
-def _random(graph: Planned, name: str, dims: dict[str, int], rng: np.random.Generator) -> np.ndarray:
-    declared = graph.plan.ir.spec(name).params.get("shape")
+def _random(
+    graph: Planned, name: str, dims: dict[str, int], rng: np.random.Generator
+) -> np.ndarray:
+    params = graph.plan.ir.spec(name).params
+    if params.get("grad") is False:
+        raise InputError(
+            f"input {name!r} is a constant (labels, indices, a mask): data, not drawn at "
+            f"random; give it with --input {name}=FILE.npy, --inputs or --set"
+        )
+    declared = params.get("shape")
     if declared is None:
         raise InputError(
             f"input {name!r} declares no shape, so it cannot be drawn at random; "
@@ -209,7 +218,8 @@ def gather_inputs(
     if options.example and options.random:
         raise InputError("--example and random inputs (--dim, --random-seed) exclude each other")
     if options.example and example is None:
-        raise InputError(f"graph {graph.plan.name!r} has no example inputs (only library graphs have "
+        raise InputError(f"graph {graph.plan.name!r} has no example inputs "
+                         "(only library graphs have "
                          "one); give inputs with --inputs, --input, --set or --dim")
     _check_dims(graph, options.dims)
     values, sources = _given(graph, options)
@@ -223,12 +233,14 @@ def gather_inputs(
     if missing and use_example:
         assert example is not None
         values.update({n: example[n] for n in missing if n in example})
-        sources.update({n: f"from the example of {graph.plan.name!r}" for n in missing if n in example})
+        sources.update(
+            {n: f"from the example of {graph.plan.name!r}" for n in missing if n in example})
     elif missing and not options.random:
         example_too = ("" if example is None
                        else ", or take the library example's with --example")
         raise MissingInputError(
-            f"graph {graph.plan.name!r}: missing input(s) {', '.join(map(repr, missing))}; give them "
+            f"graph {graph.plan.name!r}: missing input(s) {', '.join(map(repr, missing))}; "
+            "give them "
             f"with --inputs, --input or --set, draw them with --dim SYMBOL=SIZE{example_too} "
             f"(it expects {graph.plan.ir.signature()})"
         )

@@ -32,7 +32,7 @@ import functools
 import inspect
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ArityError, GraphDefinitionError, ParamError, UnknownOpError, closest
@@ -41,6 +41,7 @@ from .signatures import (
     Origin,
     call_signature,
     choices,
+    numbers,
     origin,
     positional_count,
     split_signature,
@@ -91,6 +92,7 @@ class Op:
     positional: int = 0
     variadic: bool = False
     texts: frozenset[str] = frozenset()
+    numbers: Mapping[str, type] = field(default_factory=dict)
     writes_out: bool = False
 
     def __post_init__(self) -> None:
@@ -190,6 +192,11 @@ class Op:
         if allowed is not None and not any(_same(value, a) for a in allowed):
             listed = ", ".join(map(repr, allowed))
             raise ParamError(f"op {self.name}: parameter {key}={value!r} is not one of {listed}")
+        kind = self.numbers.get(key)
+        if kind is not None and (isinstance(value, bool) or not isinstance(
+                value, (int, float) if kind is float else int)):
+            what = "a number" if kind is float else "an int"
+            raise ParamError(f"op {self.name}: parameter {key}={value!r} must be {what}")
         if allowed is None and isinstance(value, str) and key not in self.texts:
             raise ParamError(
                 f"op {self.name}: parameter {key}={value!r} is not a literal "
@@ -369,7 +376,7 @@ def define_op(
         name, forward, vjps, shape, label, _check_saves(name, saves, arity, variadic), params,
         _check_rules(name, rules, arity), doc, origin(forward),
         choices(forward, params), positional_count(forward, arity, variadic), variadic,
-        texts(forward, params), out,
+        texts(forward, params), numbers(forward, params), out,
     )
     with _LOCK:
         taken = _REGISTRY.get(name)

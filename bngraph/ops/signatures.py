@@ -25,7 +25,7 @@ import numpy as np
 from ..errors import ParamError
 
 __all__ = [
-    "REQUIRED", "Origin", "split_signature", "positional_count", "choices", "texts",
+    "REQUIRED", "Origin", "split_signature", "positional_count", "choices", "texts", "numbers",
     "call_signature", "origin", "anonymous",
 ]
 
@@ -136,6 +136,16 @@ def texts(forward: Callable[..., Any], params: tuple[tuple[str, Any], ...]) -> f
     except Exception:  # noqa: BLE001 - annotations that do not resolve say nothing
         return frozenset()
     return frozenset(key for key, _ in params if hints.get(key) is str)
+
+
+def numbers(forward: Callable[..., Any], params: tuple[tuple[str, Any], ...]
+            ) -> dict[str, type]:
+    """The parameters annotated ``float`` (any number) or ``int`` (an int only)."""
+    try:
+        hints = typing.get_type_hints(forward)
+    except Exception:  # noqa: BLE001 - annotations that do not resolve say nothing
+        return {}
+    return {key: hints[key] for key, _ in params if hints.get(key) in (float, int)}
 
 
 def anonymous(arity: int) -> tuple[str, ...]:

@@ -47,7 +47,9 @@ class BatchNormCache(NamedTuple):
     beta: Any
 
 
-def batchnorm_forward(x: Any, gamma: Any, beta: Any, eps: float) -> tuple[np.ndarray, BatchNormCache]:
+def batchnorm_forward(
+    x: Any, gamma: Any, beta: Any, eps: float
+) -> tuple[np.ndarray, BatchNormCache]:
     """Training-mode batch normalization over axis 0 with the biased variance."""
     x = np.asarray(x)
     mu = x.mean(axis=0)
@@ -152,7 +154,8 @@ def _forward(x: Any, gamma: Any, beta: Any, eps: Any, view_shape: tuple[int, ...
     view = x if view_shape is None else x.reshape(view_shape)
     xhat, xmu, ivar = _statistics(view, axes, eps)
     xhat_x = xhat.reshape(x.shape)
-    out = _per_channel(gamma, x.ndim, channel_axis) * xhat_x + _per_channel(beta, x.ndim, channel_axis)
+    scale = _per_channel(gamma, x.ndim, channel_axis)
+    out = scale * xhat_x + _per_channel(beta, x.ndim, channel_axis)
     return out, NormCache(xhat, xmu, ivar, axes, gamma, beta, channel_axis)
 
 
@@ -180,7 +183,9 @@ def layernorm_backward(dout: Any, cache: NormCache) -> dict[str, np.ndarray]:
     return _backward(dout, cache)
 
 
-def spatial_batchnorm_forward(x: Any, gamma: Any, beta: Any, eps: Any) -> tuple[np.ndarray, NormCache]:
+def spatial_batchnorm_forward(
+    x: Any, gamma: Any, beta: Any, eps: Any
+) -> tuple[np.ndarray, NormCache]:
     """Batch normalization of x (N, C, H, W) over axes (0, 2, 3); gamma and beta per channel."""
     return _forward(x, gamma, beta, eps, None, (0, 2, 3), 1)
 
@@ -190,7 +195,9 @@ def spatial_batchnorm_backward(dout: Any, cache: NormCache) -> dict[str, np.ndar
     return _backward(dout, cache)
 
 
-def groupnorm_forward(x: Any, gamma: Any, beta: Any, eps: Any, groups: int) -> tuple[np.ndarray, NormCache]:
+def groupnorm_forward(
+    x: Any, gamma: Any, beta: Any, eps: Any, groups: int
+) -> tuple[np.ndarray, NormCache]:
     """Group normalization of x (N, C, H, W): statistics over each group of C/groups
     channels and all pixels; gamma and beta per channel."""
     n, c, h, w = np.shape(x)

@@ -180,7 +180,9 @@ def _seeds(graph: IR, run: Run, seed_grads: Any, seed: int | None) -> dict[str, 
     if seed_grads == "ones":
         return {o: np.ones(np.shape(run.outputs[o])) for o in graph.outputs}
     if seed_grads is not None:
-        raise CompareError(f"seed_grads must be a mapping of output names, 'ones' or None, not {seed_grads!r}")
+        raise CompareError(
+            f"seed_grads must be a mapping of output names, 'ones' or None, not {seed_grads!r}"
+        )
     rng = np.random.default_rng(seed)
     return {o: rng.standard_normal(np.shape(run.outputs[o])) for o in graph.outputs}
 
@@ -235,7 +237,9 @@ def compare(
     nodes = []
     for name in shared:
         nodes.append(difference("value", name, run1.value(name), run2.value(name), atol, rtol))
-        nodes.append(difference("node gradient", name, run1.grad(name), run2.grad(name), atol, rtol))
+        nodes.append(
+            difference("node gradient", name, run1.grad(name), run2.grad(name), atol, rtol)
+        )
     return CompareReport(
         ir1.name, ir2.name, tuple(rows), atol, rtol, tuple(nodes),
         _divergence(run1, run2, atol, rtol),
@@ -268,11 +272,13 @@ def _divergence(run1: Run, run2: Run, atol: float, rtol: float) -> str | None:
             sent1 = _sent(run1, operand, name)
             sent2 = _sent(run2, operand, name)
             if sent2 is not None and not _agree(sent1, sent2, atol, rtol):
-                return (f"{ir1.describe(ir1.index[name])}: its gradient agrees, but the gradient it sends "
+                return (f"{ir1.describe(ir1.index[name])}: its gradient agrees, but the "
+                        "gradient it sends "
                         f"to {operand!r} differs")
     for name in reversed(common):
         if not _agree(run1.grad(name), run2.grad(name), atol, rtol):
-            return f"{ir1.describe(ir1.index[name])}: its gradient differs (no shared node explains it)"
+            return (f"{ir1.describe(ir1.index[name])}: its gradient differs "
+                    "(no shared node explains it)")
     return None
 
 

@@ -109,7 +109,8 @@ class NodeCheck:
     ok: bool
 
     def describe(self) -> str:
-        return f"{node_context(self.node, self.op, self.stage)}, operand {self.operand} ({self.operand_name!r})"
+        where = node_context(self.node, self.op, self.stage)
+        return f"{where}, operand {self.operand} ({self.operand_name!r})"
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,8 @@ class GradcheckReport:
         mode = "random projections v^T J u" if self.fast else "every entry"
         header = ["input", "max abs err", "max rel err", "worst index", "analytic", "numeric", "ok"]
         rows = [
-            [r.input, format_number(r.max_abs), format_number(r.max_rel), format_index(r.worst_index),
+            [r.input, format_number(r.max_abs), format_number(r.max_rel),
+             format_index(r.worst_index),
              format_number(r.analytic), format_number(r.numeric), "yes" if r.ok else "NO"]
             for r in self.rows
         ]
@@ -188,7 +190,9 @@ def _float64_inputs(ir: IR, inputs: Mapping[str, Any]) -> dict[str, np.ndarray]:
     return values
 
 
-def _objective(graph: Planned, seeds: Mapping[str, np.ndarray]) -> Callable[[dict[str, Any]], float]:
+def _objective(
+    graph: Planned, seeds: Mapping[str, np.ndarray]
+) -> Callable[[dict[str, Any]], float]:
     """The scalar ``sum_o v_o · out_o`` whose gradient ``backward(seeds)`` computes."""
 
     def value(values: dict[str, Any]) -> float:
@@ -208,7 +212,9 @@ def _errors(
     return err, err / scale, bad
 
 
-def _row(name: str, analytic: np.ndarray, numeric: np.ndarray, atol: float, rtol: float) -> InputCheck:
+def _row(
+    name: str, analytic: np.ndarray, numeric: np.ndarray, atol: float, rtol: float
+) -> InputCheck:
     err, rel, bad = _errors(analytic, numeric, atol, rtol)
     if analytic.size == 0:
         return InputCheck(name, 0.0, 0.0, (), 0.0, 0.0, 0, True)
@@ -311,8 +317,11 @@ def gradcheck(
     report = GradcheckReport(ir.name, tuple(rows), eps, atol, rtol, fast, seed)
     if report.ok:
         return report
-    suspects = tuple(s for s in check_nodes(graph, values, eps=eps, atol=atol, rtol=rtol, seed=seed) if not s.ok)
-    raise GradcheckError(GradcheckReport(ir.name, tuple(rows), eps, atol, rtol, fast, seed, suspects))
+    checks = check_nodes(graph, values, eps=eps, atol=atol, rtol=rtol, seed=seed)
+    suspects = tuple(s for s in checks if not s.ok)
+    raise GradcheckError(
+        GradcheckReport(ir.name, tuple(rows), eps, atol, rtol, fast, seed, suspects)
+    )
 
 
 def check_nodes(

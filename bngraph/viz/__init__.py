@@ -1,4 +1,5 @@
-"""Drawing graphs and runs: DOT text, rendered files, the collapsed view, the player.
+"""Drawing graphs and runs: DOT text, rendered files, the collapsed view, checks and
+comparisons painted on graphs, and the step-by-step viewer.
 
 >>> import bngraph as bg
 >>> digraph = bg.library.get("batchnorm").to_graphviz(view="backward")
@@ -7,18 +8,20 @@ True
 """
 
 from .collapse import collapsed_view
-from .dot import COLLAPSE_THRESHOLD, VIEWS, Frame, VizError, formula, to_graphviz
-from .player import render_steps
+from .compare_view import compare_graphviz, render_compare
+from .dot import COLLAPSE_THRESHOLD, VIEWS, VizError, formula, to_graphviz
 from .render import FORMATS, GraphvizNotFoundError, mimebundle, render
+from .viewer import render_steps
 
 __all__ = [
     "to_graphviz",
     "render",
     "render_steps",
+    "render_compare",
+    "compare_graphviz",
     "collapsed_view",
     "formula",
     "mimebundle",
-    "Frame",
     "VizError",
     "GraphvizNotFoundError",
     "VIEWS",

@@ -1,12 +1,16 @@
-"""The collapsed view of a large graph: one node per stage, with counts, and the
-edges between stages.
+"""The collapsed view of a large graph: one box per stage, with counts, laid out in
+rows that read like text.
 
 Graphviz's layout time grows fast with the number of nodes, so graphs above a
-threshold are drawn this way by default; ``to_graphviz(graph, stage=...)`` draws
+threshold are drawn this way by default (``stage_graph`` decides which boxes and
+edges are drawn). The boxes follow the stages' order in rows of a few, left to
+right and then down the page: the forward view reads from the first stage, the
+backward view from the last one, as the gradient flows. Every box's tooltip
+lists the stages it takes from and feeds; ``to_graphviz(graph, stage=...)`` draws
 one stage in full.
 
 >>> import bngraph as bg
->>> dot = collapsed_view(bg.library.get("batchnorm"), None, "forward", threshold=5).source
+>>> dot = collapsed_view(bg.library.get("batchnorm").plan, None, "forward", threshold=5).source
 >>> '"1 mean" -> "2 center"' in dot
 True
 """
@@ -14,117 +18,167 @@ True
 from __future__ import annotations
 
 from collections import Counter
-from typing import TYPE_CHECKING
 
 import graphviz
 
+from ..ir import INPUT, IR
 from .escape import esc_string, html_text, quote_id
+from .labels import cut
+from .model import DrawnRun, Plan
+from .stage_graph import StageGraph, stage_graph
+from .style import BACKWARD_COLOR, FONT, FORWARD_COLOR, INPUT_SHAPE, attrs, quoted
 
-if TYPE_CHECKING:
-    from ..graph import Graph
-    from ..run import Run
+__all__ = ["collapsed_view", "ROW", "box_id", "box_statement", "box_tooltip", "edge_statement",
+           "row_statements"]
 
-__all__ = ["collapsed_view", "groups", "UNSTAGED"]
-
-UNSTAGED = "(no stage)"
-"""The group of nodes outside every stage (when there are too many to draw one by one)."""
-
-_LOOSE_LIMIT = 12
-
-
-def groups(graph: Graph) -> dict[str, str]:
-    """The group each node is drawn in: its stage; unstaged nodes are drawn one by one
-    when there are a few, else together as ``(no stage)``.
-
-    >>> import bngraph as bg
-    >>> groups(bg.library.get("batchnorm"))["x"], groups(bg.library.get("batchnorm"))["mu"]
-    ('x', '1 mean')
-    """
-    unstaged = [s.name for s in graph.nodes if s.stage is None]
-    loose = len(unstaged) <= _LOOSE_LIMIT
-    stages = set(graph.stages)
-    result = {}
-    for spec in graph.nodes:
-        if spec.stage is not None:
-            result[spec.name] = spec.stage
-        elif loose and spec.name not in stages:
-            result[spec.name] = spec.name
-        else:
-            result[spec.name] = UNSTAGED
-    return result
+ROW = 5
+"""Boxes per row: five boxes and their edge labels fit in a notebook's width."""
 
 
-def collapsed_view(
-    graph: Graph,
-    run: Run | None,
-    view: str,
-    *,
-    threshold: int | None = None,
-) -> graphviz.Digraph:
-    """One box per stage (its node count and ops), an edge per pair of connected stages.
-
-    ``threshold`` is the size above which the view was chosen automatically (said in
-    the note); ``None`` when it was asked for.
-    """
-    group_of = groups(graph)
-    members: dict[str, list[str]] = {}
-    for spec in graph.nodes:
-        members.setdefault(group_of[spec.name], []).append(spec.name)
-    outputs = set(graph.outputs)
-    lines = [
-        f"label=<{html_text(_note(graph, view, threshold))}>",
-        "labelloc=t",
-        "rankdir=LR",
-        'node [fontname="Helvetica" fontsize=10]',
-        'edge [fontname="Helvetica" fontsize=9]',
-    ]
-    for group, names in members.items():
-        ops = Counter(graph.spec(n).op for n in names)
-        listed = ", ".join(
-            f"{count} {op}" for op, count in sorted(ops.items(), key=lambda i: (-i[1], i[0]))
-        )
-        single = len(names) == 1 and names[0] == group
-        if single:
-            label = f"<<B>{html_text(group)}</B><BR/>{html_text(listed)}>"
-        else:
-            size, kinds = _count(len(names)), html_text(_cut(listed))
-            label = f"<<B>{html_text(group)}</B><BR/>{size}<BR/>{kinds}>"
-        shape = "ellipse" if all(graph.spec(n).op == "input" for n in names) else "box3d"
-        pairs = [f"shape={shape}", f"label={label}"]
-        if outputs.intersection(names):
-            pairs.append("peripheries=2")
-        tooltip = f"{group}: {_count(len(names))} ({listed})"
-        pairs.append(f"tooltip={esc_string(tooltip)}")
-        lines.append(f"{quote_id(group)} [{' '.join(pairs)}]")
-    edges: Counter[tuple[str, str]] = Counter()
-    for spec in graph.nodes:
-        for operand in spec.operands:
-            if isinstance(operand, str) and group_of[operand] != group_of[spec.name]:
-                edges[(group_of[operand], group_of[spec.name])] += 1
-    backward = view in ("backward", "both")
-    forward = view in ("forward", "both")
-    for (source, target), count in edges.items():
-        label = f" label=<{count} edges>" if count > 1 else ""
-        if forward:
-            lines.append(f"{quote_id(source)} -> {quote_id(target)} [{label.strip()}]")
-        if backward:
-            lines.append(f'{quote_id(source)} -> {quote_id(target)} [dir=back color="#cc0000"]')
-    dot = graphviz.Digraph(name=None)
-    dot.body.extend(f"\t{line}\n" for line in lines)
-    return dot
+def box_id(box: str) -> str:
+    """The DOT id of a box: its label, quoted."""
+    return quote_id(box)
 
 
-def _note(graph: Graph, view: str, threshold: int | None) -> str:
-    why = "" if threshold is None else f": {len(graph)} nodes is more than {threshold}"
-    return (
-        f"{graph.name}: {view} view, collapsed{why}, so each stage is drawn as one node.\n"
-        "Draw one stage in full with to_graphviz(stage=...), or everything with collapse=False."
+def _ops_text(ops: Counter[str]) -> str:
+    return ", ".join(
+        f"{count} {op}" for op, count in sorted(ops.items(), key=lambda i: (-i[1], i[0]))
     )
+
+
+def _neighbours(sg: StageGraph, box: str) -> str:
+    """Every box that ``box`` takes values from and feeds, in the boxes' order."""
+    into = [f"{a} ({sg.edges[a, box]})" for a in sg.members if (a, box) in sg.edges]
+    out = [f"{b} ({sg.edges[box, b]})" for b in sg.members if (box, b) in sg.edges]
+    lines = []
+    if into:
+        lines.append("takes values from " + ", ".join(into))
+    if out:
+        lines.append("feeds " + ", ".join(out))
+    return "\n".join(lines)
 
 
 def _count(n: int) -> str:
     return f"{n} node" if n == 1 else f"{n} nodes"
 
 
-def _cut(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def box_tooltip(sg: StageGraph, box: str) -> str:
+    """A box's node count and ops, and every box it takes values from and feeds."""
+    text = f"{box}: {_count(len(sg.members[box]))} ({_ops_text(sg.ops[box])})"
+    neighbours = _neighbours(sg, box)
+    return text + ("\n" + neighbours if neighbours else "")
+
+
+def box_statement(ir: IR, sg: StageGraph, box: str, number: int | None = None) -> str:
+    """One box: its label (name, node count, ops) and a tooltip with all its edges;
+    ``number`` gives it the id the viewer reads."""
+    names = sg.members[box]
+    listed = _ops_text(sg.ops[box])
+    rows = [f"<B>{html_text(box)}</B>"]
+    if not (len(names) == 1 and names[0] == box):
+        rows.append(_count(len(names)))
+    rows.append(html_text(cut(listed, 36)))
+    shape = INPUT_SHAPE if set(sg.ops[box]) == {INPUT} else "box3d"
+    pairs = [("shape", shape), ("label", f"<{'<BR/>'.join(rows)}>")]
+    if set(ir.outputs).intersection(names):
+        pairs.append(("peripheries", "2"))
+    pairs.append(("tooltip", esc_string(box_tooltip(sg, box))))
+    if number is not None:
+        pairs.append(("id", quoted(f"g{number}")))
+    return f"{box_id(box)} {attrs(pairs)}"
+
+
+def edge_statement(sg: StageGraph, edge: tuple[str, str], view: str, across: bool) -> str:
+    """One stage edge, written in reading order: operand to consumer, or in the
+    backward view consumer to operand (the way the gradient goes)."""
+    source, target = edge
+    count = sg.edges[edge]
+    pairs = [("label", f"<{count} edges>")] if count > 1 else []
+    if view == "backward":
+        source, target = target, source
+        pairs.append(("color", quoted(BACKWARD_COLOR)))
+    elif view == "both":  # one edge carries both directions: fewer edges, a quicker layout
+        pairs += [("dir", "both"), ("color", quoted(f"{FORWARD_COLOR}:{BACKWARD_COLOR}"))]
+    if across:  # between rows: the rows, not this edge, decide where boxes go
+        pairs.append(("constraint", "false"))
+    what = "value" if count == 1 else "values"
+    pairs.append(("tooltip", esc_string(f"{count} {what} of {edge[0]} used in {edge[1]}")))
+    return f"{box_id(source)} -> {box_id(target)} {attrs(pairs)}"
+
+
+def _rows(boxes: list[str]) -> list[list[str]]:
+    return [boxes[k : k + ROW] for k in range(0, len(boxes), ROW)]
+
+
+def row_statements(rows: list[list[str]]) -> list[str]:
+    """Each row on one rank, and invisible edges that stack the rows in columns."""
+    lines = [
+        "{rank=same; " + " ".join(f"{box_id(b)};" for b in row) + "}" for row in rows
+    ]
+    for upper, lower in zip(rows, rows[1:], strict=False):
+        lines += [  # the last row may be shorter
+            f"{box_id(a)} -> {box_id(b)} [style=invis weight=10]"
+            for a, b in zip(upper, lower, strict=False)
+        ]
+    return lines
+
+
+def collapsed_view(
+    plan: Plan,
+    run: DrawnRun | None,
+    view: str,
+    *,
+    threshold: int | None = None,
+    rankdir: str | None = None,
+    tagged: bool = False,
+) -> graphviz.Digraph:
+    """One box per stage (its node count and ops), in rows of ``ROW``, and the edges
+    between stages that ``stage_graph`` keeps.
+
+    ``threshold`` is the size above which the view was chosen automatically (said in
+    the note); ``None`` when it was asked for. ``tagged`` gives every box an id the
+    viewer reads (``g0``, ``g1``, ... in the boxes' order).
+    """
+    sg = stage_graph(plan)
+    ir = plan.ir
+    boxes = list(sg.members)
+    if view == "backward":
+        boxes.reverse()
+    rows = _rows(boxes)
+    row_of = {box: k for k, row in enumerate(rows) for box in row}
+    column = {box: k for row in rows for k, box in enumerate(row)}
+    lines = [
+        f"label=<{html_text(_note(ir, sg, view, threshold))}>",
+        "labelloc=t",
+        f"rankdir={rankdir or 'TB'}",
+        "nodesep=0.3",
+        "ranksep=0.3",
+        f'fontname="{FONT}" fontsize=12',
+        f'node [fontname="{FONT}" fontsize=10 margin="0.15,0.05"]',
+        f'edge [fontname="{FONT}" fontsize=9]',
+    ]
+    number = {box: k for k, box in enumerate(sg.members)}
+    lines += [box_statement(ir, sg, box, number[box] if tagged else None) for box in boxes]
+    for edge in sg.drawn:
+        a, b = edge if view != "backward" else edge[::-1]
+        across = row_of[a] != row_of[b] or column[a] > column[b]
+        lines.append(edge_statement(sg, edge, view, across))
+    lines += row_statements(rows)
+    dot = graphviz.Digraph(name=None)
+    dot.body.extend(f"\t{line}\n" for line in lines)
+    return dot
+
+
+def _note(ir: IR, sg: StageGraph, view: str, threshold: int | None) -> str:
+    why = "" if threshold is None else f": {len(ir)} nodes is more than {threshold}"
+    lines = [f"{ir.name}: {view} view, collapsed{why}.", "Each stage is drawn as one box."]
+    if len(sg.members) < sg.group_count:
+        lines.append(f"Its {len(ir.stages)} stages are drawn in {len(sg.members)} groups.")
+    left = len(sg.edges) - len(sg.drawn)
+    if left:
+        lines.append(f"{left} of the {len(sg.edges)} edges between stages are left out:")
+        lines.append("those a path through other stages implies, and all but the")
+        lines.append("heaviest into a stage. Hover a stage for all of them.")
+    lines.append("Draw one stage in full with to_graphviz(stage=...),")
+    lines.append("or everything with collapse=False.")
+    return "\n".join(lines)

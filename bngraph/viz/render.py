@@ -13,18 +13,18 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import graphviz
 
 from ..errors import BngraphError
 from .dot import VizError, to_graphviz
+from .model import DrawnRun, Planned
 
-if TYPE_CHECKING:
-    from ..graph import Graph
-    from ..run import Run
-
-__all__ = ["FORMATS", "GraphvizNotFoundError", "render", "pipe", "mimebundle"]
+__all__ = [
+    "FORMATS", "GraphvizNotFoundError", "render", "pipe", "mimebundle", "split", "write",
+    "output_format",
+]
 
 FORMATS = ("svg", "png", "pdf", "dot")
 
@@ -39,20 +39,23 @@ class GraphvizNotFoundError(BngraphError, RuntimeError):
     """The Graphviz ``dot`` executable is not on PATH; the message says how to install it."""
 
 
-def _split(graph_or_run: Graph | Run, run: Run | None) -> tuple[Graph, Run | None]:
-    from ..run import Run
-
-    if isinstance(graph_or_run, Run):
+def split(
+    graph_or_run: Planned | DrawnRun, run: DrawnRun | None
+) -> tuple[Planned, DrawnRun | None]:
+    """``(graph, run)`` from ``render``'s first two arguments: a graph (or plan) and an
+    optional run of it, or a run alone (its plan stands for the graph)."""
+    if isinstance(graph_or_run, DrawnRun):
         if run is not None and run is not graph_or_run:
             raise VizError("give the run once: render(run, path) or render(graph, path, run=run)")
-        return graph_or_run.graph, graph_or_run
+        return graph_or_run.plan, graph_or_run
     return graph_or_run, run
 
 
 def pipe(digraph: graphviz.Digraph, fmt: str) -> bytes:
     """Lay out ``digraph`` with ``dot`` and return the ``fmt`` bytes."""
     try:
-        return digraph.pipe(format=fmt, engine="dot")
+        data: bytes = digraph.pipe(format=fmt, engine="dot")
+        return data
     except graphviz.ExecutableNotFound:
         raise GraphvizNotFoundError(
             f"cannot draw {fmt}: the Graphviz `dot` executable was not found; {INSTALL_HINT}"
@@ -63,38 +66,47 @@ def pipe(digraph: graphviz.Digraph, fmt: str) -> bytes:
 
 
 def render(
-    graph_or_run: Graph | Run,
+    graph_or_run: Planned | DrawnRun,
     path: str | os.PathLike[str],
-    run: Run | None = None,
+    run: DrawnRun | None = None,
     view: str | None = None,
     **options: Any,
 ) -> str:
     """Draw a graph (or a run, with its values and gradients) to ``path``.
 
     The format comes from the suffix: ``.svg``, ``.png``, ``.pdf`` or ``.dot``.
-    ``view`` and the other options are those of ``to_graphviz``. Returns the path.
+    ``view`` and the other options are those of ``to_graphviz`` (``rules=True``,
+    ``check=report`` ...). Returns the path.
     """
-    graph, run = _split(graph_or_run, run)
-    target = Path(path)
-    fmt = target.suffix.lower().lstrip(".")
-    if fmt == "gv":
-        fmt = "dot"
+    graph, run = split(graph_or_run, run)
+    output_format(path)  # a bad suffix is said before anything is drawn
+    return write(to_graphviz(graph, run, view, **options), path)
+
+
+def output_format(path: str | os.PathLike[str]) -> str:
+    """The format a path's suffix asks for: ``svg``, ``png``, ``pdf`` or ``dot``
+    (``.gv`` too), else a ``VizError`` listing them."""
+    fmt = Path(path).suffix.lower().lstrip(".")
+    fmt = "dot" if fmt == "gv" else fmt
     if fmt not in FORMATS:
         raise VizError(
-            f"cannot tell the format of {str(target)!r} from its suffix; "
+            f"cannot tell the format of {str(path)!r} from its suffix; "
             f"use one of: {', '.join('.' + f for f in FORMATS)}"
         )
-    digraph = to_graphviz(graph, run, view, **options)
-    if fmt == "dot":
-        data = digraph.source.encode("utf-8")
-    else:
-        data = pipe(digraph, fmt)
+    return fmt
+
+
+def write(digraph: graphviz.Digraph, path: str | os.PathLike[str]) -> str:
+    """Write ``digraph`` to ``path`` in the format of its suffix; return the path."""
+    fmt = output_format(path)
+    data = digraph.source.encode("utf-8") if fmt == "dot" else pipe(digraph, fmt)
+    target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(data)
     return str(target)
 
 
-def mimebundle(graph: Graph, run: Run | None = None) -> dict[str, str]:
+def mimebundle(graph: Planned, run: DrawnRun | None = None) -> dict[str, str]:
     """What Jupyter shows for a graph or a run: SVG (collapsed above the threshold),
     and plain text; without ``dot``, the plain text says why there is no picture."""
     text = repr(run if run is not None else graph)

@@ -20,26 +20,21 @@ import numpy as np
 
 from ..formatting import format_number
 
-__all__ = ["SMALL", "TOOLTIP_CHARS", "summarize", "full_text"]
+__all__ = ["SMALL", "BRIEF_CHARS", "TOOLTIP_CHARS", "summarize", "brief", "full_text"]
 
 SMALL = 6
 """Arrays with at most this many elements are shown whole."""
+
+BRIEF_CHARS = 24
+"""A small array is shown whole in a one-line summary when it fits in this many characters."""
 
 TOOLTIP_CHARS = 2000
 """The full value in a tooltip is cut after this many characters."""
 
 
-def summarize(value: Any, *, lines: bool = False) -> str:
-    """The whole array when it has at most ``SMALL`` elements, else shape, min, mean, max.
-
-    ``lines=True`` (for edge labels, which sit next to a node showing the shape)
-    leaves the shape out and puts min, mean and max on lines of their own.
-
-    >>> print(summarize(np.arange(20.0), lines=True))
-    min 0
-    mean 9.5
-    max 19
-    """
+def summarize(value: Any) -> str:
+    """The whole array when it has at most ``SMALL`` elements, else shape, min, mean, max
+    (what a tooltip says before the full value)."""
     array = np.asarray(value)
     if array.dtype.kind == "c":
         return f"{_shape(array.shape)} complex"
@@ -52,9 +47,32 @@ def summarize(value: Any, *, lines: bool = False) -> str:
         f"mean {format_number(array.mean())}",
         f"max {format_number(array.max())}",
     ]
-    if lines:
-        return "\n".join(parts)
     return " ".join([_shape(array.shape), *parts])
+
+
+def brief(value: Any, *, mean: bool = True) -> str:
+    """One short line for a drawing: the whole array when it is small and fits in
+    ``BRIEF_CHARS`` characters, else its range and (unless ``mean=False``, for edge
+    labels, which must stay narrow) its mean; the full value goes in the tooltip.
+
+    >>> brief(np.array([1.0, 2.5])), brief(np.arange(20.0).reshape(5, 4)), brief(np.ones(9))
+    ('[1, 2.5]', '0 to 19, mean 9.5', 'all 1')
+    >>> brief(np.arange(20.0), mean=False)
+    '0 to 19'
+    """
+    array = np.asarray(value)
+    if array.dtype.kind == "c":
+        return f"{_shape(array.shape)} complex"
+    if array.size <= SMALL:
+        whole = summarize(array)
+        if len(whole) <= BRIEF_CHARS:
+            return whole
+    low, high = format_number(array.min()), format_number(array.max())
+    if low == high:
+        return f"all {low}"
+    if not mean:
+        return f"{low} to {high}"
+    return f"{low} to {high}, mean {format_number(array.mean())}"
 
 
 def full_text(value: Any, limit: int = TOOLTIP_CHARS) -> str:
