@@ -9,7 +9,8 @@ numpy arrays and Python floats; ``keep_values=True``, ``check_finite=True`` and
 other array types take the interpreter (``bngraph.execute``).
 """
 
-from .compiled import CompiledPlan, compiled_for
+from .cache import compiled_for
+from .compiled import CompiledPlan
 from .runs import CompiledRun
 
 __all__ = ["CompiledPlan", "CompiledRun", "compiled_for"]

@@ -31,7 +31,8 @@ from ..errors import RunStateError
 from ..execute import forward_pass
 from ..run import Named, Run, RunStats
 from ..schedule import Planned
-from .compiled import CompiledPlan, cache_of
+from .cache import cache_of
+from .compiled import CompiledPlan
 from .gradients import ONES
 from .program import Deopt, Surprise
 from .signature import entry_of
