@@ -240,26 +240,17 @@ class CompiledRun(Run):
 
 
 def _finite(arrays: Any) -> bool:
-    """Whether no array holds a NaN or an infinity: one sum for all the small arrays
-    together, one for each large one (a sum of finite values that overflows only
-    sends the arrays to the exact check)."""
+    """Whether no array holds a NaN or an infinity: one sum each (a sum of finite
+    values that overflows only sends the arrays to the exact check)."""
     total = 0.0
-    small = []
     for array in arrays:
         if type(array) is not np.ndarray:
             total += array
         elif array.ndim == 0:
             total += float(array)
-        elif array.size <= SMALL:
-            small.append(array.reshape(-1))
         else:  # a sum along one axis: the cheapest of numpy's sums
             total += float(ADD_REDUCE(array.reshape(-1), 0))
-    if small:
-        total += float(ADD_REDUCE(small[0] if len(small) == 1 else np.concatenate(small), 0))
     return math.isfinite(total)
-
-
-SMALL = 1 << 16
 
 
 ADD_REDUCE: Any = np.add.reduce
