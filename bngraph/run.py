@@ -67,12 +67,14 @@ class Named(dict[str, Any]):
 @dataclass(frozen=True)
 class RunStats:
     """Figures of one run: seconds spent, and bytes of forward values held at the
-    peak of the forward pass and after it (the values kept for the backward pass)."""
+    peak of the forward pass and after it (the values kept for the backward pass);
+    ``compiled`` says whether a compiled plan ran it (see ``bngraph.compile``)."""
 
     forward_seconds: float
     backward_seconds: float | None
     peak_bytes: int
     retained_bytes: int
+    compiled: bool = False
 
 
 def forward(
@@ -88,6 +90,11 @@ def forward(
     >>> forward(bg.library.get("batchnorm"), bg.library.example("batchnorm")).dims
     {'N': 5, 'D': 4}
     """
+    from .compile.runs import compiled_forward  # the compiled path imports Run
+
+    run = compiled_forward(graph, inputs, keep_values=keep_values, check_finite=check_finite)
+    if run is not None:
+        return run
     plan = graph.plan
     bound = bind_inputs(plan, inputs)
     start = time.perf_counter()

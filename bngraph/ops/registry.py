@@ -74,7 +74,8 @@ class Op:
     ``str``; ``positional`` counts the parameters that may follow the operands
     positionally (``clip(x, 0, 6)``). A ``variadic`` op takes one or more operands
     as a list (``concat([a, b], axis=1)``), with one rule for all of them, called
-    with the operand's ``position``.
+    with the operand's ``position``. ``writes_out``: the forward takes ``out=``, an
+    array to write its result into (``None``: allocate one), which compiled plans use.
     """
 
     name: str
@@ -92,6 +93,7 @@ class Op:
     variadic: bool = False
     texts: frozenset[str] = frozenset()
     numbers: Mapping[str, type] = field(default_factory=dict)
+    writes_out: bool = False
 
     def __post_init__(self) -> None:
         # what help(), inspect.signature() and IPython's ``op?`` show
@@ -338,6 +340,7 @@ def define_op(
     doc: str | None = None,
     replace: bool = False,
     variadic: bool = False,
+    out: bool = False,
 ) -> Op:
     """Register an op and return it; the op is then usable in graphs and ``.bng`` files.
 
@@ -349,7 +352,10 @@ def define_op(
     run twice) replaces it; another definition of a taken name needs ``replace=True``.
     ``variadic=True`` makes an op of one or more operands, ``forward(*xs, **params)``,
     with one rule for all, ``vjps[0](g, out, *xs, position=k, **params)``, and
-    ``saves`` of ``"out"`` and ``"*"`` (every operand).
+    ``saves`` of ``"out"`` and ``"*"`` (every operand). ``out=True`` declares that the
+    forward takes ``out=``: an array of the result's shape and dtype to write into and
+    return (or ``None``, to allocate one), so that compiled plans can give it a buffer
+    they reuse.
     """
     if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
         raise ParamError(f"op name {name!r} must be an identifier not starting with '_'")
@@ -360,13 +366,17 @@ def define_op(
         raise ParamError(f"op {name}: a variadic op has one rule for all its operands")
     arity = len(vjps)
     _, params = split_signature(name, forward, arity, variadic)
+    if out:
+        if "out" not in dict(params):
+            raise ParamError(f"op {name}: out=True, but its forward takes no out= parameter")
+        params = tuple(p for p in params if p[0] != "out")
     if doc is None and inspect.isfunction(forward):
         doc = inspect.getdoc(forward)
     record = Op(
         name, forward, vjps, shape, label, _check_saves(name, saves, arity, variadic), params,
         _check_rules(name, rules, arity), doc, origin(forward),
         choices(forward, params), positional_count(forward, arity, variadic), variadic,
-        texts(forward, params), numbers(forward, params),
+        texts(forward, params), numbers(forward, params), out,
     )
     with _LOCK:
         taken = _REGISTRY.get(name)
@@ -389,6 +399,7 @@ def op(
     saves: Sequence[int | str] | None = None,
     rules: Sequence[RuleText] | None = None,
     replace: bool = False,
+    out: bool = False,
 ) -> Callable[[Callable[..., Any]], Op]:
     """Decorator form of ``define_op``: the decorated function is the forward.
 
@@ -404,7 +415,7 @@ def op(
     def register(forward: Callable[..., Any]) -> Op:
         return define_op(
             name or forward.__name__, forward, vjps, shape=shape, label=label,
-            saves=saves, rules=rules, replace=replace,
+            saves=saves, rules=rules, replace=replace, out=out,
         )
 
     return register
