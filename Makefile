@@ -23,7 +23,7 @@ lint: install
 	$(BIN)/mypy
 
 bench: install
-	$(BIN)/python benchmarks/bench_batchnorm.py
+	$(BIN)/python benchmarks/bench_batchnorm.py --readme README.md
 	$(BIN)/python benchmarks/bench_render.py
 
 # the committed pictures of the library graphs and the viewer's screenshot (a test

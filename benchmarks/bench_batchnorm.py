@@ -1,122 +1,139 @@
-"""Forward + backward of BatchNorm: bngraph's nine-stage graph against plain numpy.
+"""Forward + backward of BatchNorm: bngraph against plain numpy, jax and torch.
 
-Three contenders, timed side by side in one process, in alternating order
-(A B C C B A ...) after a warm-up, each run's results released before the next:
+Contenders (see ``contenders.py``), timed side by side in one process, in
+alternating order, after a warm-up, at 32x64, 256x256, 4096x1024 and 16384x1024 in
+float32 and float64: bngraph's nine-stage graph, the same stages written by hand
+in numpy ("staged"), the closed-form backward, and, when installed, ``jax.jit`` of
+the stages' forward and VJP and torch's fused batch-norm kernels on one thread.
+Every contender returns fresh arrays each call. The table gives the medians of
+bngraph's and staged's times and the medians of the paired per-round ratios of
+bngraph to each contender (below 1: bngraph is faster).
 
-- staged: the nine stages and their backward written by hand in numpy;
-- closed: the closed-form backward of docs/batchnorm.md;
-- bngraph: ``library.get("batchnorm")``, ``forward`` then ``backward(dout)``.
+Then the per-node cost of a 10,000-node chain (``bench_chain.py``) and the peak
+memory of one forward + backward at 16384x1024 float64 (``bench_memory.py``).
 
-Small sizes are timed in batches of 200 calls per sample, large ones one call
-per sample.
-
-Prints the median time of each and the ratios bngraph/staged and bngraph/closed.
-Usage: python benchmarks/bench_batchnorm.py [--repeats N]
+Usage: python benchmarks/bench_batchnorm.py [--quick] [--sizes 32x64,...] [--readme README.md]
+``--readme`` writes the tables into the README between its speed-table markers.
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
-import statistics
+import os
+import sys
 import time
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-import bngraph as bg
-from bngraph.reference import batchnorm_backward, batchnorm_forward
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-SIZES = [(32, 64), (4096, 1024)]
+from bench_chain import chain_table  # noqa: E402
+from bench_memory import memory_table  # noqa: E402
+from contenders import CONTENDERS, peers  # noqa: E402
+from timing import paired  # noqa: E402
+
+SIZES = [(32, 64), (256, 256), (4096, 1024), (16384, 1024)]
 DTYPES = [np.float32, np.float64]
+MARKERS = ("<!-- speed table: make bench writes it -->", "<!-- end of speed table -->")
 
 
-def staged(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float, dout: np.ndarray) -> Any:
-    """The classic staged forward and backward, by hand."""
-    n = x.shape[0]
-    mu = 1.0 / n * np.sum(x, axis=0)
-    xmu = x - mu
-    sq = xmu**2
-    var = 1.0 / n * np.sum(sq, axis=0)
-    sqrtvar = np.sqrt(var + eps)
-    ivar = 1.0 / sqrtvar
-    xhat = xmu * ivar
-    out = gamma * xhat + beta
-    dbeta = np.sum(dout, axis=0)
-    dgamma = np.sum(dout * xhat, axis=0)
-    dxhat = dout * gamma
-    divar = np.sum(dxhat * xmu, axis=0)
-    dxmu1 = dxhat * ivar
-    dsqrtvar = -1.0 / (sqrtvar**2) * divar
-    dvar = 0.5 * 1.0 / np.sqrt(var + eps) * dsqrtvar
-    dsq = 1.0 / n * np.ones_like(x) * dvar
-    dxmu2 = 2 * xmu * dsq
-    dx1 = dxmu1 + dxmu2
-    dmu = -1 * np.sum(dx1, axis=0)
-    dx2 = 1.0 / n * np.ones_like(x) * dmu
-    return out, dx1 + dx2, dgamma, dbeta
-
-
-def closed(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float, dout: np.ndarray) -> Any:
-    out, cache = batchnorm_forward(x, gamma, beta, eps)
-    return out, batchnorm_backward(dout, cache)
-
-
-def engine(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float, dout: np.ndarray) -> Any:
-    run = GRAPH.forward(x=x, gamma=gamma, beta=beta, eps=eps)
-    return run.outputs["out"], run.backward(dout)
-
-
-GRAPH = bg.library.get("batchnorm")
-
-
-def time_batch(fn: Callable[..., Any], args: tuple, number: int) -> float:
-    """Seconds per call over ``number`` calls, each call's results dropped before the next."""
-    start = time.perf_counter()
-    for _ in range(number):
-        fn(*args)
-    return (time.perf_counter() - start) / number
-
-
-def measure(n: int, d: int, dtype: type, repeats: int) -> dict[str, float]:
+def inputs(n: int, d: int, dtype: Any) -> tuple[Any, ...]:
     rng = np.random.default_rng(0)
-    x = rng.standard_normal((n, d)).astype(dtype)
-    gamma = rng.standard_normal(d).astype(dtype)
-    beta = rng.standard_normal(d).astype(dtype)
-    dout = rng.standard_normal((n, d)).astype(dtype)
-    args = (x, gamma, beta, 1e-5, dout)
-    contenders = {"staged": staged, "closed": closed, "bngraph": engine}
-    # small sizes: batches of calls, so that the clock's resolution does not matter
-    number = 200 if n * d < 100_000 else 1
-    for fn in contenders.values():  # warm-up
-        time_batch(fn, args, number)
-    times: dict[str, list[float]] = {name: [] for name in contenders}
-    names = list(contenders)
-    for k in range(repeats):
-        for name in names if k % 2 == 0 else reversed(names):
-            gc.collect()
-            times[name].append(time_batch(contenders[name], args, number))
-    return {name: statistics.median(t) for name, t in times.items()}
+    x = (rng.standard_normal((n, d)) * 2 + 1).astype(dtype)
+    gamma, beta = rng.standard_normal(d).astype(dtype), rng.standard_normal(d).astype(dtype)
+    return x, gamma, beta, 1e-5, rng.standard_normal((n, d)).astype(dtype)
+
+
+def _arrays(result: Any) -> list[Any]:
+    """(out, dx, dgamma, dbeta) from whatever a contender returns."""
+    out, rest = result[0], result[1:]
+    if len(rest) == 1:
+        rest = rest[0]
+    if isinstance(rest, dict):
+        rest = (rest["x"], rest["gamma"], rest["beta"])
+    return [np.asarray(a) for a in (out, *rest[:3])]
+
+
+def check(calls: dict[str, Any], dtype: Any) -> None:
+    """Every contender computes the same numbers (before any is timed)."""
+    want = _arrays(calls["closed"]())
+    tolerance = 1e-3 if dtype == np.float32 else 1e-8
+    for name, call in calls.items():
+        for a, b in zip(_arrays(call()), want, strict=True):
+            scale = float(np.max(np.abs(b))) or 1.0
+            assert np.max(np.abs(a - b)) <= tolerance * scale, name
+
+
+def measure(n: int, d: int, dtype: Any, makers: dict[str, Any], quick: bool) -> dict[str, Any]:
+    args = inputs(n, d, dtype)
+    calls = {name: maker(*args) for name, maker in makers.items()}
+    check(calls, dtype)
+    start = time.perf_counter()
+    calls["bngraph"]()
+    once = time.perf_counter() - start
+    number = max(1, int(0.05 / max(once, 1e-6)))
+    rounds = (5 if quick else 15) if n * d < 1_000_000 else (3 if quick else 7)
+    times, ratios = paired(calls, number, rounds)
+    del calls, args
+    return {"times": times, "ratios": ratios}
+
+
+def duration(seconds: float) -> str:
+    return f"{seconds * 1e6:.1f} us" if seconds < 1e-3 else f"{seconds * 1e3:.1f} ms"
+
+
+def speed_table(sizes: list[tuple[int, int]], quick: bool) -> tuple[list[str], list[str]]:
+    """The table's lines, and the notes about contenders left out."""
+    optional, missing = peers()
+    makers = {**CONTENDERS, **optional}
+    others = [name for name in makers if name != "bngraph"]
+    head = f"{'size':>11} {'dtype':>8} {'staged':>10} {'bngraph':>10}" + "".join(
+        f" {'vs ' + name:>10}" for name in others)
+    lines = [head]
+    print(head, flush=True)
+    for n, d in sizes:
+        for dtype in DTYPES:
+            found = measure(n, d, dtype, makers, quick)
+            times, ratios = found["times"], found["ratios"]
+            line = (f"{f'{n}x{d}':>11} {np.dtype(dtype).name:>8} "
+                    f"{duration(times['staged']):>10} {duration(times['bngraph']):>10}"
+                    + "".join(f" {ratios[name]:>9.2f}x" for name in others))
+            lines.append(line)
+            print(line, flush=True)
+    return lines, missing
+
+
+def write_readme(path: str, text: str) -> None:
+    with open(path, encoding="utf-8") as file:
+        readme = file.read()
+    start, end = (readme.index(marker) for marker in MARKERS)
+    readme = readme[:start + len(MARKERS[0])] + "\n" + text + readme[end:]
+    with open(path, "w", encoding="utf-8") as file:
+        file.write(readme)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=0,
-                        help="timed samples per contender (default: 40 small, 30 large)")
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer rounds (a first look)")
+    parser.add_argument("--sizes", default=",".join(f"{n}x{d}" for n, d in SIZES))
+    parser.add_argument("--readme", help="write the tables into this README")
     args = parser.parse_args()
-    print(f"{'size':>11} {'dtype':>8} {'staged':>10} {'closed':>10} {'bngraph':>10}"
-          f" {'vs staged':>10} {'vs closed':>10}")
-    for n, d in SIZES:
-        repeats = args.repeats or (40 if n * d < 100_000 else 30)
-        for dtype in DTYPES:
-            med = measure(n, d, dtype, repeats)
-            unit, scale = ("us", 1e6) if n * d < 100_000 else ("ms", 1e3)
-            print(
-                f"{n:>5}x{d:<5} {np.dtype(dtype).name:>8} "
-                + " ".join(f"{med[k] * scale:>7.1f} {unit}" for k in ("staged", "closed", "bngraph"))
-                + f" {med['bngraph'] / med['staged']:>9.2f}x {med['bngraph'] / med['closed']:>9.2f}x"
-            )
+    sizes = [tuple(int(v) for v in s.split("x")) for s in args.sizes.split(",")]
+    load = os.getloadavg()[0]
+    print(f"load average {load:.2f} on {os.cpu_count()} cores"
+          + (" (busy: figures are noisier)" if load > 1.0 else ""), flush=True)
+    lines, missing = speed_table(sizes, args.quick)  # type: ignore[arg-type]
+    for note in missing:
+        print(note)
+    print()
+    chain = chain_table(quick=args.quick)
+    print()
+    memory = memory_table()
+    if args.readme:
+        text = "```\n" + "\n".join(lines) + "\n```\n\n```\n" + "\n".join(chain + [""] + memory) \
+            + "\n```\n"
+        write_readme(args.readme, text)
 
 
 if __name__ == "__main__":

@@ -68,12 +68,14 @@ class Named(dict[str, Any]):
 @dataclass(frozen=True)
 class RunStats:
     """Figures of one run: seconds spent, and bytes of forward values held at the
-    peak of the forward pass and after it (the values kept for the backward pass)."""
+    peak of the forward pass and after it (the values kept for the backward pass);
+    ``compiled`` says whether a compiled plan ran it (see ``bngraph.compile``)."""
 
     forward_seconds: float
     backward_seconds: float | None
     peak_bytes: int
     retained_bytes: int
+    compiled: bool = False
 
 
 def forward(
@@ -89,6 +91,11 @@ def forward(
     >>> forward(bg.library.get("batchnorm"), bg.library.example("batchnorm")).dims
     {'N': 5, 'D': 4}
     """
+    from .compile.runs import compiled_forward  # the compiled path imports Run
+
+    run = compiled_forward(graph, inputs, keep_values=keep_values, check_finite=check_finite)
+    if run is not None:
+        return run
     plan = graph.plan
     bound = bind_inputs(plan, inputs)
     backend = bound.backend
@@ -105,13 +112,16 @@ def forward(
 class Run:
     """Everything about one execution of a graph (made by ``forward``)."""
 
+    backend: Backend | None = None
+    """The run's array library other than numpy (``bngraph.backends``); None: numpy."""
+
     def __init__(
         self, graph: Planned, bound: Bound, *, keep_values: bool, forward_seconds: float
     ) -> None:
         self.graph = graph
         self.plan: Plan = graph.plan
         self.keep_values = keep_values
-        self.backend: Backend | None = bound.backend  # None: numpy
+        self.backend = bound.backend
         self.dims = dict(bound.dims)
         self._bound = bound
         self._values = values = bound.values

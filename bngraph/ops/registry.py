@@ -86,8 +86,10 @@ class Op:
     ``str``; ``positional`` counts the parameters that may follow the operands
     positionally (``clip(x, 0, 6)``). A ``variadic`` op takes one or more operands
     as a list (``concat([a, b], axis=1)``), with one rule for all of them, called
-    with the operand's ``position``. ``namespaces`` names the array libraries its
-    forward and rules run on (``None``: any library of the array API standard).
+    with the operand's ``position``. ``writes_out``: the forward takes ``out=``, an
+    array to write its result into (``None``: allocate one), which compiled plans use.
+    ``namespaces`` names the array libraries its forward and rules run on (``None``: any
+    library of the array API standard).
     """
 
     name: str
@@ -105,6 +107,7 @@ class Op:
     variadic: bool = False
     texts: frozenset[str] = frozenset()
     numbers: Mapping[str, type] = field(default_factory=dict)
+    writes_out: bool = False
     namespaces: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
@@ -334,6 +337,7 @@ def define_op(
     doc: str | None = None,
     replace: bool = False,
     variadic: bool = False,
+    out: bool = False,
     namespaces: Sequence[str] | None = None,
 ) -> Op:
     """Register an op and return it; the op is then usable in graphs and ``.bng`` files.
@@ -346,9 +350,12 @@ def define_op(
     run twice) replaces it; another definition of a taken name needs ``replace=True``.
     ``variadic=True`` makes an op of one or more operands, ``forward(*xs, **params)``,
     with one rule for all, ``vjps[0](g, out, *xs, position=k, **params)``, and
-    ``saves`` of ``"out"`` and ``"*"`` (every operand). ``namespaces`` names the array
-    libraries the op runs on (``("numpy",)`` for an op written with numpy alone); by
-    default it runs on any, receiving the arrays of the run's library.
+    ``saves`` of ``"out"`` and ``"*"`` (every operand). ``out=True`` declares that the
+    forward takes ``out=``: an array of the result's shape and dtype to write into and
+    return (or ``None``, to allocate one), so that compiled plans can give it a buffer
+    they reuse. ``namespaces`` names the array libraries the op runs on (``("numpy",)`` for
+    an op written with numpy alone); by default it runs on any, receiving the arrays of the
+    run's library.
     """
     if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
         raise ParamError(f"op name {name!r} must be an identifier not starting with '_'")
@@ -359,13 +366,18 @@ def define_op(
         raise ParamError(f"op {name}: a variadic op has one rule for all its operands")
     arity = len(vjps)
     _, params = split_signature(name, forward, arity, variadic)
+    if out:
+        if "out" not in dict(params):
+            raise ParamError(f"op {name}: out=True, but its forward takes no out= parameter")
+        params = tuple(p for p in params if p[0] != "out")
     if doc is None and inspect.isfunction(forward):
         doc = inspect.getdoc(forward)
     record = Op(
         name, forward, vjps, shape, label, check_saves(name, saves, arity, variadic), params,
         check_rules(name, rules, arity), doc, origin(forward),
         choices(forward, params), positional_count(forward, arity, variadic), variadic,
-        texts(forward, params), numbers(forward, params), check_namespaces(name, namespaces),
+        texts(forward, params), numbers(forward, params), out,
+        check_namespaces(name, namespaces),
     )
     with _LOCK:
         taken = _REGISTRY.get(name)
@@ -388,6 +400,7 @@ def op(
     saves: Sequence[int | str] | None = None,
     rules: Sequence[RuleText] | None = None,
     replace: bool = False,
+    out: bool = False,
     namespaces: Sequence[str] | None = None,
 ) -> Callable[[Callable[..., Any]], Op]:
     """Decorator form of ``define_op``: the decorated function is the forward.
@@ -404,7 +417,7 @@ def op(
     def register(forward: Callable[..., Any]) -> Op:
         return define_op(
             name or forward.__name__, forward, vjps, shape=shape, label=label,
-            saves=saves, rules=rules, replace=replace, namespaces=namespaces,
+            saves=saves, rules=rules, replace=replace, out=out, namespaces=namespaces,
         )
 
     return register

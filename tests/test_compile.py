@@ -1,0 +1,442 @@
+"""Compiled plans against the interpreter: same numbers, same contract.
+
+The interpreter reference is built here from its public parts (``bind_inputs``,
+``forward_pass``, ``Run``), so that nothing in it can take the compiled path.
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from typing import Any
+
+import numpy as np
+import pytest
+from graph_strategies import graphs
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import bngraph as bg
+from bngraph.binding import bind_inputs
+from bngraph.errors import OpError, RunStateError
+from bngraph.execute import forward_pass
+from bngraph.run import Run
+
+
+def interpreted(graph: bg.Graph, inputs: dict[str, Any]) -> Run:
+    """A run made by the interpreter alone."""
+    plan = graph.plan
+    bound = bind_inputs(plan, inputs)
+    forward_pass(plan, bound.values, bound.shapes, release=True, check_finite=False,
+                 float_dtype=bound.float_dtype)
+    return Run(graph, bound, keep_values=False, forward_seconds=0.0)
+
+
+def assert_same(a: Any, b: Any, what: str) -> None:
+    """Bit for bit: same type, dtype, shape and every element (NaNs in the same places)."""
+    assert type(a) is type(b), (what, type(a), type(b))
+    assert np.shape(a) == np.shape(b), (what, np.shape(a), np.shape(b))
+    assert np.asarray(a).dtype == np.asarray(b).dtype, (what, a, b)
+    assert np.array_equal(a, b, equal_nan=True), (what, a, b)
+    parts = (np.real, np.imag) if np.iscomplexobj(b) else (np.asarray,)
+    for part in parts:  # and the same signs of zeros
+        assert np.array_equal(np.signbit(part(a)), np.signbit(part(b))), (what, a, b)
+
+
+def assert_runs_agree(graph: bg.Graph, inputs: dict[str, Any], **seeds: Any) -> Run:
+    compiled, reference = graph.forward(inputs), interpreted(graph, inputs)
+    assert compiled.stats.compiled and not reference.stats.compiled
+    for name, value in reference.outputs.items():
+        assert_same(compiled.outputs[name], value, f"output {name}")
+    got, want = compiled.backward(**seeds), reference.backward(**seeds)
+    assert compiled.stats.compiled
+    for name, value in want.items():
+        assert_same(got[name], value, f"gradient of {name}")
+    return compiled
+
+
+def in_dtype(inputs: dict[str, Any], dtype: type) -> dict[str, Any]:
+    return {k: v.astype(dtype) if isinstance(v, np.ndarray) and v.dtype.kind == "f" else v
+            for k, v in inputs.items()}
+
+
+@pytest.mark.parametrize("name", bg.library.names())
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_every_library_graph_compiled_equals_interpreted_bit_for_bit(name: str,
+                                                                     dtype: type) -> None:
+    graph = bg.library.get(name)
+    inputs = in_dtype(bg.library.example(name), dtype)
+    graph.forward(inputs)  # a first run may teach the plan the layout a foreign op gives
+    run = assert_runs_agree(graph, inputs)
+    rng = np.random.default_rng(5)
+    seeds = {out: rng.standard_normal(np.shape(value)).astype(dtype)
+             for out, value in run.outputs.items()}
+    assert_runs_agree(graph, inputs, **seeds)
+    # the next run of a signature reuses the arena of the one before
+    assert_runs_agree(graph, {k: v * 2 if k in ("x", "logits", "q") else v
+                              for k, v in inputs.items()}, **seeds)
+
+
+@pytest.mark.parametrize("name", ["batchnorm", "batchnorm_composite", "batchnorm_spatial",
+                                  "layernorm", "groupnorm"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_normalizations_with_scalar_parameters_compiled_equal_interpreted(
+    name: str, dtype: type, norm_inputs: Any
+) -> None:
+    shape = (6, 4) if name in ("batchnorm", "batchnorm_composite", "layernorm") else (3, 4, 2, 3)
+    inputs = norm_inputs(shape, dtype, scalar_params=True)
+    assert_runs_agree(bg.library.get(name), inputs)
+    assert_runs_agree(bg.library.get(name), inputs, out=np.ones(shape, dtype))
+
+
+@st.composite
+def graph_and_inputs(draw: Any) -> tuple[bg.Graph, dict[str, Any]]:
+    """A random graph and values for its inputs: declared symbols bound once, other
+    inputs drawn as Python floats, 0-d or small arrays; one dtype for all arrays."""
+    graph = draw(graphs())
+    dtype = draw(st.sampled_from([np.float64, np.float32]))
+    dims: dict[str, int] = {}
+    inputs: dict[str, Any] = {}
+    for name in graph.inputs:
+        params = graph.spec(name).params
+        declared = params.get("shape")
+        if declared is None:
+            choice = draw(st.sampled_from(["float", "default", (), (3,), (2, 3)]))
+            if choice == "default" and "default" in params:
+                continue
+            if choice in ("float", "default"):
+                inputs[name] = draw(st.floats(-3, 3))
+                continue
+            shape: tuple[int, ...] = choice  # type: ignore[assignment]
+        else:
+            shape = tuple(dims.setdefault(d, draw(st.integers(1, 3))) if isinstance(d, str)
+                          else d for d in declared)
+        values = np.random.default_rng(draw(st.integers(0, 2**16))).standard_normal(shape)
+        if draw(st.booleans()):
+            values = np.abs(values) + 0.1
+        inputs[name] = np.asarray(values, dtype)
+    return graph, inputs
+
+
+def outcome(call: Any) -> tuple[Any, ...]:
+    try:
+        return ("ok", call())
+    except Exception as error:  # noqa: BLE001 - both sides must fail alike
+        return ("error", type(error), str(error))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(graph_and_inputs())
+def test_random_graphs_compiled_equal_interpreted_bit_for_bit(case: Any) -> None:
+    graph, inputs = case
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want = outcome(lambda: interpreted(graph, inputs))
+        got = outcome(lambda: graph.forward(inputs))
+        assert got[0] == want[0] and got[2:] == want[2:], (got, want)
+        if want[0] == "error":
+            return
+        reference, run = want[1], got[1]
+        for name, value in reference.outputs.items():
+            assert_same(run.outputs[name], value, f"output {name}")
+        want, got = outcome(reference.backward), outcome(run.backward)
+        assert got[0] == want[0] and got[2:] == want[2:], (got, want)
+        if want[0] == "ok":
+            for name, value in want[1].items():
+                assert_same(got[1][name], value, f"gradient of {name}")
+
+
+def test_random_graphs_mostly_take_the_compiled_path() -> None:
+    """The comparison above is not vacuous: graphs that run at all run compiled, but for
+    values a plan cannot foresee (a complex power) and shapes whose op's shape rule
+    refuses what numpy accepts (``reshape(x, shape=(1, -2))``)."""
+    compiled = total = 0
+
+    @settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck),
+              database=None)
+    @given(graph_and_inputs())
+    def count(case: Any) -> None:
+        nonlocal compiled, total
+        graph, inputs = case
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                run = graph.forward(inputs)
+            except bg.BngraphError:
+                return
+        total += 1
+        compiled += run.stats.compiled
+
+    count()
+    assert total >= 20 and compiled >= 0.75 * total, (compiled, total)
+
+
+def batchnorm_inputs(n: int = 16, d: int = 5, seed: int = 0) -> dict[str, Any]:
+    rng = np.random.default_rng(seed)
+    return {"x": rng.standard_normal((n, d)), "gamma": rng.standard_normal(d),
+            "beta": rng.standard_normal(d)}
+
+
+def test_outputs_and_gradients_of_one_run_survive_the_next() -> None:
+    g = bg.library.get("batchnorm")
+    first = g.forward(batchnorm_inputs(seed=1))
+    out = first.outputs["out"]
+    kept = out.copy()
+    grads = first.backward(np.ones_like(out))
+    kept_grads = {k: np.array(v) for k, v in grads.items()}
+    del first  # its arena goes back to the pool: the next run reuses it
+    second = g.forward(batchnorm_inputs(seed=2))
+    second.backward(np.full_like(out, 3.0))
+    np.testing.assert_array_equal(out, kept)
+    for name, value in grads.items():
+        np.testing.assert_array_equal(value, kept_grads[name])
+        assert not np.shares_memory(value, second.outputs["out"])
+
+
+def test_a_saved_value_read_from_a_run_survives_the_next() -> None:
+    g = bg.library.get("batchnorm")
+    run = g.forward(batchnorm_inputs(seed=1))
+    xhat = run.value("xhat")
+    kept = xhat.copy()
+    del run
+    g.forward(batchnorm_inputs(seed=2))
+    np.testing.assert_array_equal(xhat, kept)
+
+
+def test_threads_sharing_a_graph_stay_independent() -> None:
+    g = bg.library.get("batchnorm")
+    cases = [batchnorm_inputs(n=32, d=6, seed=k) for k in range(6)]
+    expected = [interpreted(g, c).backward(np.ones((32, 6)))["x"] for c in cases]
+    failures: list[str] = []
+    barrier = threading.Barrier(len(cases))
+
+    def work(k: int) -> None:
+        barrier.wait()
+        for _ in range(40):
+            run = g.forward(cases[k])
+            if not run.stats.compiled:
+                failures.append("not compiled")
+            got = run.backward(np.ones((32, 6)))["x"]
+            if not np.array_equal(got, expected[k]):
+                failures.append(f"thread {k} got another run's gradient")
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(len(cases))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures, failures[:3]
+
+
+def test_keep_values_runs_keep_every_value_and_contributions() -> None:
+    g = bg.library.get("batchnorm")
+    run = g.forward(batchnorm_inputs(), keep_values=True)
+    assert not run.stats.compiled and run.released() == ()
+    run.backward()
+    assert len(run.contributions("x")) == 2
+    np.testing.assert_array_equal(run.value("mu"), batchnorm_inputs()["x"].mean(axis=0))
+
+
+def test_backward_twice_with_different_seeds() -> None:
+    g = bg.library.get("batchnorm")
+    inputs = batchnorm_inputs()
+    run, reference = g.forward(inputs), interpreted(g, inputs)
+    for seed in (np.ones((16, 5)), np.arange(80.0).reshape(16, 5), 2.0):
+        got, want = run.backward(seed), reference.backward(seed)
+        for name in want:
+            assert_same(got[name], want[name], name)
+    # a gradient handed out by the first call is not overwritten by the second
+    first = run.backward(np.ones((16, 5)))["x"]
+    kept = first.copy()
+    run.backward(np.arange(80.0).reshape(16, 5))
+    np.testing.assert_array_equal(first, kept)
+
+
+def test_reading_a_compiled_run_like_an_interpreted_one() -> None:
+    g = bg.library.get("batchnorm")
+    inputs = batchnorm_inputs()
+    run, reference = g.forward(inputs), interpreted(g, inputs)
+    assert run.released() == reference.released() == ("mu", "sq", "var", "add_1", "gammax")
+    with pytest.raises(RunStateError, match="'mu' was released"):
+        run.value("mu")
+    assert_same(run.value("xhat"), reference.value("xhat"), "xhat")
+    with pytest.raises(RunStateError, match="call run.backward"):
+        run.grad("xmu")
+    seed = np.arange(80.0).reshape(16, 5)
+    run.backward(seed)
+    reference.backward(seed)
+    for name in ("xmu", "ivar", "x"):
+        assert_same(run.grad(name), reference.grad(name), name)
+    assert run.step("mu") == reference.step("mu") and run.step("out") == (10, 1)
+    assert run.shape("var") == (5,) and run.dims == {"N": 16, "D": 5}
+
+
+def test_stats_report_the_compiled_plan() -> None:
+    g = bg.library.get("batchnorm")
+    inputs = batchnorm_inputs(n=64, d=8)
+    run = g.forward(inputs)
+    run.backward()
+    stats = run.stats
+    array = 64 * 8 * 8
+    assert stats.compiled and stats.forward_seconds > 0 and stats.backward_seconds is not None
+    # it holds the inputs, its arena (xmu, xhat and the buffers of smaller values) and
+    # the output; at most a few more arrays once the backward pass has run
+    assert stats.retained_bytes >= array * 4
+    assert stats.retained_bytes <= stats.peak_bytes <= array * 9
+
+
+def test_an_op_the_compiler_does_not_know_is_called_as_it_is() -> None:
+    calls: list[Any] = []
+
+    def softsign(x: Any) -> Any:
+        calls.append(type(x))
+        return x / (1 + np.abs(x))
+
+    op = bg.define_op("test_compile_softsign", softsign,
+                      [lambda g, out, x: g / (1 + np.abs(x)) ** 2], saves=[0], replace=True)
+    g = bg.Graph("soft")
+    x = g.input("x")
+    g.output((op(x * 2.0, name="s") + 1.0).named("y"))
+    inputs = {"x": np.linspace(-2, 2, 7)}
+    run = assert_runs_agree(g, inputs)
+    assert run.stats.compiled and calls
+
+
+def test_an_op_declared_with_out_writes_into_a_buffer() -> None:
+    buffers: list[Any] = []
+
+    def cube(x: Any, *, out: Any = None) -> Any:
+        buffers.append(out)
+        return np.multiply(np.multiply(x, x), x, out=out)
+
+    op = bg.define_op("test_compile_cube", cube, [lambda g, out, x: g * 3 * x * x],
+                      saves=[0], replace=True, out=True)
+    assert op.writes_out and op.params == ()
+    g = bg.Graph("cube")
+    x = g.input("x")
+    g.output(op(op(x + 0.5, name="c") * 2.0, name="y"))
+    inputs = {"x": np.linspace(-1, 1, 6)}
+    for _ in range(2):
+        assert_runs_agree(g, inputs)
+    # the inner node writes into an arena buffer, the output is allocated afresh
+    assert any(isinstance(b, np.ndarray) for b in buffers) and any(b is None for b in buffers)
+    with pytest.raises(bg.errors.ParamError, match="takes no out= parameter"):
+        bg.define_op("test_compile_no_out", lambda x: x, [lambda g, out, x: g], out=True)
+
+
+def test_an_op_returning_what_the_plan_did_not_foresee_falls_back_to_the_interpreter() -> None:
+    wide = {"on": False}
+
+    def shifty(x: Any) -> Any:
+        return x.astype(np.float32) if wide["on"] else x + 0
+
+    op = bg.define_op("test_compile_shifty", shifty, [lambda g, out, x: g], replace=True)
+    g = bg.Graph("shifty")
+    x = g.input("x")
+    g.output((op(x, name="s") * 2.0).named("y"))
+    inputs = {"x": np.arange(4.0)}
+    assert g.forward(inputs).stats.compiled
+    wide["on"] = True
+    run = g.forward(inputs)  # float32 where float64 was assumed: the interpreter runs it
+    assert not run.stats.compiled and run.outputs["y"].dtype == np.float32
+    assert_same(run.backward()["x"], interpreted(g, inputs).backward()["x"], "x")
+
+
+def test_errors_on_the_compiled_path_name_node_op_and_stage() -> None:
+    g = bg.Graph("g")
+    a = g.input("a")
+    with g.stage("1 invert"):
+        g.output((1 / a).named("inv"))
+    assert g.forward(a=2.0).stats.compiled
+    with pytest.raises(OpError, match=r"node 'inv' \(op div, stage '1 invert'\).*ZeroDivision"):
+        g.forward(a=0.0)
+
+
+def test_python_floats_stay_on_the_compiled_path() -> None:
+    g = bg.Graph("chain")
+    node = start = g.input("x")
+    for k in range(30):
+        node = bg.tanh(node * 0.9 + 0.1) if k % 2 else node * node + 0.25
+    g.output(node.named("y"))
+    run = assert_runs_agree(g, {"x": 0.3})
+    assert type(run.outputs["y"]) is float and start.name == "x"
+    assert run.backward()["x"].shape == ()
+
+
+def assert_close(a: Any, b: Any, what: str) -> None:
+    """A few ulps of the largest magnitude involved: a fused sum adds its tiles' partial
+    sums, in another order than one sum over the whole axis."""
+    assert type(a) is type(b) and np.shape(a) == np.shape(b), (what, a, b)
+    assert np.asarray(a).dtype == np.asarray(b).dtype, (what, a, b)
+    assert np.array_equal(np.isnan(a), np.isnan(b)), (what, a, b)
+    finite = np.isfinite(b)
+    scale = float(np.max(np.abs(np.asarray(b)[finite]), initial=1.0))
+    eps = float(np.finfo(np.asarray(b).dtype).eps)
+    np.testing.assert_allclose(a, b, rtol=0, atol=64 * eps * scale, err_msg=what)
+
+
+@pytest.fixture
+def fused_everywhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fuse arrays of any size, in tiles of a few rows (several tiles, a short last one)."""
+    from bngraph.compile import fusion
+
+    monkeypatch.setattr(fusion, "MIN_BYTES", 0)
+    monkeypatch.setattr(fusion, "TILE_BYTES", 100)
+
+
+@pytest.mark.parametrize("name", bg.library.names())
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fused_kernels_agree_with_the_interpreter(name: str, dtype: type,
+                                                 fused_everywhere: None) -> None:
+    graph = bg.Graph.from_ir(bg.library.get(name).ir)  # a plan of its own: made fused
+    inputs = in_dtype(bg.library.example(name), dtype)
+    graph.forward(inputs)
+    run, reference = graph.forward(inputs), interpreted(graph, inputs)
+    assert run.stats.compiled
+    for out, value in reference.outputs.items():
+        assert_close(run.outputs[out], value, out)
+    got, want = run.backward(), reference.backward()
+    for name_, value in want.items():
+        assert_close(got[name_], value, name_)
+    programs = [run._compiled.lowered.program,
+                *(b.lowered.program for b in run._compiled._backward.values() if b)]
+    kernels = sum(type(i.fn).__name__ == "Kernel" for p in programs for i in p.instrs)
+    # a foreign op giving another layout than C (conv2d) leaves what follows to numpy
+    assert kernels or name in ("softmax_cross_entropy", "mlp", "attention", "conv_bn_relu")
+
+
+def test_a_fused_batchnorm_needs_no_full_temporary(fused_everywhere: None) -> None:
+    """Forward and backward hold x-mu, xhat, the output and the gradient of x, and no
+    other array of x's size (their peak, ``run.stats``, counts the arena)."""
+    g = bg.Graph.from_ir(bg.library.get("batchnorm").ir)
+    n, d = 64, 8
+    run = g.forward(batchnorm_inputs(n=n, d=d))
+    run.backward(np.ones((n, d)))
+    array = n * d * 8
+    inputs = array + 2 * d * 8
+    assert run.stats.peak_bytes - inputs < 4 * array + 16 * d * 8
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(graph_and_inputs())
+def test_random_graphs_fused_agree_with_the_interpreter(case: Any) -> None:
+    from bngraph.compile import fusion
+
+    graph, inputs = case
+    with np.errstate(all="ignore"), warnings.catch_warnings(), \
+            pytest.MonkeyPatch.context() as patch:
+        warnings.simplefilter("ignore")
+        patch.setattr(fusion, "MIN_BYTES", 0)
+        patch.setattr(fusion, "TILE_BYTES", 8)
+        want = outcome(lambda: interpreted(graph, inputs))
+        got = outcome(lambda: graph.forward(inputs))
+        assert got[0] == want[0], (got, want)
+        if want[0] == "error":
+            return
+        for name, value in want[1].outputs.items():
+            assert_close(got[1].outputs[name], value, f"output {name}")
+        want, got = outcome(want[1].backward), outcome(got[1].backward)
+        assert got[0] == want[0], (got, want)
+        if want[0] == "ok":
+            for name, value in want[1].items():
+                assert_close(got[1][name], value, f"gradient of {name}")
