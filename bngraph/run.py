@@ -233,15 +233,17 @@ class Run:
             return backend.weak(g) if type(g) is float else g
         return g if type(g) is np.ndarray else np.asarray(g)
 
-    def warn_nonfinite(self, kind: str, arrays: Mapping[str, Any],
-                       finite: Mapping[str, bool] | None = None) -> None:
-        """Warn (``NonFiniteWarning``) if any of ``arrays`` holds a NaN or an infinity
-        (``finite`` says so by name where it is known already), naming the first node
-        that produced one where the run still holds it."""
+    def warn_nonfinite(self, kind: str, arrays: Mapping[str, Any]) -> None:
+        """Warn (``NonFiniteWarning``) if any of ``arrays`` holds a NaN or an infinity,
+        naming the first node that produced one where the run still holds it."""
         check = (all_finite if self.backend is None or self.backend.lazy
                  else self.backend.all_finite)
-        bad = [name for name, array in arrays.items()
-               if not (finite[name] if finite is not None else check(array))]
+        self.warn_computed(kind, {name: check(array) for name, array in arrays.items()})
+
+    def warn_computed(self, kind: str, finite: Mapping[str, bool]) -> None:
+        """``warn_nonfinite`` for arrays whose finiteness is known by name (a lazy run's
+        reductions, computed with its results)."""
+        bad = [name for name, ok in finite.items() if not ok]
         if not bad:
             return
         plural, verb = ("s", "hold") if len(bad) > 1 else ("", "holds")

@@ -177,12 +177,11 @@ def statistics(run: Run, *, progress: bool = False, **options: Any) -> dict[str,
 
 
 def _warn(run: Run, facts: Mapping[str, Mapping[str, Any]]) -> None:
-    outputs = dict.fromkeys(run.outputs)
-    run.warn_nonfinite("output", outputs, finite={n: bool(facts[n]["finite"]) for n in outputs})
-    grads = dict.fromkeys(run.grads)
-    if grads:
-        run.warn_nonfinite("gradient", grads,
-                           finite={n: bool(facts[grad_key(n)]["finite"]) for n in grads})
+    """The NaN warnings of the outputs and gradients, from their computed reductions."""
+    run.warn_computed("output", {n: bool(facts[n]["finite"]) for n in run.outputs})
+    if run.grads:
+        run.warn_computed("gradient",
+                          {n: bool(facts[grad_key(n)]["finite"]) for n in run.grads})
 
 
 def to_zarr(run: Run, url: str | Path, *, overwrite: bool = False, progress: bool = False,
