@@ -7,7 +7,8 @@
 ['beta', 'eps', 'gamma', 'x']
 """
 
-from . import dsl, errors, functions, library, ops, plugins, reference, testing, viz
+from . import backends, dsl, errors, functions, library, ops, plugins, reference, testing, viz
+from .backends import compute
 from .dsl import DSLSyntaxError, from_json, load, parse
 from .errors import BngraphError
 from .functions import (
@@ -82,9 +83,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Graph", "Node", "NodeSpec", "Run", "BatchNorm", "Op", "define_op", "op", "BngraphError",
-    "errors", "functions", "library", "ops", "plugins", "reference", "testing", "viz", "render",
-    "render_steps", "render_compare", "dsl", "parse", "load", "from_json", "DSLSyntaxError",
-    "add", "sub", "mul",
+    "backends", "compute", "errors", "functions", "library", "ops", "plugins", "reference",
+    "testing", "viz", "render", "render_steps", "render_compare", "dsl", "parse", "load",
+    "from_json", "DSLSyntaxError", "add", "sub", "mul",
     "div", "neg", "pow", "square", "sqrt", "reciprocal", "exp", "log", "tanh", "relu", "sum",
     "mean", "broadcast_to", "broadcast_like", "reshape", "transpose", "matmul", "split_axis",
     "reshape_like", "maximum", "minimum", "abs", "sign", "clip", "where", "sigmoid", "softplus",

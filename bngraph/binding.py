@@ -29,28 +29,37 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .errors import InputError, MissingInputError, UnknownInputError, closest
+from .ops.arrays import namespace
 from .schedule import Plan
 from .shapes import bind_dims_cached
 
 __all__ = ["Bound", "bind_inputs", "as_value"]
 
+_NUMBERS = (int, float, bool)
+
 
 class Bound(NamedTuple):
     """A run's starting state: the value list and shapes (inputs filled in), the
     bound symbols, the caller's own arrays (gradients must never alias them), the
-    shapes given for inputs computed with as a broadcast, and the run's float dtype
-    (what a weak Python number becomes when it has to be an array)."""
+    shapes given for inputs computed with as a broadcast, the run's float dtype
+    (what a weak Python number becomes when it has to be an array) and, for a run on
+    another array library than numpy, its backend (``bngraph.backends``)."""
 
     values: list[Any]
     shapes: list[tuple[int, ...]]
     dims: Mapping[str, int]
     caller: list[Any]
     given: dict[int, tuple[int, ...]]
-    float_dtype: np.dtype[Any]
+    float_dtype: Any
+    backend: Any = None
 
 
 def bind_inputs(plan: Plan, given: Mapping[str, Any]) -> Bound:
-    """Check and convert the inputs ``given`` by name, fill in defaults, bind symbols."""
+    """Check and convert the inputs ``given`` by name, fill in defaults, bind symbols.
+
+    The run's array library is decided here, once: numpy for numpy arrays and
+    numbers; given arrays of another library (dask, torch, CuPy, any library of the
+    array API standard), the run computes in that library (``bngraph.backends``)."""
     ir = plan.ir
     if not plan.input_names.issuperset(given):
         unknown = next(k for k in given if k not in plan.input_names)
@@ -66,7 +75,13 @@ def bind_inputs(plan: Plan, given: Mapping[str, Any]) -> Bound:
     for index in plan.inputs:
         name, params = ir.names[index], ir.params[index]
         if name in given:
-            value = as_value(name, given[name], params.get("grad") is False)
+            value = given[name]
+            if type(value) is not np.ndarray and type(value) not in _NUMBERS \
+                    and namespace(value) is not np:
+                from .backends.binding import bind_namespace
+
+                return bind_namespace(plan, given)
+            value = as_value(name, value, params.get("grad") is False)
             if type(value) is not float:
                 caller.append(given[name])
                 if plan.saved[index] and np.may_share_memory(value, given[name]):

@@ -21,13 +21,16 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .errors import BngraphError, NonFiniteError, OpError, ShapeError
 from .ops import format_shape, unbroadcast
 from .schedule import BackwardStep, ForwardStep, Plan
+
+if TYPE_CHECKING:
+    from .backends import Backend
 
 __all__ = [
     "Released", "forward_pass", "backward_pass", "all_finite", "nonfinite_error",
@@ -52,19 +55,25 @@ class Released:
 
 
 _FLOAT64 = np.dtype(np.float64)
+_ANY = object()  # a dtype no array has
 # placeholders are immutable, so runs share one per shape and dtype
 _released = lru_cache(maxsize=4096)(Released)
 
 
 def forward_pass(
     plan: Plan, values: list[Any], shapes: list[tuple[int, ...]], *,
-    release: bool, check_finite: bool, float_dtype: np.dtype[Any],
+    release: bool, check_finite: bool, float_dtype: Any, backend: Backend | None = None,
 ) -> None:
     """Fill ``values`` (and ``shapes``) with every node's forward value, in place.
 
     A value computed from weak Python numbers alone stays weak: a number, or an
-    array of the run's ``float_dtype`` (numpy would make it float64).
+    array of the run's ``float_dtype`` (numpy would make it float64). A run on
+    another array library than numpy has a ``backend``, which takes in what ops return.
     """
+    placeholder: Any = _released
+    if backend is not None:
+        float_dtype = _ANY  # every numpy result of such a run is taken in by the backend
+        placeholder = Released  # other libraries' dtypes do not compare with numpy's
     for step in plan.forward_steps:
         node, forward, fetch, params, freed, _ = step
         args = fetch(values)
@@ -75,21 +84,23 @@ def forward_pass(
         except Exception as error:
             raise _forward_error(plan, step, args, error) from error
         if type(out) is not np.ndarray:
-            out = _normalize(out, args, plan.ir.describe(node))
-        elif out.dtype is not float_dtype and all(type(a) is float for a in args):
-            out = out.astype(float_dtype)
+            out = _normalize(out, args, plan.ir.describe(node), backend)
+        elif out.dtype is not float_dtype and (
+                backend is not None or all(type(a) is float for a in args)):
+            out = (out.astype(float_dtype) if backend is None
+                   else backend.normalize(out, args, plan.ir.describe(node)))
         values[node] = out
-        shapes[node] = out.shape if type(out) is np.ndarray else ()
-        if check_finite and not np.all(np.isfinite(out)):
-            raise nonfinite_error(plan, node, out, "forward value")
+        shapes[node] = () if type(out) is float else out.shape
+        if check_finite:
+            _check(plan, node, out, "forward value", backend)
         if release and freed:
             for j in freed:
-                values[j] = _released(shapes[j], getattr(values[j], "dtype", _FLOAT64))
+                values[j] = placeholder(shapes[j], getattr(values[j], "dtype", _FLOAT64))
 
 
 def backward_pass(
     plan: Plan, values: list[Any], shapes: list[tuple[int, ...]], grads: list[Any], *,
-    record: bool, check_finite: bool,
+    record: bool, check_finite: bool, backend: Backend | None = None,
 ) -> tuple[dict[tuple[int, int], Any], list[int]]:
     """Propagate the seeds in ``grads`` back through the plan, summing in place.
 
@@ -119,8 +130,8 @@ def backward_pass(
             if type(contribution) is not np.ndarray or contribution.shape != shapes[j]:
                 contribution = _fit(plan, step, k, contribution, shapes[j])
             if slow:
-                if check_finite and not np.all(np.isfinite(contribution)):
-                    raise nonfinite_error(plan, node, contribution, f"gradient for operand {k}")
+                if check_finite:
+                    _check(plan, node, contribution, f"gradient for operand {k}", backend)
                 if record:
                     contributions[(node, k)] = contribution
             previous = grads[j]
@@ -128,9 +139,11 @@ def backward_pass(
     return contributions, done
 
 
-def _normalize(out: Any, args: tuple[Any, ...], context: str) -> Any:
+def _normalize(out: Any, args: tuple[Any, ...], context: str, backend: Backend | None) -> Any:
     """Op results: weak floats from weak floats, arrays otherwise (integers only from
     integer constants: ``expand_dims(labels)``)."""
+    if backend is not None:
+        return backend.normalize(out, args, context)
     if isinstance(out, (float, int, np.generic)) and all(type(a) is float for a in args):
         return float(out)
     array = np.asarray(out)
@@ -183,6 +196,15 @@ def _fit(plan: Plan, step: BackwardStep, k: int, contribution: Any,
             f"operand's shape {format_shape(shape)}"
         )
     return reduced
+
+
+def _check(plan: Plan, node: int, value: Any, what: str, backend: Backend | None) -> None:
+    """``check_finite``: stop at the first node that produced a NaN or an infinity (a
+    lazy backend records one reduction per value, computed with the results)."""
+    if backend is not None:
+        backend.check(plan, node, value, what)
+    elif not np.all(np.isfinite(value)):
+        raise nonfinite_error(plan, node, value, what)
 
 
 def all_finite(value: Any) -> bool:

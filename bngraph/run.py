@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from .backends import Backend, Computed, compute, itemsize, persist
 from .binding import Bound, as_value, bind_inputs
 from .errors import (
     InputError,
@@ -97,17 +98,22 @@ def forward(
         return run
     plan = graph.plan
     bound = bind_inputs(plan, inputs)
+    backend = bound.backend
     start = time.perf_counter()
     forward_pass(plan, bound.values, bound.shapes, release=not keep_values,
-                 check_finite=check_finite, float_dtype=bound.float_dtype)
+                 check_finite=check_finite, float_dtype=bound.float_dtype, backend=backend)
     seconds = time.perf_counter() - start
     run = Run(graph, bound, keep_values=keep_values, forward_seconds=seconds)
-    run.warn_nonfinite("output", run.outputs)
+    if backend is None or not backend.lazy:  # lazy runs warn when they are computed
+        run.warn_nonfinite("output", run.outputs)
     return run
 
 
 class Run:
     """Everything about one execution of a graph (made by ``forward``)."""
+
+    backend: Backend | None = None
+    """The run's array library other than numpy (``bngraph.backends``); None: numpy."""
 
     def __init__(
         self, graph: Planned, bound: Bound, *, keep_values: bool, forward_seconds: float
@@ -115,6 +121,7 @@ class Run:
         self.graph = graph
         self.plan: Plan = graph.plan
         self.keep_values = keep_values
+        self.backend = bound.backend
         self.dims = dict(bound.dims)
         self._bound = bound
         self._values = values = bound.values
@@ -127,7 +134,7 @@ class Run:
         self.grads: dict[str, np.ndarray] = Named("input", {})
         names = self.plan.ir.names
         self.outputs: dict[str, Any] = Named(
-            "output", {names[i]: _read_only(values[i]) for i in self.plan.outputs})
+            "output", {names[i]: self._hand_out(values[i]) for i in self.plan.outputs})
 
     # ------------------------------------------------------------------ backward
 
@@ -148,14 +155,16 @@ class Run:
         (``grad=False``) get no gradient and are not in the result.
         """
         start = time.perf_counter()
-        plan = self.plan
+        plan, backend = self.plan, self.backend
         grads: list[Any] = [None] * len(plan.uses)
         given_seeds = self._seeds(seed, seeds)
         for index, array in given_seeds.items():
             grads[index] = array
+        if backend is not None:
+            backend.forget_gradients()
         contributions, done = backward_pass(
             plan, self._values, self._shapes, grads,
-            record=self.keep_values, check_finite=check_finite,
+            record=self.keep_values, check_finite=check_finite, backend=backend,
         )
         self._grads, self._contributions = grads, contributions
         self._backward_steps = {node: number for number, node in enumerate(done, start=1)}
@@ -163,10 +172,15 @@ class Run:
         self.grads = Named("input", {
             names[i]: self._input_grad(i, grads[i]) for i in plan.inputs if not constant[i]
         })
-        _separate(self.grads, [*self._bound.caller, *given_seeds.values()])
+        caller = [*self._bound.caller, *given_seeds.values()]
+        if backend is None:
+            _separate(self.grads, caller)
+        else:
+            backend.separate(self.grads, caller)
         self._seconds[1] = time.perf_counter() - start
         self._seeds_given = given_seeds
-        self.warn_nonfinite("gradient", self.grads)
+        if backend is None or not backend.lazy:  # lazy runs warn when they are computed
+            self.warn_nonfinite("gradient", self.grads)
         return Named("input", self.grads)
 
     def _seeds(self, seed: Any, seeds: dict[str, Any]) -> dict[int, Any]:
@@ -183,7 +197,10 @@ class Run:
                     f"{', '.join(outputs)}: seed them by name, e.g. backward({outputs[0]}=...)"
                 )
             seeds = {outputs[0]: seed}
+        backend = self.backend
         if not seeds:
+            if backend is not None:
+                return {i: backend.ones_like(self._values[i]) for i in plan.outputs}
             return {i: _ones_like(self._values[i]) for i in plan.outputs}
         result: dict[int, Any] = {}
         for name, value in seeds.items():
@@ -193,24 +210,40 @@ class Run:
                     f"outputs: {', '.join(outputs)}"
                 )
             index = plan.ir.index[name]
-            array = as_value(f"seed {name}", value)
-            result[index] = _fit_seed(name, array, self._shapes[index])
+            if backend is not None:
+                array = backend.take_seed(name, value)
+                result[index] = _fit_seed(name, array, self._shapes[index], backend)
+            else:
+                array = as_value(f"seed {name}", value)
+                result[index] = _fit_seed(name, array, self._shapes[index])
         return result
 
-    def _input_grad(self, index: int, g: Any) -> np.ndarray:
+    def _input_grad(self, index: int, g: Any) -> Any:
         """The gradient of an input, of the shape given (summed over a broadcast)."""
+        backend = self.backend
         if g is None:  # no output depends on this input
             value = self._values[index]
-            g = np.zeros(np.shape(value), getattr(value, "dtype", np.float64))
+            dtype = getattr(value, "dtype", None)
+            g = (np.zeros(np.shape(value), dtype or np.float64) if backend is None
+                 else backend.zeros(self._shapes[index], dtype))
         given = self._bound.given.get(index)
         if given is not None:
             g = unbroadcast(g, given)
+        if backend is not None:
+            return backend.weak(g) if type(g) is float else g
         return g if type(g) is np.ndarray else np.asarray(g)
 
     def warn_nonfinite(self, kind: str, arrays: Mapping[str, Any]) -> None:
         """Warn (``NonFiniteWarning``) if any of ``arrays`` holds a NaN or an infinity,
         naming the first node that produced one where the run still holds it."""
-        bad = [name for name, array in arrays.items() if not all_finite(array)]
+        check = (all_finite if self.backend is None or self.backend.lazy
+                 else self.backend.all_finite)
+        self.warn_computed(kind, {name: check(array) for name, array in arrays.items()})
+
+    def warn_computed(self, kind: str, finite: Mapping[str, bool]) -> None:
+        """``warn_nonfinite`` for arrays whose finiteness is known by name (a lazy run's
+        reductions, computed with its results)."""
+        bad = [name for name, ok in finite.items() if not ok]
         if not bad:
             return
         plural, verb = ("s", "hold") if len(bad) > 1 else ("", "holds")
@@ -224,6 +257,7 @@ class Run:
         """Which node first produced a NaN or an infinity: the passes replayed from the
         inputs with ``check_finite`` (only ever done once something is not finite)."""
         plan, bound = self.plan, self._bound
+        replay = None if self.backend is None else self.backend.fresh()
         values = plan.blank_values
         for index in plan.inputs:
             values[index] = self._values[index]
@@ -231,12 +265,15 @@ class Run:
         try:
             with np.errstate(all="ignore"):
                 forward_pass(plan, values, shapes, release=False, check_finite=True,
-                             float_dtype=bound.float_dtype)
+                             float_dtype=bound.float_dtype, backend=replay)
                 if backward:
                     grads: list[Any] = [None] * len(plan.uses)
                     for index, seed in self._seeds_given.items():
                         grads[index] = seed
-                    backward_pass(plan, values, shapes, grads, record=False, check_finite=True)
+                    backward_pass(plan, values, shapes, grads, record=False, check_finite=True,
+                                  backend=replay)
+                if replay is not None:
+                    replay.raise_pending()  # a lazy replay: its checks in one pass
         except NonFiniteError as error:
             return str(error)
         return "the seeds given hold them"
@@ -251,7 +288,14 @@ class Run:
                 f"the value of {name!r} was released after its last use; run with "
                 "graph.forward(..., keep_values=True) to keep every value"
             )
-        return _read_only(value)
+        return self._hand_out(value)
+
+    def _hand_out(self, value: Any) -> Any:
+        """A value for the caller that editing in place cannot change a later backward."""
+        if self.backend is None:
+            return _read_only(value)
+        kept = [self._values[i] for i in self.plan.saved_values]
+        return self.backend.hand_out(value, kept)
 
     def grad(self, name: str) -> Any:
         """The gradient of any node, from the last ``backward()`` call."""
@@ -261,7 +305,10 @@ class Run:
         if name in self.grads:
             return self.grads[name]
         g = self._grads[index]
-        return np.zeros(self._shapes[index]) if g is None else g
+        if g is None:
+            shape = self._shapes[index]
+            return np.zeros(shape) if self.backend is None else self.backend.zeros(shape)
+        return g
 
     def contributions(self, name: str) -> list[tuple[str, int, Any]]:
         """The gradients each consumer sent to ``name``: ``(consumer, position, array)``.
@@ -305,8 +352,8 @@ class Run:
         plan, values = self.plan, self._values
 
         def size(index: int) -> int:
-            itemsize = getattr(values[index], "dtype", np.dtype(np.float64)).itemsize
-            return math.prod(self._shapes[index]) * int(itemsize)
+            dtype = getattr(values[index], "dtype", np.dtype(np.float64))
+            return math.prod(self._shapes[index]) * itemsize(dtype)
 
         live = peak = sum(size(i) for i in plan.inputs)
         for step in plan.forward_steps:
@@ -315,6 +362,20 @@ class Run:
             if not self.keep_values:
                 live -= sum(size(j) for j in step.release)
         return RunStats(self._seconds[0] or 0.0, self._seconds[1], peak, live)
+
+    # ------------------------------------------------------------------ lazy runs
+
+    def compute(self, **options: Any) -> Computed:
+        """The outputs and the gradients of the last ``backward`` as computed arrays,
+        ``outputs, grads = run.compute()``: a run on dask arrays evaluates them in one
+        pass of the current scheduler (``options`` go to ``dask.compute``); other runs
+        are computed already and hand them back as they are."""
+        return compute(self, **options)[0]
+
+    def persist(self, **options: Any) -> Run:
+        """A run on dask arrays: compute its outputs and gradients and keep them on the
+        workers (``dask.persist``), in place of their task graphs; returns the run."""
+        return persist(self, **options)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         from .viz import mimebundle
@@ -340,11 +401,12 @@ def _ones_like(value: Any) -> Any:
     return 1.0 if type(value) is float else np.ones_like(value)
 
 
-def _fit_seed(name: str, seed: Any, shape: tuple[int, ...]) -> Any:
+def _fit_seed(name: str, seed: Any, shape: tuple[int, ...], backend: Backend | None = None
+              ) -> Any:
     if np.shape(seed) == shape:
         return seed
     try:
-        return np.broadcast_to(seed, shape)
+        return np.broadcast_to(seed, shape) if backend is None else backend.broadcast(seed, shape)
     except ValueError:
         raise ShapeError(
             f"the seed for output {name!r} has shape {format_shape(np.shape(seed))}, "

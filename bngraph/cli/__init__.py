@@ -53,9 +53,11 @@ def _memory_help() -> str:
 
 def _input_options(parser: argparse.ArgumentParser, seeds: bool = True) -> None:
     group = parser.add_argument_group("inputs", INPUTS_HELP)
-    group.add_argument("--inputs", metavar="FILE.npz", help="arrays named after the graph's inputs")
+    group.add_argument("--inputs", metavar="FILE.npz|STORE.zarr",
+                       help="arrays named after the graph's inputs: a .npz archive or a Zarr "
+                       "group")
     group.add_argument("--input", metavar="NAME=FILE.npy", action="append", default=[],
-                       help="one input from a .npy file (repeatable)")
+                       help="one input from a .npy file or a Zarr array (repeatable)")
     group.add_argument("--set", metavar="NAME=NUMBER", action="append", default=[],
                        help="one input as a number (repeatable)")
     group.add_argument("--dim", metavar="SYMBOL=SIZE", action="append", default=[],
@@ -114,13 +116,27 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser(
         "run", help="run a graph forward and backward",
         description="Run GRAPH forward and backward; print a summary of the outputs and of the "
-        "gradient of every input, and write them to a .npz file with -o.",
-        epilog="example: bngraph run batchnorm --dim N=64 --dim D=16 --random-seed 0 -o out.npz",
+        "gradient of every input, and write them to a .npz file or a Zarr store with -o. With "
+        "--scheduler the run computes on a dask cluster, chunk by chunk: inputs are read "
+        "lazily (a Zarr store, .npy files through a memory map, in chunks of rows), and "
+        "-o OUT.zarr writes the results where they are computed, never gathered here.",
+        epilog="example: bngraph run batchnorm --dim N=64 --dim D=16 --random-seed 0 -o "
+        "out.npz; on a cluster: bngraph run batchnorm --inputs x.zarr --set gamma=1 --set "
+        "beta=0 --scheduler local:2 --memory-limit 2G -o out.zarr",
     )
     run.add_argument("graph", metavar="GRAPH")
-    run.add_argument("-o", "--output", metavar="OUT.npz",
-                     help="write outputs (by name) and gradients (grad_<input>) to this file "
-                     "(.npz is added to another suffix; a directory is refused)")
+    run.add_argument("-o", "--output", metavar="OUT.npz|OUT.zarr",
+                     help="write outputs (by name) and gradients (grad_<input>) to this .npz "
+                     "file (.npz is added to another suffix; a directory is refused) or, for a "
+                     "path ending in .zarr, to a Zarr store (an existing store is replaced)")
+    cluster = run.add_argument_group(
+        "cluster", "A run on a dask cluster (needs the dask extra: pip install 'bngraph[dask]').")
+    cluster.add_argument("--scheduler", metavar="ADDRESS|local[:WORKERS]",
+                         help="compute on the dask scheduler at ADDRESS (tcp://host:8786), or "
+                         "on a local cluster started for the run (local: sized to this machine; "
+                         "local:4: four worker processes); dask's progress shows on a terminal")
+    cluster.add_argument("--memory-limit", metavar="BYTES",
+                         help="the memory of each worker of --scheduler local (like 2G or 512M)")
     _input_options(run)
     _output_options(run)
 

@@ -23,7 +23,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import numpy as np
 
@@ -99,21 +99,32 @@ def _check(name: str, where: str, shape: tuple[int, ...], dtype: np.dtype, nbyte
 
 @dataclass(frozen=True)
 class Declared:
-    """An array a file declares, checked but not read yet: ``load()`` reads it."""
+    """An array a file declares, checked but not read yet: ``load()`` reads it, ``lazy()``
+    (where the file can be read in chunks) makes a dask array that reads it chunk by chunk."""
 
     shape: tuple[int, ...]
     dtype: np.dtype
     nbytes: int
     where: str
     load: Callable[[], np.ndarray]
+    lazy: Callable[[], Any] | None = None
 
 
-def declared_npy(path: Path, name: str, memory: MemoryLimit) -> Declared:
-    """One ``.npy`` file's array, its declared size checked against the file and ``memory``."""
+def declared_npy(path: Path, name: str, memory: MemoryLimit, lazy: bool = False) -> Declared:
+    """One ``.npy`` file's array, its declared size checked against the file and ``memory``
+    (read ``lazy``, in chunks of rows, only each chunk must fit)."""
     with _open(path) as stream:
         shape, dtype, nbytes = read_header(stream, str(path))
-        _check(name, str(path), shape, dtype, nbytes, path.stat().st_size - stream.tell(), memory)
-    return Declared(shape, dtype, nbytes, str(path), lambda: _read_file(path))
+        _check(name, str(path), shape, dtype, nbytes, path.stat().st_size - stream.tell(),
+               memory if not lazy else MemoryLimit(2**63, "chunks"))
+    return Declared(shape, dtype, nbytes, str(path), lambda: _read_file(path),
+                    lambda: _lazy_npy(path))
+
+
+def _lazy_npy(path: Path) -> Any:
+    from .stores import lazy_npy
+
+    return lazy_npy(path)
 
 
 def declared_arrays(path: Path, memory: MemoryLimit) -> dict[str, Declared]:

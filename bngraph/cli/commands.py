@@ -9,24 +9,27 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .. import library
+from ..backends import grad_key
 from ..errors import BngraphError, InputError, UnknownInputError, closest
 from ..formatting import format_index, format_number, format_table
 from ..run import forward
 from ..schedule import Planned
 from .arrays import load_arrays
+from .cluster import connect
 from .inputs import InputOptions, Inputs, gather_inputs, parse_assignment
 from .memory import memory_limit
 from .numbers import parse_number, parse_seed, parse_size
+from .results import npz_path, output_path, summarize, write_results
 
-__all__ = ["dispatch", "resolve_graph", "one_line", "npz_path"]
+__all__ = ["dispatch", "resolve_graph", "one_line", "npz_path", "summarize"]
 
 Notes = list[str]
 """One-line notes a command leaves for stderr (where its inputs came from, ...)."""
@@ -61,7 +64,8 @@ def resolve_graph(spec: str) -> tuple[Planned, dict[str, Any] | None]:
 def input_options(args: argparse.Namespace) -> InputOptions:
     """The input options of a command, every number checked (exit 2 on a bad one)."""
     memory = memory_limit(getattr(args, "max_memory", None))
-    options = InputOptions(example=getattr(args, "example", False), memory=memory)
+    options = InputOptions(example=getattr(args, "example", False), memory=memory,
+                           lazy=getattr(args, "scheduler", None) is not None)
     if args.random_seed is not None:
         options.random_seed = parse_seed(args.random_seed)
     if args.inputs:
@@ -101,20 +105,6 @@ def load_seeds(args: argparse.Namespace, graph: Planned) -> dict[str, np.ndarray
     return seeds
 
 
-def summarize(array: Any) -> dict[str, Any]:
-    """Shape, dtype, min, mean and max of an array, as plain Python values (no min, mean
-    or max for an empty array, or a complex one, which has no order)."""
-    values = np.asarray(array)
-    shown = values.size > 0 and values.dtype.kind in "biuf"
-    return {
-        "shape": list(values.shape),
-        "dtype": str(values.dtype),
-        "min": float(values.min()) if shown else None,
-        "mean": float(values.mean()) if shown else None,
-        "max": float(values.max()) if shown else None,
-    }
-
-
 def print_json(data: Any) -> None:
     """``data`` as standard JSON on stdout: NaN and infinities become null."""
     def plain(value: Any) -> Any:
@@ -143,24 +133,6 @@ def _no_summary(facts: dict[str, Any]) -> str:
     return "(complex)" if facts["dtype"].startswith("complex") else "(empty)"
 
 
-def npz_path(text: str) -> Path:
-    """Where ``run -o TEXT`` writes: TEXT, with ``.npz`` added when it has another suffix
-    (numpy's own rule, made visible); a directory is refused.
-
-    >>> str(npz_path("result")), str(npz_path("out.npz"))
-    ('result.npz', 'out.npz')
-    """
-    path = Path(text)
-    if text.endswith(("/", os.sep)) or path.is_dir():
-        raise InputError(f"-o {text}: is a directory; name the file to write, "
-                         f"e.g. -o {path / 'result.npz'}")
-    if path.suffix != ".npz":
-        path = path.with_name(path.name + ".npz")
-        if path.is_dir():
-            raise InputError(f"-o {text}: {path} is a directory; name another file")
-    return path
-
-
 def cmd_list(args: argparse.Namespace, notes: Notes) -> int:
     for name in library.names():
         graph = library.get(name)
@@ -170,33 +142,31 @@ def cmd_list(args: argparse.Namespace, notes: Notes) -> int:
 
 def cmd_run(args: argparse.Namespace, notes: Notes) -> int:
     graph, example = resolve_graph(args.graph)
-    output = npz_path(args.output) if args.output else None  # refused before running
-    inputs = gather(graph, args, example, notes)
-    run = forward(graph, inputs.values)
-    seeds = load_seeds(args, graph)
-    grads = run.backward(seeds) if seeds else run.backward()
-    arrays = {name: np.asarray(value) for name, value in run.outputs.items()}
-    for name, grad in grads.items():
-        key = f"grad_{name}"
-        if key in arrays:
-            raise InputError(
-                f"output {key!r} clashes with the gradient of input {name!r} in the .npz")
-        arrays[key] = grad
-    if output is not None:
-        np.savez(output, **arrays)  # type: ignore[arg-type]  # the stub's keywords
+    output = output_path(args.output) if args.output else None  # refused before running
+    progress = sys.stderr.isatty() and not args.quiet
+    with connect(args.scheduler, args.memory_limit, args.plugin, notes) as client:
+        inputs = gather(graph, args, example, notes)
+        run = forward(graph, inputs.values)
+        seeds = load_seeds(args, graph)
+        grads = run.backward(seeds) if seeds else run.backward()
+        start = time.perf_counter()
+        facts = write_results(run, output, progress)
+        seconds = time.perf_counter() - start
     report: dict[str, Any] = {
         "graph": graph.plan.name,
         "inputs": inputs.sources,
-        "outputs": {name: summarize(run.outputs[name]) for name in graph.plan.ir.outputs},
-        "gradients": {name: summarize(grad) for name, grad in grads.items()},
+        "outputs": {name: facts[name] for name in graph.plan.ir.outputs},
+        "gradients": {name: facts[grad_key(name)] for name in grads},
         "file": None if output is None else str(output),
     }
     if args.json:
         print_json(report)
     elif not args.quiet:
-        seconds = run.stats.forward_seconds
-        print(f"{graph.plan.name}: forward and backward ({seconds * 1e3:.3g} ms + "
-              f"{(run.stats.backward_seconds or 0) * 1e3:.3g} ms)")
+        lazy = client is not None
+        timing = (f"computed in {seconds:.3g} s" if lazy else
+                  f"{run.stats.forward_seconds * 1e3:.3g} ms + "
+                  f"{(run.stats.backward_seconds or 0) * 1e3:.3g} ms")
+        print(f"{graph.plan.name}: forward and backward ({timing})")
         print("\noutputs\n" + _summary_table(report["outputs"]))
         print("\ngradients\n" + _summary_table(report["gradients"]))
         if output is not None:

@@ -9,7 +9,10 @@ Precedence, input by input:
    option is given at all for a library graph).
 
 Every source is recorded, so that the command can say on stderr where each value
-came from. Sizes are checked before anything is drawn or run.
+came from. Sizes are checked before anything is drawn or run. With ``lazy`` (the
+command line's ``--scheduler``), inputs become dask arrays read chunk by chunk (Zarr
+stores, ``.npy`` files through a memory map) or drawn chunk by chunk, and what must
+fit in memory is each chunk, not the run.
 
 >>> import bngraph as bg
 >>> g = bg.library.get("batchnorm")
@@ -22,6 +25,7 @@ came from. Sizes are checked before anything is drawn or run.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +37,8 @@ from ..errors import InputError, MissingInputError, UnknownInputError, closest
 from ..schedule import Planned
 from .arrays import Declared, MemoryLimit, declared_arrays, declared_npy
 from .memory import check_fits
+from .numbers import format_bytes
+from .stores import MAX_CHUNKS, declared_zarr, is_zarr, needs_dask, row_chunks
 
 __all__ = ["InputOptions", "Inputs", "gather_inputs", "parse_assignment", "symbols"]
 
@@ -50,6 +56,7 @@ class InputOptions:
     random_seed: int | None = None
     example: bool = False
     memory: MemoryLimit = field(default_factory=lambda: MemoryLimit(2**63, "no limit"))
+    lazy: bool = False
 
     @property
     def random(self) -> bool:
@@ -130,14 +137,15 @@ def _given(graph: Planned, options: InputOptions) -> tuple[dict[str, Any], dict[
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
     if options.npz is not None:
-        arrays = declared_arrays(options.npz, options.memory)
+        arrays = (declared_zarr(options.npz, options.memory, options.lazy)
+                  if is_zarr(options.npz) else declared_arrays(options.npz, options.memory))
         _check_names(graph, list(arrays), f"--inputs {options.npz}")
         values.update(arrays)
         sources.update(dict.fromkeys(arrays, f"given ({options.npz.name})"))
     for name, path in options.files:
         _check_names(graph, [name], f"--input {name}")
         try:
-            values[name] = declared_npy(path, name, options.memory)
+            values[name] = _declared_file(path, name, options)
         except InputError as error:
             raise InputError(f"--input {name}: {error}") from None
         sources[name] = f"given ({path.name})"
@@ -146,6 +154,17 @@ def _given(graph: Planned, options: InputOptions) -> tuple[dict[str, Any], dict[
         values[name] = number
         sources[name] = "given (--set)"
     return values, sources
+
+
+def _declared_file(path: Path, name: str, options: InputOptions) -> Declared:
+    """``--input NAME=FILE``: one ``.npy`` file, or one array of a Zarr store."""
+    if not is_zarr(path):
+        return declared_npy(path, name, options.memory, options.lazy)
+    arrays = declared_zarr(path, options.memory, options.lazy)
+    if len(arrays) != 1:
+        raise InputError(f"{path} is a Zarr group of {len(arrays)} arrays; give it with "
+                         "--inputs, or name one array: --input NAME=STORE.zarr/ARRAY")
+    return next(iter(arrays.values()))
 
 
 def _bound_dims(graph: Planned, values: dict[str, Any], dims: dict[str, int]) -> dict[str, int]:
@@ -183,6 +202,12 @@ def _itemsize(values: dict[str, Any]) -> int:
 def _random(
     graph: Planned, name: str, dims: dict[str, int], rng: np.random.Generator
 ) -> np.ndarray:
+    return rng.standard_normal(_random_shape(graph, name, dims))
+
+
+def _random_shape(graph: Planned, name: str, dims: dict[str, int]) -> tuple[int, ...]:
+    """The shape of a random draw for input ``name``: its declared shape, symbols bound;
+    a constant input is data, never drawn."""
     params = graph.plan.ir.spec(name).params
     if params.get("grad") is False:
         raise InputError(
@@ -201,7 +226,7 @@ def _random(
             f"input {name}[{', '.join(map(str, declared))}] needs "
             + " ".join(f"--dim {d}=SIZE" for d in dict.fromkeys(missing))
         )
-    return rng.standard_normal(tuple(dims[d] if isinstance(d, str) else d for d in declared))
+    return tuple(dims[d] if isinstance(d, str) else d for d in declared)
 
 
 def gather_inputs(
@@ -245,11 +270,55 @@ def gather_inputs(
             f"(it expects {graph.plan.ir.signature()})"
         )
     dims = _bound_dims(graph, values, options.dims)
-    check_fits((graph, *also), dims, _itemsize(values), options.memory)  # before any read or draw
-    values = {n: v.load() if isinstance(v, Declared) else v for n, v in values.items()}
+    if options.lazy:
+        values = {n: _lazy(n, v, options.memory) for n, v in values.items()}
+    else:
+        check_fits((graph, *also), dims, _itemsize(values), options.memory)  # before any read
+        values = {n: v.load() if isinstance(v, Declared) else v for n, v in values.items()}
     if options.random:
         rng = np.random.default_rng(options.random_seed or 0)
         for name in missing:
-            values[name] = _random(graph, name, dims, rng)
+            values[name] = (_random_lazy(graph, name, dims, options) if options.lazy
+                            else _random(graph, name, dims, rng))
             sources[name] = f"random (seed {options.random_seed or 0})"
     return Inputs(values, {n: sources[n] for n in graph.plan.ir.inputs if n in sources}, defaults)
+
+
+def _lazy(name: str, value: Any, memory: MemoryLimit) -> Any:
+    """An input as a dask array read chunk by chunk (numbers stay numbers), each chunk
+    checked against the memory allowed before anything is read."""
+    if isinstance(value, (int, float)):
+        return value
+    try:
+        import dask.array as da
+    except ImportError:
+        raise needs_dask("--scheduler") from None
+    if isinstance(value, Declared) and value.lazy is not None:
+        array = value.lazy()
+    else:  # an .npz member or a library example: in memory already, or read whole
+        loaded = np.asarray(value.load() if isinstance(value, Declared) else value)
+        array = da.from_array(loaded, chunks=row_chunks(loaded.shape, loaded.dtype.itemsize))
+    _check_chunks(name, array, memory)
+    return array
+
+
+def _check_chunks(name: str, array: Any, memory: MemoryLimit) -> None:
+    largest = math.prod(max(c) if c else 0 for c in array.chunks) * array.dtype.itemsize
+    if largest > memory.limit:
+        raise InputError(f"input {name!r} has chunks of {format_bytes(largest)}, more than the "
+                         f"memory allowed, {memory.describe()}")
+    if array.npartitions > MAX_CHUNKS:
+        raise InputError(f"input {name!r} has {array.npartitions} chunks, more than "
+                         f"{MAX_CHUNKS}: give it in larger chunks")
+
+
+def _random_lazy(graph: Planned, name: str, dims: dict[str, int], options: InputOptions) -> Any:
+    """A random input drawn by dask chunk by chunk, on the workers (other numbers than
+    numpy's draws for the same seed)."""
+    import dask.array as da
+
+    shape = _random_shape(graph, name, dims)
+    array = da.random.default_rng(options.random_seed or 0).standard_normal(
+        shape, chunks=row_chunks(shape, 8))
+    _check_chunks(name, array, options.memory)
+    return array

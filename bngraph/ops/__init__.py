@@ -22,7 +22,7 @@ from . import (  # noqa: F401 - registers the built-ins
     unary,
 )
 from .broadcasting import broadcast_shapes, format_shape, unbroadcast
-from .registry import REQUIRED, Op, define_op, get_op, is_literal_param, op, op_names
+from .registry import NUMPY_ONLY, REQUIRED, Op, define_op, get_op, is_literal_param, op, op_names
 
 __all__ = [
     "Op",
@@ -32,6 +32,7 @@ __all__ = [
     "op_names",
     "is_literal_param",
     "REQUIRED",
+    "NUMPY_ONLY",
     "broadcast_shapes",
     "unbroadcast",
     "format_shape",

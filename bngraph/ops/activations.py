@@ -18,17 +18,20 @@ from typing import Any, Literal
 
 import numpy as np
 
+from .arrays import erf, namespace, where
 from .broadcasting import same_shape
 from .registry import define_op
-from .unary import erf
 
 __all__: list[str] = []
 
 
 def sigmoid(x: Any) -> Any:
     """The logistic function 1 / (1 + exp(−x)), computed without overflow for any x."""
-    e = np.exp(-np.abs(x))  # at most 1: never overflows
-    return np.where(np.asarray(x) >= 0, 1 / (1 + e), e / (1 + e))
+    xp = namespace(x)
+    e = xp.exp(-xp.abs(x))  # at most 1: never overflows
+    if xp is np:
+        return np.where(np.asarray(x) >= 0, 1 / (1 + e), e / (1 + e))
+    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
 define_op(
@@ -41,13 +44,14 @@ def softplus(x: Any, beta: float = 1.0, threshold: float = 20.0) -> Any:
     """log(1 + exp(beta·x)) / beta, and x itself where beta·x > threshold, as in
     PyTorch's ``softplus``; computed without overflow."""
     bx = x * beta
-    smooth = (np.maximum(bx, 0) + np.log1p(np.exp(-np.abs(bx)))) / beta
-    return np.where(bx > threshold, x, smooth)
+    xp = namespace(bx)
+    smooth = (xp.maximum(bx, 0) + xp.log1p(xp.exp(-xp.abs(bx)))) / beta
+    return where(bx > threshold, x, smooth)
 
 
 def _softplus_vjp(g: Any, out: Any, x: Any, *, beta: float, threshold: float) -> Any:
     bx = x * beta
-    return np.where(bx > threshold, g, g * sigmoid(bx))
+    return where(bx > threshold, g, g * sigmoid(bx))
 
 
 define_op(
@@ -66,17 +70,18 @@ def gelu(x: Any, approximate: Literal["none", "tanh"] = "none") -> Any:
     ``approximate="none"`` (through erf), or PyTorch's tanh approximation
     0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))) with ``approximate="tanh"``."""
     if approximate == "tanh":
-        return 0.5 * x * (1 + np.tanh(_SQRT_2_OVER_PI * (x + _CUBIC * x * x * x)))
+        return 0.5 * x * (1 + namespace(x).tanh(_SQRT_2_OVER_PI * (x + _CUBIC * x * x * x)))
     return 0.5 * x * (1 + erf(x * _SQRT_HALF))
 
 
 def _gelu_vjp(g: Any, out: Any, x: Any, *, approximate: str) -> Any:
+    xp = namespace(x)
     if approximate == "tanh":
-        t = np.tanh(_SQRT_2_OVER_PI * (x + _CUBIC * x * x * x))
+        t = xp.tanh(_SQRT_2_OVER_PI * (x + _CUBIC * x * x * x))
         slope = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_OVER_PI * (1 + 3 * _CUBIC * x * x)
         return g * slope
     cdf = 0.5 * (1 + erf(x * _SQRT_HALF))
-    return g * (cdf + x * _INV_SQRT_2PI * np.exp(-0.5 * x * x))
+    return g * (cdf + x * _INV_SQRT_2PI * xp.exp(-0.5 * x * x))
 
 
 def _gelu_rule(params: Mapping[str, Any]) -> str:
@@ -99,20 +104,20 @@ def clip(x: Any, lo: Any = None, hi: Any = None) -> Any:
     value is hi."""
     if lo is None and hi is None:
         raise ValueError("clip needs at least one bound: lo, hi or both")
+    xp = namespace(x)
     if lo is None:
-        return np.minimum(x, hi)
+        return xp.minimum(x, hi)
     if hi is None:
-        return np.maximum(x, lo)
-    return np.minimum(np.maximum(x, lo), hi)
+        return xp.maximum(x, lo)
+    return xp.minimum(xp.maximum(x, lo), hi)
 
 
 def _clip_vjp(g: Any, out: Any, x: Any, *, lo: float | None, hi: float | None) -> Any:
-    inside = np.ones(np.shape(x), dtype=bool)
-    if lo is not None:
-        inside &= x >= lo
-    if hi is not None:
-        inside &= x <= hi
-    return np.where(inside, g, 0)
+    if lo is not None and hi is not None:
+        inside = (x >= lo) & (x <= hi)
+    else:
+        inside = x >= lo if lo is not None else x <= hi
+    return where(inside, g, 0.0)
 
 
 def _clip_label(params: Mapping[str, Any]) -> str:

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ShapeError
+from .arrays import namespace
 
 __all__ = [
     "Dim", "Shape", "broadcast_shapes", "broadcast_view", "unbroadcast", "format_shape",
@@ -69,20 +70,43 @@ def operands_shape(*shapes: Shape, **params: Any) -> Shape:
 
 
 def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
-    """Sum ``g`` over the axes that broadcasting added or stretched to reach ``shape``."""
-    gshape = g.shape if type(g) is np.ndarray else np.shape(g)
+    """Sum ``g`` over the axes that broadcasting added or stretched to reach ``shape``
+    (numpy's ``add.reduce`` for numpy arrays, the namespace's ``sum`` for others)."""
+    if type(g) is np.ndarray:
+        gshape = g.shape
+    elif type(g) is float or isinstance(g, np.generic):
+        gshape = ()
+    else:
+        return _unbroadcast_any(g, shape)
     if gshape == shape:
         return g
     lead = len(gshape) - len(shape)
     if lead > 0 and gshape[lead:] == shape:  # only leading axes were added
         return np.add.reduce(g, axis=tuple(range(lead)) if lead > 1 else 0)
-    stretched = tuple(
-        k + lead for k, dim in enumerate(shape) if dim == 1 and gshape[k + lead] != 1
-    )
+    stretched = _stretched(gshape, shape, lead)
     if not stretched:
         return np.add.reduce(g, axis=tuple(range(lead))) if lead > 0 else g
     reduced = np.add.reduce(g, axis=tuple(range(lead)) + stretched, keepdims=True)
     return reduced.reshape(shape)
+
+
+def _stretched(gshape: tuple[int, ...], shape: tuple[int, ...], lead: int) -> tuple[int, ...]:
+    return tuple(k + lead for k, dim in enumerate(shape) if dim == 1 and gshape[k + lead] != 1)
+
+
+def _unbroadcast_any(g: Any, shape: tuple[int, ...]) -> Any:
+    """``unbroadcast`` for the arrays of another namespace."""
+    gshape = tuple(g.shape)
+    if gshape == shape:
+        return g
+    lead = len(gshape) - len(shape)
+    if lead < 0:
+        return g  # the caller reports a gradient that does not reduce to its operand
+    axes = tuple(range(lead)) + _stretched(gshape, shape, lead)
+    if not axes:
+        return g
+    xp = namespace(g)
+    return xp.reshape(xp.sum(g, axis=axes, keepdims=True), shape)
 
 
 def broadcast_view(g: Any, shape: tuple[int, ...]) -> Any:
@@ -94,7 +118,7 @@ def broadcast_view(g: Any, shape: tuple[int, ...]) -> Any:
     array([1., 2.])
     """
     if type(g) is not np.ndarray or not g.flags.c_contiguous or g.ndim != len(shape):
-        return np.broadcast_to(g, shape)
+        return namespace(g).broadcast_to(g, shape)
     strides = tuple(
         0 if have == 1 and want != 1 else step
         for have, want, step in zip(g.shape, shape, g.strides, strict=True)

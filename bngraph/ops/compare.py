@@ -15,32 +15,20 @@ array([0. , 0.5, 1. ])
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
-import numpy as np
-
+from .arrays import as_mask, namespace
+from .arrays import where as select
 from .broadcasting import operands_shape
 from .registry import define_op
 
 __all__ = ["as_mask"]
 
 
-def as_mask(flags: Any, *operands: Any) -> Any:
-    """Booleans as 0/1 in the floating dtype of ``operands`` (float64 for integers).
-
-    >>> as_mask(np.array([True, False]), np.zeros(2, np.float32)).dtype
-    dtype('float32')
-    """
-    arrays = [o for o in operands if isinstance(o, np.ndarray)]
-    dtype = np.result_type(*arrays) if arrays else np.dtype(np.float64)
-    if dtype.kind != "f":
-        dtype = np.dtype(np.float64)
-    return np.asarray(flags).astype(dtype)
-
-
 def _share(g: Any, mine: Any, theirs: Any, wins: Any) -> Any:
     """g where this operand wins, half of g at a tie, 0 where the other wins."""
-    return np.where(wins(mine, theirs), g, np.where(mine == theirs, g * 0.5, 0))
+    return select(wins(mine, theirs), g, select(mine == theirs, g * 0.5, 0.0))
 
 
 def maximum(a: Any, b: Any) -> Any:
@@ -49,13 +37,13 @@ def maximum(a: Any, b: Any) -> Any:
     At a tie (a == b) each operand gets half of the gradient, as in PyTorch's
     ``torch.maximum``.
     """
-    return np.maximum(a, b)
+    return namespace(a, b).maximum(a, b)
 
 
 define_op(
     "maximum", maximum,
-    [lambda g, out, a, b: _share(g, a, b, np.greater),
-     lambda g, out, a, b: _share(g, b, a, np.greater)],
+    [lambda g, out, a, b: _share(g, a, b, operator.gt),
+     lambda g, out, a, b: _share(g, b, a, operator.gt)],
     shape=operands_shape, label="max(a, b)", saves=[0, 1],
     rules=["g where {0} > {1} (½ g at a tie)", "g where {1} > {0} (½ g at a tie)"],
 )
@@ -67,13 +55,13 @@ def minimum(a: Any, b: Any) -> Any:
     At a tie (a == b) each operand gets half of the gradient, as in PyTorch's
     ``torch.minimum``.
     """
-    return np.minimum(a, b)
+    return namespace(a, b).minimum(a, b)
 
 
 define_op(
     "minimum", minimum,
-    [lambda g, out, a, b: _share(g, a, b, np.less),
-     lambda g, out, a, b: _share(g, b, a, np.less)],
+    [lambda g, out, a, b: _share(g, a, b, operator.lt),
+     lambda g, out, a, b: _share(g, b, a, operator.lt)],
     shape=operands_shape, label="min(a, b)", saves=[0, 1],
     rules=["g where {0} < {1} (½ g at a tie)", "g where {1} < {0} (½ g at a tie)"],
 )
@@ -86,14 +74,13 @@ def where(cond: Any, a: Any, b: Any) -> Any:
     and 1s): it gets no gradient. a gets the gradient where cond holds, b where
     it does not, as in PyTorch's ``torch.where``.
     """
-    return np.where(cond, a, b)
-
+    return select(cond, a, b)
 
 define_op(
     "where", where,
     [None,
-     lambda g, out, cond, a, b: np.where(cond, g, 0),
-     lambda g, out, cond, a, b: np.where(cond, 0, g)],
+     lambda g, out, cond, a, b: select(cond, g, 0.0),
+     lambda g, out, cond, a, b: select(cond, 0.0, g)],
     shape=operands_shape, label="where", saves=[0],
     rules=["mask: no gradient", "g where {0}", "g where not {0}"],
 )
@@ -101,17 +88,17 @@ define_op(
 
 def greater(a: Any, b: Any) -> Any:
     """The mask a > b (1 where it holds, 0 elsewhere); no gradient."""
-    return as_mask(np.greater(a, b), a, b)
+    return as_mask(namespace(a, b).greater(a, b), a, b)
 
 
 def less(a: Any, b: Any) -> Any:
     """The mask a < b (1 where it holds, 0 elsewhere); no gradient."""
-    return as_mask(np.less(a, b), a, b)
+    return as_mask(namespace(a, b).less(a, b), a, b)
 
 
 def equal(a: Any, b: Any) -> Any:
     """The mask a == b (1 where it holds, 0 elsewhere); no gradient."""
-    return as_mask(np.equal(a, b), a, b)
+    return as_mask(namespace(a, b).equal(a, b), a, b)
 
 
 for _name, _forward, _label in (

@@ -27,7 +27,7 @@ import numpy as np
 
 from ..errors import ShapeError
 from .broadcasting import Shape, format_shape
-from .registry import define_op
+from .registry import NUMPY_ONLY, define_op
 from .windows import Pair, crop, output_size, pad_spatial, pair, scatter_windows, windows
 
 __all__: list[str] = []
@@ -132,4 +132,5 @@ define_op(
     "conv2d", conv2d, [_conv_vjp_x, _conv_vjp_w],
     shape=_conv_shape, label=_conv_label, saves=[0, 1],
     rules=["g convolved back with {1} (transposed)", "g correlated with the windows of {0}"],
+    namespaces=NUMPY_ONLY,
 )

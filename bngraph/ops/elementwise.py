@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from .arrays import elementwise, namespace, where
 from .broadcasting import Shape, broadcast_shapes, unbroadcast
 from .registry import define_op
 
@@ -109,9 +110,9 @@ define_op(
 )
 
 define_op(
-    "sqrt", np.sqrt, [lambda g, out, x: g / (2 * out)],
+    "sqrt", elementwise("sqrt", np.sqrt, "The square root of x."),
+    [lambda g, out, x: g / (2 * out)],
     shape=_same_shape, label="√x", saves=["out"], rules=["g ÷ (2·{out})"],
-    doc="The square root of x.",
 )
 
 
@@ -126,30 +127,35 @@ define_op(
 )
 
 define_op(
-    "exp", np.exp, [lambda g, out, x: g * out],
+    "exp", elementwise("exp", np.exp, "e to the power x."), [lambda g, out, x: g * out],
     shape=_same_shape, label="exp", saves=["out"], rules=["g × {out}"],
-    doc="e to the power x.",
 )
 
 define_op(
-    "log", np.log, [lambda g, out, x: g / x],
+    "log", elementwise("log", np.log, "The natural logarithm of x."),
+    [lambda g, out, x: g / x],
     shape=_same_shape, label="log", saves=[0], rules=["g ÷ {0}"],
-    doc="The natural logarithm of x.",
 )
 
 define_op(
-    "tanh", np.tanh, [lambda g, out, x: g * (1 - out * out)],
+    "tanh", elementwise("tanh", np.tanh, "The hyperbolic tangent of x."),
+    [lambda g, out, x: g * (1 - out * out)],
     shape=_same_shape, label="tanh", saves=["out"], rules=["g × (1 − {out}²)"],
-    doc="The hyperbolic tangent of x.",
 )
 
 
 def relu(x: Any) -> Any:
     """max(x, 0); its gradient at 0 is 0, as in PyTorch."""
-    return np.maximum(x, 0)
+    return namespace(x).maximum(x, 0)
+
+
+def _relu_vjp(g: Any, out: Any, x: Any) -> Any:
+    if type(out) is np.ndarray or type(out) is float:
+        return g * (out > 0)
+    return where(out > 0, g, 0.0)  # the standard multiplies no booleans
 
 
 define_op(
-    "relu", relu, [lambda g, out, x: g * (out > 0)],
+    "relu", relu, [_relu_vjp],
     shape=_same_shape, label="relu", saves=["out"], rules=["g × ({out} > 0)"],
 )

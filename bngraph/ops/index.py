@@ -24,7 +24,7 @@ import numpy as np
 
 from ..errors import ShapeError
 from .broadcasting import Shape, broadcast_shapes, format_shape
-from .registry import REQUIRED, define_op
+from .registry import NUMPY_ONLY, REQUIRED, define_op
 
 __all__ = ["as_indices"]
 
@@ -84,6 +84,7 @@ define_op(
     "take", take, [_take_vjp, None],
     shape=_take_shape, label=lambda p: "take" + ("" if p["axis"] is None else f" axis={p['axis']}"),
     saves=[0, 1], rules=["g added back at {1}", "indices: no gradient"],
+    namespaces=NUMPY_ONLY,
 )
 
 
@@ -129,6 +130,7 @@ define_op(
     "take_along_axis", take_along_axis, [_take_along_vjp, None],
     shape=_take_along_shape, label=lambda p: f"take along axis {p['axis']}",
     saves=[0, 1], rules=["g added back at {1}", "indices: no gradient"],
+    namespaces=NUMPY_ONLY,
 )
 
 Dtype = Literal["float64", "float32", "float16"]
@@ -161,4 +163,5 @@ def _one_hot_label(params: Mapping[str, Any]) -> str:
 define_op(
     "one_hot", one_hot, [None],
     shape=_one_hot_shape, label=_one_hot_label, saves=[], rules=["labels: no gradient"],
+    namespaces=NUMPY_ONLY,
 )

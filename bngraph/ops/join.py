@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ShapeError
+from .arrays import namespace
 from .broadcasting import Dim, Shape, format_shape
 from .registry import define_op
 
@@ -43,13 +44,14 @@ def _same_dim(dims: list[Dim], shapes: tuple[Shape, ...]) -> Dim:
 def concat(*xs: Any, axis: int = 0) -> Any:
     """The operands joined end to end along an existing ``axis``, as
     ``numpy.concatenate``; their other dimensions must agree."""
-    return np.concatenate(xs, axis=axis)
+    xp = namespace(*xs)
+    return np.concatenate(xs, axis=axis) if xp is np else xp.concat(xs, axis=axis)
 
 
 def _concat_vjp(g: Any, out: Any, *xs: Any, position: int, axis: int) -> Any:
     k = _axis(axis, np.ndim(g))
     start = sum(np.shape(x)[k] for x in xs[:position])
-    return g[(slice(None),) * k + (slice(start, start + np.shape(xs[position])[k]),)]
+    return g[(slice(None),) * k + (slice(start, start + np.shape(xs[position])[k]), ...)]
 
 
 def _concat_shape(*shapes: Shape, axis: int) -> Shape:
@@ -72,11 +74,11 @@ define_op(
 
 def stack(*xs: Any, axis: int = 0) -> Any:
     """The operands, of one shape, stacked along a new ``axis``, as ``numpy.stack``."""
-    return np.stack(xs, axis=axis)
+    return namespace(*xs).stack(xs, axis=axis)
 
 
 def _stack_vjp(g: Any, out: Any, *xs: Any, position: int, axis: int) -> Any:
-    return np.take(g, position, axis=_axis(axis, np.ndim(g)))
+    return g[(slice(None),) * _axis(axis, np.ndim(g)) + (position, ...)]
 
 
 def _stack_shape(*shapes: Shape, axis: int) -> Shape:

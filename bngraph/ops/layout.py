@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ShapeError
+from .arrays import as_array_like, namespace, reshape
 from .broadcasting import Shape, format_shape
 from .reduce import Axis, normalize_axes
 from .registry import REQUIRED, define_op
@@ -53,7 +54,21 @@ def pad(x: Any, pad_width: PadWidth = REQUIRED, value: float = 0.0) -> Any:
     """x with ``value`` added around it: ``pad_width`` entries before and after each
     axis in numpy's order and spellings (``((0, 0), (1, 1))`` pads the last axis
     of a matrix by one on each side). Padded entries get no gradient."""
-    return np.pad(x, pad_widths(pad_width, np.ndim(x)), constant_values=value)
+    pairs = pad_widths(pad_width, np.ndim(x))
+    xp = namespace(x)
+    if xp is np:
+        return np.pad(x, pairs, constant_values=value)
+    for axis, (before, after) in enumerate(pairs):  # the standard has no pad: join blocks
+        if before or after:
+            x = xp.concat([_block(x, axis, before, value), x, _block(x, axis, after, value)],
+                          axis=axis)
+    return x
+
+
+def _block(x: Any, axis: int, width: int, value: float) -> Any:
+    """An array like x but ``width`` long on ``axis``, filled with ``value``."""
+    shape = tuple(width if k == axis else d for k, d in enumerate(x.shape))
+    return namespace(x).broadcast_to(as_array_like(value, x), shape)
 
 
 def _pad_vjp(g: Any, out: Any, x: Any, *, pad_width: PadWidth, value: float) -> Any:
@@ -77,7 +92,7 @@ define_op(
 
 def flip(x: Any, axis: Axis = None) -> Any:
     """x with the order of its entries reversed along ``axis`` (every axis when None)."""
-    return np.flip(x, axis)
+    return namespace(x).flip(x, axis=axis)
 
 
 def _flip_shape(x: Shape, *, axis: Axis) -> Shape:
@@ -86,7 +101,7 @@ def _flip_shape(x: Shape, *, axis: Axis) -> Shape:
 
 
 define_op(
-    "flip", flip, [lambda g, out, x, *, axis: np.flip(g, axis)],
+    "flip", flip, [lambda g, out, x, *, axis: flip(g, axis)],
     shape=_flip_shape, label=lambda p: "flip" + ("" if p["axis"] is None else f" axis={p['axis']}"),
     saves=[], rules=["g flipped back"],
 )
@@ -94,13 +109,20 @@ define_op(
 
 def _back(g: Any, out: Any, x: Any, **params: Any) -> Any:
     """The gradient reshaped to its operand's shape."""
-    return np.reshape(g, np.shape(x))
+    if namespace(g, x) is np:
+        return np.reshape(g, np.shape(x))
+    return reshape(g, tuple(x.shape))
 
 
 def squeeze(x: Any, axis: Axis = None) -> Any:
     """x without axes of size 1: those of ``axis``, which must have size 1 (an error
     otherwise, as in numpy), or all of them when None."""
-    return np.squeeze(x, axis)
+    xp = namespace(x)
+    if xp is np:
+        return np.squeeze(x, axis)
+    shape = tuple(x.shape)
+    axes = tuple(k for k, d in enumerate(shape) if d == 1) if axis is None else axis
+    return xp.squeeze(x, axis=axes)
 
 
 def _squeeze_shape(x: Shape, *, axis: Axis) -> Shape:
@@ -135,7 +157,10 @@ define_op(
 
 def expand_dims(x: Any, axis: int | tuple[int, ...] = REQUIRED) -> Any:
     """x with new axes of size 1 at the positions ``axis`` of the result, as numpy."""
-    return np.expand_dims(x, axis)
+    xp = namespace(x)
+    if xp is np:
+        return np.expand_dims(x, axis)
+    return reshape(x, _expand_dims_shape(tuple(x.shape), axis=axis))  # type: ignore[arg-type]
 
 
 def _expand_dims_shape(x: Shape, *, axis: int | tuple[int, ...]) -> Shape:

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ShapeError
+from .arrays import namespace
 from .broadcasting import Shape, broadcast_shapes, format_shape
 from .registry import define_op
 
@@ -23,31 +24,34 @@ __all__: list[str] = []
 
 def matmul(x: Any, y: Any) -> Any:
     """The matrix product x @ y, with numpy's rules for 1-D operands and batches."""
-    return np.matmul(x, y)
+    return namespace(x, y).matmul(x, y)
 
 
 def _as_matrices(g: Any, x: Any, y: Any) -> tuple[Any, Any, Any]:
     """Lift 1-D operands (and the gradient) to matrices, as matmul does internally."""
-    g = np.asarray(g)
-    if np.ndim(y) == 1:
-        y = y[:, np.newaxis]
-        g = g[..., np.newaxis]
-    if np.ndim(x) == 1:
-        x = x[np.newaxis, :]
-        g = g[..., np.newaxis, :]
+    if namespace(g) is np:
+        g = np.asarray(g)
+    if y.ndim == 1:
+        y = y[:, None]
+        g = g[..., None]
+    if x.ndim == 1:
+        x = x[None, :]
+        g = g[..., None, :]
     return g, x, y
 
 
 def _matmul_vjp_x(g: Any, out: Any, x: Any, y: Any) -> Any:
     g2, x2, y2 = _as_matrices(g, x, y)
-    grad = np.matmul(g2, np.swapaxes(y2, -1, -2))
-    return grad[..., 0, :] if np.ndim(x) == 1 else grad
+    xp = namespace(g2, y2)
+    grad = xp.matmul(g2, xp.matrix_transpose(y2))
+    return grad[..., 0, :] if x.ndim == 1 else grad
 
 
 def _matmul_vjp_y(g: Any, out: Any, x: Any, y: Any) -> Any:
     g2, x2, y2 = _as_matrices(g, x, y)
-    grad = np.matmul(np.swapaxes(x2, -1, -2), g2)
-    return grad[..., :, 0] if np.ndim(y) == 1 else grad
+    xp = namespace(g2, x2)
+    grad = xp.matmul(xp.matrix_transpose(x2), g2)
+    return grad[..., :, 0] if y.ndim == 1 else grad
 
 
 def _matmul_shape(x: Shape, y: Shape) -> Shape:

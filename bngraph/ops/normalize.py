@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ShapeError
+from .arrays import namespace, reshape, total, where
 from .broadcasting import Shape, format_shape
 from .reduce import Axis, normalize_axes, reduced_shape
 from .registry import define_op
@@ -28,13 +29,15 @@ __all__: list[str] = []
 
 def _shifted(x: Any, axis: Axis) -> Any:
     """x minus its maximum over ``axis`` (kept); an infinite maximum shifts by 0."""
-    top = np.max(x, axis=axis, keepdims=True)
-    return x - np.where(np.isfinite(top), top, 0)
+    xp = namespace(x)
+    top = xp.max(x, axis=axis, keepdims=True)
+    return x - where(xp.isfinite(top), top, 0.0)
 
 
 def _log_total(shifted: Any, axis: Axis) -> Any:
+    xp = namespace(shifted)
     with np.errstate(divide="ignore"):  # log 0 = −∞ for an axis that is all −∞
-        return np.log(np.add.reduce(np.exp(shifted), axis=axis, keepdims=True))
+        return xp.log(total(xp.exp(shifted), axis, True))
 
 
 def _one_axis_shape(x: Shape, *, axis: int) -> Shape:
@@ -49,12 +52,13 @@ def _axis_label(name: str) -> Any:
 
 def softmax(x: Any, axis: int = -1) -> Any:
     """exp(x) / Σ exp(x) over ``axis`` (the last by default), computed stably."""
-    e = np.exp(_shifted(x, axis))
-    return e / np.add.reduce(e, axis=axis, keepdims=True)
+    shifted = _shifted(x, axis)
+    e = namespace(shifted).exp(shifted)
+    return e / total(e, axis, True)
 
 
 def _softmax_vjp(g: Any, out: Any, x: Any, *, axis: int) -> Any:
-    return out * (g - np.add.reduce(g * out, axis=axis, keepdims=True))
+    return out * (g - total(g * out, axis, True))
 
 
 define_op(
@@ -71,7 +75,7 @@ def log_softmax(x: Any, axis: int = -1) -> Any:
 
 
 def _log_softmax_vjp(g: Any, out: Any, x: Any, *, axis: int) -> Any:
-    return g - np.exp(out) * np.add.reduce(g, axis=axis, keepdims=True)
+    return g - namespace(out).exp(out) * total(g, axis, True)
 
 
 define_op(
@@ -84,19 +88,32 @@ define_op(
 def logsumexp(x: Any, *, axis: Axis = None, keepdims: bool = False) -> Any:
     """log Σ exp(x) over ``axis`` (an int, a tuple of ints, or None for all), stably;
     its gradient is the softmax of x over the same axes."""
-    top = np.max(x, axis=axis, keepdims=True)
-    top = np.where(np.isfinite(top), top, 0)
+    xp = namespace(x)
+    top = xp.max(x, axis=axis, keepdims=True)
+    top = where(xp.isfinite(top), top, 0.0)
     value = _log_total(x - top, axis) + top
     if keepdims:
         return value
-    return np.squeeze(value, axis=normalize_axes(axis, np.ndim(x)))
+    return xp.squeeze(value, axis=normalize_axes(axis, value.ndim))
 
 
 def _logsumexp_vjp(g: Any, out: Any, x: Any, *, axis: Axis, keepdims: bool) -> Any:
+    xp = namespace(x)
     if not keepdims:
-        axes = normalize_axes(axis, np.ndim(x))
-        g, out = np.expand_dims(g, axes), np.expand_dims(out, axes)
-    return g * np.exp(x - out)
+        kept = _kept_shape(x, axis)
+        g, out = _as_shape(g, kept), _as_shape(out, kept)
+    return g * xp.exp(x - out)
+
+
+def _kept_shape(x: Any, axis: Axis) -> tuple[int, ...]:
+    shape = tuple(np.shape(x)) if namespace(x) is np else tuple(x.shape)
+    axes = normalize_axes(axis, len(shape))
+    return tuple(1 if k in axes else d for k, d in enumerate(shape))
+
+
+def _as_shape(value: Any, shape: tuple[int, ...]) -> Any:
+    """A reduced value or gradient with its reduced axes back as size 1 (numbers too)."""
+    return np.reshape(value, shape) if namespace(value) is np else reshape(value, shape)
 
 
 def _lse_label(params: Mapping[str, Any]) -> str:

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..errors import ShapeError
 from .broadcasting import Shape, format_shape
-from .registry import REQUIRED, define_op
+from .registry import NUMPY_ONLY, REQUIRED, define_op
 from .windows import Pair, crop, output_size, pad_spatial, pair, scatter_windows, windows
 
 __all__: list[str] = []
@@ -108,6 +108,7 @@ define_op(
     "max_pool2d", max_pool2d, [_max_pool_vjp],
     shape=_pool_shape, label=_pool_label("max pool"), saves=[0],
     rules=["g to the first maximum of each window of {0}"],
+    namespaces=NUMPY_ONLY,
 )
 
 
@@ -147,4 +148,5 @@ define_op(
     "avg_pool2d", avg_pool2d, [_avg_pool_vjp],
     shape=_pool_shape, label=_pool_label("avg pool"), saves=[],
     rules=["g shared equally over each window of {0}"],
+    namespaces=NUMPY_ONLY,
 )

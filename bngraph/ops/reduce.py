@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ShapeError
+from .arrays import as_mask, inverse, namespace, reshape, total, where
 from .broadcasting import Shape, broadcast_view, format_shape
 from .registry import define_op
 
@@ -76,8 +77,13 @@ def _spread(g: Any, x: Any, axis: Axis, keepdims: bool, mean: bool) -> Any:
     if mean:
         g = g * (1.0 / count) if count else g
     if not keepdims:
-        g = g.reshape(kept) if type(g) is np.ndarray else np.reshape(g, kept)
+        g = g.reshape(kept) if type(g) is np.ndarray else _reshape(g, kept)
     return broadcast_view(g, shape)
+
+
+def _reshape(g: Any, shape: tuple[int, ...]) -> Any:
+    """A reduced gradient with its reduced axes kept: numbers too (a weak seed)."""
+    return np.reshape(g, shape) if namespace(g) is np else reshape(g, shape)
 
 
 def _axis_label(name: str) -> Any:
@@ -100,7 +106,9 @@ def _spread_rule(scaled: str) -> Any:
 
 def sum(x: Any, *, axis: Axis = None, keepdims: bool = False) -> Any:  # noqa: A001
     """The sum of x over ``axis`` (an int, a tuple of ints, or None for all)."""
-    return np.sum(x, axis=axis, keepdims=keepdims)
+    if type(x) is np.ndarray:
+        return np.sum(x, axis=axis, keepdims=keepdims)
+    return namespace(x).sum(x, axis=axis, keepdims=keepdims)
 
 
 def _sum_vjp(g: Any, out: Any, x: Any, *, axis: Axis, keepdims: bool) -> Any:
@@ -125,7 +133,7 @@ def mean(x: Any, *, axis: Axis = None, keepdims: bool = False) -> Any:
             f"the mean over {where} of a value of shape {format_shape(shape)} is a mean of "
             "no elements: is the batch empty?"
         )
-    return np.add.reduce(x, axis=axis, keepdims=keepdims) / count  # type: ignore[call-overload]
+    return total(x, axis, keepdims) / count
 
 
 def _mean_vjp(g: Any, out: Any, x: Any, *, axis: Axis, keepdims: bool) -> Any:
@@ -141,8 +149,9 @@ define_op(
 def _kept(g: Any, x: Any, axis: Axis, keepdims: bool) -> Any:
     """A reduced value (or its gradient) with the reduced axes kept as size 1."""
     if keepdims:
-        return np.asarray(g)
-    return np.reshape(g, _layout(np.shape(x), axis)[1])
+        return np.asarray(g) if namespace(g) is np else g
+    return _reshape(g, _layout(tuple(np.shape(x)) if namespace(x) is np else tuple(x.shape),
+                               axis)[1])
 
 
 def max(x: Any, *, axis: Axis = None, keepdims: bool = False) -> Any:  # noqa: A001
@@ -150,7 +159,7 @@ def max(x: Any, *, axis: Axis = None, keepdims: bool = False) -> Any:  # noqa: A
 
     Tied maxima share the gradient equally, as PyTorch's ``amax`` does.
     """
-    return np.max(x, axis=axis, keepdims=keepdims)
+    return namespace(x).max(x, axis=axis, keepdims=keepdims)
 
 
 def min(x: Any, *, axis: Axis = None, keepdims: bool = False) -> Any:  # noqa: A001
@@ -158,14 +167,15 @@ def min(x: Any, *, axis: Axis = None, keepdims: bool = False) -> Any:  # noqa: A
 
     Tied minima share the gradient equally, as PyTorch's ``amin`` does.
     """
-    return np.min(x, axis=axis, keepdims=keepdims)
+    return namespace(x).min(x, axis=axis, keepdims=keepdims)
 
 
 def _extreme_vjp(g: Any, out: Any, x: Any, *, axis: Axis, keepdims: bool) -> Any:
     g = _kept(g, x, axis, keepdims)
-    hits = np.asarray(x) == _kept(out, x, axis, keepdims)
-    ties = np.add.reduce(hits, axis=normalize_axes(axis, np.ndim(x)), keepdims=True)
-    return np.where(hits, g / ties.astype(g.dtype), 0)
+    x = np.asarray(x) if namespace(x) is np else x
+    hits = x == _kept(out, x, axis, keepdims)
+    ties = total(as_mask(hits, g), normalize_axes(axis, x.ndim), True)
+    return where(hits, g / ties, 0.0)
 
 
 def _share_rule(params: Mapping[str, Any]) -> str:
@@ -190,26 +200,35 @@ def prod(x: Any, *, axis: Axis = None, keepdims: bool = False) -> Any:
     Each entry's gradient is the product of the others (no division, so zeros
     are exact), as in PyTorch.
     """
-    return np.prod(x, axis=axis, keepdims=keepdims)
+    return namespace(x).prod(x, axis=axis, keepdims=keepdims)
 
 
-def _others_product(x: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+def _others_product(x: Any, axes: tuple[int, ...]) -> Any:
     """For each entry, the product of the other entries of its reduction group."""
+    xp = namespace(x)
     rest = [a for a in range(x.ndim) if a not in axes]
     order = rest + list(axes)
-    flat = np.transpose(x, order).reshape([x.shape[a] for a in rest] + [-1])
-    ones = np.ones_like(flat[..., :1])
-    before = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
-    reverse = np.flip(flat, axis=-1)
-    after = np.flip(np.cumprod(np.concatenate([ones, reverse[..., :-1]], axis=-1), axis=-1), -1)
-    others = (before * after).reshape([x.shape[a] for a in order])
-    return np.transpose(others, np.argsort(order))
+    shape = [x.shape[a] for a in order]
+    kept = len(rest)
+    flat = reshape(xp.permute_dims(x, tuple(order)), (*shape[:kept], math.prod(shape[kept:])))
+    ones = xp.ones_like(flat[..., :1])
+    before = _cumprod(xp, xp.concat([ones, flat[..., :-1]], axis=-1))
+    reverse = xp.flip(flat, axis=-1)
+    after = xp.flip(_cumprod(xp, xp.concat([ones, reverse[..., :-1]], axis=-1)), axis=-1)
+    others = reshape(before * after, shape)
+    return xp.permute_dims(others, inverse(order))
+
+
+def _cumprod(xp: Any, x: Any) -> Any:
+    """The running product along the last axis."""
+    return np.cumprod(x, axis=-1) if xp is np else xp.cumulative_prod(x, axis=-1)
 
 
 def _prod_vjp(g: Any, out: Any, x: Any, *, axis: Axis, keepdims: bool) -> Any:
-    x = np.asarray(x)
-    if x.size == 0:
-        return np.zeros_like(x)
+    xp = namespace(x)
+    x = np.asarray(x) if xp is np else x
+    if math.prod(x.shape) == 0:
+        return xp.zeros_like(x)
     return _kept(g, x, axis, keepdims) * _others_product(x, normalize_axes(axis, x.ndim))
 
 
@@ -222,9 +241,13 @@ define_op(
 
 def _moments(x: Any, axis: Axis, correction: float) -> tuple[Any, Any, Any]:
     """x − mean, the sum of its squares, and the divisor N − correction."""
-    count, _ = _layout(np.shape(x), axis)
-    xmu = x - np.add.reduce(x, axis=axis, keepdims=True) / count
-    return xmu, np.add.reduce(xmu * xmu, axis=axis, keepdims=True), count - correction
+    count, _ = _layout(_shape(x), axis)
+    xmu = x - total(x, axis, True) / count
+    return xmu, total(xmu * xmu, axis, True), count - correction
+
+
+def _shape(x: Any) -> tuple[int, ...]:
+    return tuple(np.shape(x)) if namespace(x) is np else tuple(x.shape)
 
 
 def _divide(a: Any, divisor: float) -> Any:
@@ -241,7 +264,7 @@ def var(x: Any, *, axis: Axis = None, correction: float = 0, keepdims: bool = Fa
     value = _divide(squares, divisor)
     if keepdims:
         return value
-    return np.reshape(value, reduced_shape(np.shape(x), axis=axis, keepdims=False))
+    return _reshape(value, reduced_shape(_shape(x), axis=axis, keepdims=False))  # type: ignore[arg-type]
 
 
 def _var_vjp(g: Any, out: Any, x: Any, *, axis: Axis, correction: float, keepdims: bool) -> Any:
@@ -252,14 +275,15 @@ def _var_vjp(g: Any, out: Any, x: Any, *, axis: Axis, correction: float, keepdim
 def std(x: Any, *, axis: Axis = None, correction: float = 0, keepdims: bool = False) -> Any:
     """The standard deviation of x over ``axis``, the square root of ``var`` with the
     same ``correction``. Where it is 0 its gradient is 0, as in PyTorch."""
-    return np.sqrt(var(x, axis=axis, correction=correction, keepdims=keepdims))
+    value = var(x, axis=axis, correction=correction, keepdims=keepdims)
+    return namespace(value).sqrt(value)
 
 
 def _std_vjp(g: Any, out: Any, x: Any, *, axis: Axis, correction: float, keepdims: bool) -> Any:
     xmu, _, divisor = _moments(x, axis, correction)
     sigma = _kept(out, x, axis, keepdims)
-    scale = _divide(_kept(g, x, axis, keepdims) / np.where(sigma == 0, 1, sigma), divisor)
-    return np.where(sigma == 0, 0, scale) * xmu
+    scale = _divide(_kept(g, x, axis, keepdims) / where(sigma == 0, 1.0, sigma), divisor)
+    return where(sigma == 0, 0.0, scale) * xmu
 
 
 def _moment_rule(text: str) -> Any:

@@ -16,6 +16,13 @@ indices). ``saves`` declares which forward values the rules read (operand positi
 and/or ``"out"``), so that the scheduler can release the others early; an op that
 does not say is assumed to read them all.
 
+Forwards and rules receive the arrays of the run's namespace: numpy arrays on numpy
+runs, torch tensors on torch runs, dask arrays on dask runs (lazily: they build a task
+graph). The built-in ops are written against the Python Array API standard
+(``bngraph.ops.arrays.namespace(x)`` gives the namespace of their operands); an op that
+runs only on some libraries says so once, ``namespaces=("numpy",)``, and runs on others are
+refused before anything runs, naming the node and its op.
+
 >>> import numpy as np, bngraph as bg
 >>> cube = bg.define_op("doc_cube", lambda x: x ** 3,
 ...                     vjps=[lambda g, out, x: g * 3 * x ** 2], rules=["g·3·{0}²"])
@@ -36,6 +43,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ArityError, GraphDefinitionError, ParamError, UnknownOpError, closest
+from .declarations import RuleText, check_namespaces, check_rules, check_saves
 from .signatures import (
     REQUIRED,
     Origin,
@@ -51,12 +59,16 @@ from .signatures import (
 if TYPE_CHECKING:
     from ..node import Node
 
-__all__ = ["Op", "define_op", "op", "get_op", "op_names", "is_literal_param", "REQUIRED"]
+__all__ = [
+    "Op", "define_op", "op", "get_op", "op_names", "is_literal_param", "REQUIRED", "NUMPY_ONLY",
+]
 
 Vjp = Callable[..., Any]
 ShapeRule = Callable[..., tuple[Any, ...]]
 Label = str | Callable[[Mapping[str, Any]], str]
-RuleText = str | Callable[[Mapping[str, Any]], str]
+
+NUMPY_ONLY = ("numpy",)
+"""``namespaces`` of an op written with numpy alone (strided views, scatter-adds, scipy)."""
 
 _REGISTRY: dict[str, Op] = {}
 _LOCK = threading.Lock()
@@ -76,6 +88,8 @@ class Op:
     as a list (``concat([a, b], axis=1)``), with one rule for all of them, called
     with the operand's ``position``. ``writes_out``: the forward takes ``out=``, an
     array to write its result into (``None``: allocate one), which compiled plans use.
+    ``namespaces`` names the array libraries its forward and rules run on (``None``: any
+    library of the array API standard).
     """
 
     name: str
@@ -94,6 +108,7 @@ class Op:
     texts: frozenset[str] = frozenset()
     numbers: Mapping[str, type] = field(default_factory=dict)
     writes_out: bool = False
+    namespaces: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
         # what help(), inspect.signature() and IPython's ``op?`` show
@@ -118,6 +133,14 @@ class Op:
     def no_grad(self) -> frozenset[int]:
         """Operand positions that never get a gradient (shape or index operands)."""
         return frozenset(k for k, vjp in enumerate(self.vjps) if vjp is None)
+
+    def runs_on(self, library: str) -> bool:
+        """Whether the op runs on the arrays of ``library`` (``"numpy"``, ``"dask"``...).
+
+        >>> get_op("conv2d").runs_on("dask"), get_op("mean").runs_on("dask")
+        (False, True)
+        """
+        return self.namespaces is None or library in self.namespaces
 
     def takes(self, count: int) -> bool:
         """Whether the op applies to ``count`` operands."""
@@ -302,32 +325,6 @@ def _literal(value: Any, op_name: str, key: str) -> Any:
     return value
 
 
-def _check_rules(
-    name: str, rules: Sequence[RuleText] | None, arity: int
-) -> tuple[RuleText, ...] | None:
-    if rules is None:
-        return None
-    rules = tuple(rules)
-    if len(rules) != arity or not all(isinstance(r, str) or callable(r) for r in rules):
-        raise ParamError(
-            f"op {name}: rules must be {arity} text(s), one per operand, not {rules!r}"
-        )
-    return rules
-
-
-def _check_saves(name: str, saves: Sequence[int | str] | None, arity: int,
-                 variadic: bool = False) -> frozenset[int | str]:
-    if saves is None:
-        return frozenset(["*", "out"])
-    kept = frozenset(saves)
-    positions = range(0 if variadic else arity)
-    bad = [s for s in kept if s not in ("out", "*") and s not in positions]
-    if bad:
-        which = "" if variadic else f"operand positions 0..{arity - 1}, "
-        raise ParamError(f"op {name}: saves may hold {which}'*' and 'out', not {bad}")
-    return kept
-
-
 def define_op(
     name: str,
     forward: Callable[..., Any],
@@ -341,6 +338,7 @@ def define_op(
     replace: bool = False,
     variadic: bool = False,
     out: bool = False,
+    namespaces: Sequence[str] | None = None,
 ) -> Op:
     """Register an op and return it; the op is then usable in graphs and ``.bng`` files.
 
@@ -355,7 +353,9 @@ def define_op(
     ``saves`` of ``"out"`` and ``"*"`` (every operand). ``out=True`` declares that the
     forward takes ``out=``: an array of the result's shape and dtype to write into and
     return (or ``None``, to allocate one), so that compiled plans can give it a buffer
-    they reuse.
+    they reuse. ``namespaces`` names the array libraries the op runs on (``("numpy",)`` for
+    an op written with numpy alone); by default it runs on any, receiving the arrays of the
+    run's library.
     """
     if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
         raise ParamError(f"op name {name!r} must be an identifier not starting with '_'")
@@ -373,10 +373,11 @@ def define_op(
     if doc is None and inspect.isfunction(forward):
         doc = inspect.getdoc(forward)
     record = Op(
-        name, forward, vjps, shape, label, _check_saves(name, saves, arity, variadic), params,
-        _check_rules(name, rules, arity), doc, origin(forward),
+        name, forward, vjps, shape, label, check_saves(name, saves, arity, variadic), params,
+        check_rules(name, rules, arity), doc, origin(forward),
         choices(forward, params), positional_count(forward, arity, variadic), variadic,
         texts(forward, params), numbers(forward, params), out,
+        check_namespaces(name, namespaces),
     )
     with _LOCK:
         taken = _REGISTRY.get(name)
@@ -400,6 +401,7 @@ def op(
     rules: Sequence[RuleText] | None = None,
     replace: bool = False,
     out: bool = False,
+    namespaces: Sequence[str] | None = None,
 ) -> Callable[[Callable[..., Any]], Op]:
     """Decorator form of ``define_op``: the decorated function is the forward.
 
@@ -415,7 +417,7 @@ def op(
     def register(forward: Callable[..., Any]) -> Op:
         return define_op(
             name or forward.__name__, forward, vjps, shape=shape, label=label,
-            saves=saves, rules=rules, replace=replace, out=out,
+            saves=saves, rules=rules, replace=replace, out=out, namespaces=namespaces,
         )
 
     return register

@@ -20,6 +20,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import ShapeError
+from .arrays import as_array_like, inverse, namespace
+from .arrays import reshape as reshaped
 from .broadcasting import Shape, broadcast_shapes, format_shape
 from .registry import define_op
 
@@ -28,7 +30,7 @@ __all__: list[str] = []
 
 def broadcast_to(x: Any, *, shape: tuple[int, ...] = ()) -> Any:
     """x broadcast to a constant ``shape``, as numpy broadcasts."""
-    return np.broadcast_to(x, shape)
+    return namespace(x).broadcast_to(x, shape)
 
 
 def _broadcast_to_shape(x: Shape, *, shape: Shape) -> Shape:
@@ -54,10 +56,15 @@ define_op(
 
 def broadcast_like(x: Any, like: Any) -> Any:
     """x broadcast to the shape of ``like``; ``like`` is read for its shape only."""
-    if type(x) is float and isinstance(like, np.ndarray):
-        # a weak scalar takes the dtype of the array it meets (float32 stays float32)
-        x = like.dtype.type(x)
-    return np.broadcast_to(x, np.shape(like))
+    xp = namespace(x, like)
+    if xp is np:
+        if type(x) is float and isinstance(like, np.ndarray):
+            # a weak scalar takes the dtype of the array it meets (float32 stays float32)
+            x = like.dtype.type(x)
+        return np.broadcast_to(x, np.shape(like))
+    if type(x) is float:
+        x = as_array_like(x, like)
+    return xp.broadcast_to(x, tuple(like.shape))
 
 
 def _broadcast_like_shape(x: Shape, like: Shape) -> Shape:
@@ -73,7 +80,7 @@ define_op(
 
 def reshape(x: Any, *, shape: tuple[int, ...] = ()) -> Any:
     """x with a constant ``shape`` (one dimension may be -1), as numpy reshapes."""
-    return np.reshape(x, shape)
+    return np.reshape(x, shape) if namespace(x) is np else reshaped(x, shape)
 
 
 def _reshape_shape(x: Shape, *, shape: tuple[int, ...]) -> Shape:
@@ -92,7 +99,9 @@ def _reshape_shape(x: Shape, *, shape: tuple[int, ...]) -> Shape:
 
 def _reshape_back(g: Any, out: Any, x: Any, *rest: Any, **params: Any) -> Any:
     """The gradient reshaped back to its operand's shape."""
-    return np.reshape(g, np.shape(x))
+    if namespace(g, x) is np:
+        return np.reshape(g, np.shape(x))
+    return reshaped(g, tuple(x.shape))
 
 
 define_op(
@@ -104,13 +113,15 @@ define_op(
 
 def transpose(x: Any, *, axes: tuple[int, ...] | None = None) -> Any:
     """x with its axes permuted (reversed when ``axes`` is None), as numpy transposes."""
-    return np.transpose(x, axes)
+    xp = namespace(x)
+    if xp is np:
+        return np.transpose(x, axes)
+    return xp.permute_dims(x, tuple(range(x.ndim))[::-1] if axes is None else axes)
 
 
 def _transpose_vjp(g: Any, out: Any, x: Any, *, axes: tuple[int, ...] | None) -> Any:
-    if axes is None:
-        return np.transpose(g)
-    return np.transpose(g, np.argsort([a % np.ndim(x) for a in axes]))
+    back = None if axes is None else inverse([a % np.ndim(x) for a in axes])
+    return transpose(g, axes=back)
 
 
 def _transpose_shape(x: Shape, *, axes: tuple[int, ...] | None) -> Shape:
@@ -136,7 +147,7 @@ def split_axis(x: Any, *, axis: int = 1, parts: int = 1) -> Any:
     """Split one axis of size ``C`` into two, ``(parts, C // parts)``, whatever the
     other dimensions are (``reshape`` needs them all as literals)."""
     # plain ValueErrors: the engine turns them into a ShapeError naming the node
-    shape = np.shape(x)
+    shape = tuple(np.shape(x)) if namespace(x) is np else tuple(x.shape)
     if not -len(shape) <= axis < len(shape):
         raise ValueError(f"axis {axis} is out of range for an array of {len(shape)} dimension(s)")
     axis %= len(shape)
@@ -146,7 +157,7 @@ def split_axis(x: Any, *, axis: int = 1, parts: int = 1) -> Any:
             f"split_axis: axis {axis} of shape {format_shape(shape)} has size {size}, "
             f"which does not split into {parts} equal parts"
         )
-    return np.reshape(x, shape[:axis] + (parts, size // parts) + shape[axis + 1:])
+    return reshape(x, shape=shape[:axis] + (parts, size // parts) + shape[axis + 1:])
 
 
 def _split_axis_shape(x: Shape, *, axis: int, parts: int) -> Shape:
@@ -178,7 +189,7 @@ define_op(
 def reshape_like(x: Any, like: Any) -> Any:
     """x reshaped to the shape of ``like`` (the same number of elements); ``like`` is
     read for its shape only."""
-    return np.reshape(x, np.shape(like))
+    return reshape(x, shape=tuple(np.shape(like)) if namespace(like) is np else tuple(like.shape))
 
 
 def _reshape_like_shape(x: Shape, like: Shape) -> Shape:

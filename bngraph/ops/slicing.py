@@ -22,6 +22,7 @@ from typing import Any, TypeAlias
 import numpy as np
 
 from ..errors import GraphDefinitionError, ShapeError
+from .arrays import namespace
 from .broadcasting import Dim, Shape, format_shape
 from .registry import REQUIRED, define_op
 
@@ -124,12 +125,28 @@ def _expanded(items: tuple[Item, ...], ndim: int, shape: Shape) -> list[Item]:
 def getitem(x: Any, index: str = REQUIRED) -> Any:
     """The entries of x at a constant ``index`` of ints, slices and ``...``, as numpy's
     basic indexing: ``x[1:3, :, ::2]`` in Python and in ``.bng``."""
-    return np.asarray(x)[parse_index(index)]
+    if namespace(x) is np:
+        return np.asarray(x)[parse_index(index)]
+    return x[_full(index, x)]
+
+
+def _full(index: str, x: Any) -> tuple[Item, ...]:
+    """The index with one item per axis: the standard leaves no axis implicit."""
+    shape = tuple(x.shape)
+    return tuple(_expanded(parse_index(index), len(shape), shape))
 
 
 def _getitem_vjp(g: Any, out: Any, x: Any, *, index: str) -> Any:
-    g = np.asarray(g)
-    grad = np.zeros(np.shape(x), dtype=g.dtype)
+    xp = namespace(g, x)
+    if xp is np:
+        g = np.asarray(g)
+        grad = np.zeros(np.shape(x), dtype=g.dtype)
+    else:
+        from array_api_compat import device
+
+        grad = xp.zeros(tuple(x.shape), dtype=g.dtype, device=device(g))
+        grad[_full(index, x)] = g
+        return grad
     grad[parse_index(index)] = g
     return grad
 
