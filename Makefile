@@ -13,9 +13,11 @@ demo: install
 	@scripts/ensure-tools.sh dot
 	$(BIN)/bngraph demo
 
+# the test suite, then lint and types (a test run fails on either)
 test: install
 	@scripts/ensure-tools.sh dot chromium chromedriver
 	$(BIN)/python -m pytest
+	@$(MAKE) --no-print-directory lint
 
 # lint and types: ruff (rules in pyproject.toml) and mypy --strict on bngraph/
 lint: install

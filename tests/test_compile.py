@@ -146,6 +146,16 @@ def test_random_graphs_compiled_equal_interpreted_bit_for_bit(case: Any) -> None
                 assert_same(got[1][name], value, f"gradient of {name}")
 
 
+def test_constants_equal_but_of_opposite_sign_stay_apart() -> None:
+    """``-0.0`` and ``0`` are equal and hash alike; sharing one register for both turned
+    ``A / 0`` into ``A / -0.0`` (``-inf`` where the interpreter gives ``+inf``)."""
+    graph = bg.parse("input A\np = A ** -0.0\nq = A / 0\nr = A * -0.0\noutput p, q, r\n")
+    with np.errstate(divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        run = assert_runs_agree(graph, {"A": np.array(0.125)})
+    assert run.outputs["q"] == np.inf and np.signbit(run.outputs["r"])
+
+
 def test_random_graphs_mostly_take_the_compiled_path() -> None:
     """The comparison above is not vacuous: graphs that run at all run compiled, but for
     values a plan cannot foresee (a complex power) and shapes whose op's shape rule

@@ -199,15 +199,22 @@ class Program:
 
 
 def _const_key(value: Any) -> Any:
+    """A key under which equal constants share a register: the bits for 0-d arrays and
+    the repr beside the value otherwise, so that ``0.0`` and ``-0.0`` (equal, and equal
+    hashes) stay two constants.
+
+    >>> _const_key(0.0) == _const_key(-0.0), _const_key(1.5) == _const_key(1.5)
+    (False, True)
+    """
     if isinstance(value, np.ndarray):
         if value.ndim == 0:
-            return ("array", value.dtype, value.item())
+            return ("array", value.dtype, value.tobytes())
         return None
     try:
         hash(value)
     except TypeError:
         return None
-    return (type(value), value)
+    return (type(value), value, repr(value))
 
 
 _RESULT_KINDS: dict[tuple[Any, ...], Kind] = {}
