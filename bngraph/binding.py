@@ -29,11 +29,12 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .errors import InputError, MissingInputError, UnknownInputError, closest
+from .ir import IR
 from .ops.arrays import namespace
 from .schedule import Plan
 from .shapes import bind_dims_cached
 
-__all__ = ["Bound", "bind_inputs", "as_value"]
+__all__ = ["Bound", "bind_inputs", "as_value", "missing_inputs"]
 
 _NUMBERS = (int, float, bool)
 
@@ -96,10 +97,7 @@ def bind_inputs(plan: Plan, given: Mapping[str, Any]) -> Bound:
         if "shape" in params:
             declared.append((name, params["shape"], shape))
     if missing:
-        raise MissingInputError(
-            f"graph {ir.name!r}: missing input(s) {', '.join(map(repr, missing))}; "
-            f"it expects {ir.signature()}"
-        )
+        raise missing_inputs(ir, missing)
     dims = bind_dims_cached(tuple(declared))
     float_dtype = _float_dtype(values[i] for i in plan.inputs)
     broadcast = {
@@ -116,6 +114,14 @@ def bind_inputs(plan: Plan, given: Mapping[str, Any]) -> Bound:
             values[index] = np.broadcast_to(value, full)
             shapes[index] = full
     return Bound(values, shapes, dims, caller, given_shapes, float_dtype)
+
+
+def missing_inputs(ir: IR, missing: list[str]) -> MissingInputError:
+    """The error for inputs given no value that have no default."""
+    return MissingInputError(
+        f"graph {ir.name!r}: missing input(s) {', '.join(map(repr, missing))}; "
+        f"it expects {ir.signature()}"
+    )
 
 
 def _float_dtype(values: Any) -> np.dtype[Any]:

@@ -42,7 +42,7 @@ from .execute import Released, all_finite, backward_pass, forward_pass
 from .ops import format_shape, unbroadcast
 from .schedule import Plan, Planned
 
-__all__ = ["Run", "RunStats", "Released", "Named", "forward"]
+__all__ = ["Run", "RunStats", "Released", "Named", "forward", "read_only"]
 
 
 class Named(dict[str, Any]):
@@ -293,7 +293,7 @@ class Run:
     def _hand_out(self, value: Any) -> Any:
         """A value for the caller that editing in place cannot change a later backward."""
         if self.backend is None:
-            return _read_only(value)
+            return read_only(value)
         kept = [self._values[i] for i in self.plan.saved_values]
         return self.backend.hand_out(value, kept)
 
@@ -387,7 +387,7 @@ class Run:
         return f"<Run of {self.plan.name!r}, {state}>"
 
 
-def _read_only(value: Any) -> Any:
+def read_only(value: Any) -> Any:
     """A read-only view of an array the run keeps (numbers as they are): editing an
     output or a value in place must not change a later ``backward``."""
     if type(value) is not np.ndarray:

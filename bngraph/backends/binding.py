@@ -25,8 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from ..binding import Bound, as_value
-from ..errors import InputError, MissingInputError, ShapeError
+from ..binding import Bound, as_value, missing_inputs
+from ..errors import InputError, ShapeError
 from ..ops.arrays import NamespaceError, library, namespace
 from ..schedule import Plan
 from ..shapes import bind_dims
@@ -182,10 +182,7 @@ def bind_namespace(plan: Plan, given: Mapping[str, Any]) -> Bound:
         if "shape" in params:
             declared.append((input_name, params["shape"], shape))
     if missing:
-        raise MissingInputError(
-            f"graph {ir.name!r}: missing input(s) {', '.join(map(repr, missing))}; "
-            f"it expects {ir.signature()}"
-        )
+        raise missing_inputs(ir, missing)
     dims = bind_dims(declared)
     floats = [values[i].dtype for i in plan.inputs if type(values[i]) is not float
               and xp.isdtype(values[i].dtype, "real floating")]

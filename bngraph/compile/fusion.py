@@ -125,16 +125,21 @@ class Einsum:
         return out
 
 
+def _uses_and_definitions(instrs: list[Instr]) -> tuple[dict[int, int], dict[int, Instr]]:
+    """How many calls read each register, and the call that defines each."""
+    uses: dict[int, int] = {}
+    for ins in instrs:
+        for a in ins.args:
+            uses[a] = uses.get(a, 0) + 1
+    return uses, {ins.result: ins for ins in instrs}
+
+
 def sums_of_products(p: Program, start: int, keep: set[int]) -> None:
     """``sum(a * b, axis=0)`` (and of ``a * a``) as one ``np.einsum``, without the
     product: it multiplies and adds row after row as the sum does, bit for bit (for
     arrays of more than one column, in C order)."""
     instrs = p.instrs[start:]
-    uses: dict[int, int] = {}
-    for ins in instrs:
-        for a in ins.args:
-            uses[a] = uses.get(a, 0) + 1
-    defined = {ins.result: ins for ins in instrs}
+    uses, defined = _uses_and_definitions(instrs)
     dropped: set[int] = set()
     for k, ins in enumerate(instrs):
         product = defined.get(ins.args[0]) if ins.fn == REDUCE and not ins.fresh else None
@@ -160,11 +165,7 @@ def negations(p: Program, start: int, keep: set[int]) -> None:
     """``(-a) * c`` and ``(-a) / c`` as ``a * (-c)`` and ``a / (-c)`` for a constant
     ``c``: one call less, and the same bits (a sign flip is exact)."""
     instrs = p.instrs[start:]
-    uses: dict[int, int] = {}
-    for ins in instrs:
-        for a in ins.args:
-            uses[a] = uses.get(a, 0) + 1
-    defined = {ins.result: ins for ins in instrs}
+    uses, defined = _uses_and_definitions(instrs)
     dropped: set[int] = set()
     for k, ins in enumerate(instrs):
         if ins.fn not in (np.multiply, np.true_divide) or ins.out_at != 2 or ins.fresh:
@@ -203,11 +204,7 @@ def fuse(p: Program, start: int, keep: set[int]) -> None:
     negations(p, start, keep)
     sums_of_products(p, start, keep)
     instrs = p.instrs[start:]
-    uses: dict[int, int] = {}
-    for ins in instrs:
-        for a in ins.args:
-            uses[a] = uses.get(a, 0) + 1
-    defined = {ins.result: ins for ins in instrs}
+    uses, defined = _uses_and_definitions(instrs)
 
     def foldable(reg: int, shape: tuple[int, ...]) -> bool:
         ins = defined.get(reg)

@@ -29,7 +29,7 @@ import numpy as np
 from ..binding import bind_inputs
 from ..errors import RunStateError
 from ..execute import forward_pass
-from ..run import Named, Run, RunStats
+from ..run import Named, Run, RunStats, read_only
 from ..schedule import Planned
 from .cache import cache_of
 from .compiled import CompiledPlan
@@ -103,14 +103,9 @@ class CompiledRun(Run):
         self._seconds: list[float | None] = [seconds, None]
         self._shapes = compiled.shapes
         self.grads = Named("input", {})
-        outputs = {}
-        for name, slot in compiled.output_slots:
-            value = frame[slot]
-            if type(value) is np.ndarray:  # read only, as the interpreter's outputs are
-                value = value.view()
-                value.flags.writeable = False
-            outputs[name] = value
-        self.outputs = Named("output", outputs)
+        # read only, as the interpreter's outputs are
+        self.outputs = Named("output", {name: read_only(frame[slot])
+                                        for name, slot in compiled.output_slots})
 
     def __del__(self) -> None:
         arena = self.__dict__.get("_arena")
@@ -216,7 +211,7 @@ class CompiledRun(Run):
             )
         value = self._frame[slot]
         # a value in the arena is overwritten by a later run: hand out a copy
-        return _read_only(np.array(value) if slot in self._compiled.layout.arena_slots else value)
+        return read_only(np.array(value) if slot in self._compiled.layout.arena_slots else value)
 
     def released(self) -> tuple[str, ...]:
         if self._interpreted:
@@ -254,14 +249,6 @@ def _finite(arrays: Any) -> bool:
 
 
 ADD_REDUCE: Any = np.add.reduce
-
-
-def _read_only(value: Any) -> Any:
-    if type(value) is not np.ndarray:
-        return value
-    view = value.view()
-    view.flags.writeable = False
-    return view
 
 
 def _seed_kind(value: Any) -> Any:
