@@ -117,7 +117,7 @@ def test_an_operand_read_only_for_its_shape_gets_a_dotted_edge_and_no_gradient()
     assert "summed" not in nodes["x"].tooltip
     dot = to_graphviz(g, run, "backward").source
     assert '"x" -> "xhat" [color="#707070" style=dotted' in dot
-    assert "shape or index operand: no gradient" in dot  # in the legend
+    assert "shape, index or constant operand: no gradient" in dot  # in the legend
 
 
 def test_a_constant_gets_no_gradient_edge() -> None:
@@ -131,3 +131,8 @@ def test_a_constant_gets_no_gradient_edge() -> None:
     assert '"x" -> "y" [dir=back' in dot and '"scale" -> "y" [dir=back' not in dot
     scale = next(line for line in dot.splitlines() if line.strip().startswith('"scale" ['))
     assert "grad " not in scale
+    # the constant stays tied to its consumer: dotted, as an operand with no gradient
+    edge = next(line for line in dot.splitlines() if line.strip().startswith('"scale" -> "y"'))
+    assert "style=dotted" in edge and "a constant: it gets no gradient" in edge
+    assert "shape, index or constant operand: no gradient" in dot
+    assert "constant operand" not in to_graphviz(g, run, "forward").source

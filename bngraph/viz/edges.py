@@ -1,7 +1,8 @@
 """DOT statements of the full view's edges, each list built by a function that returns it.
 
 Forward edges are black; an operand an op reads only for its shape (or as
-indices) gets a dotted grey edge and never a gradient. Backward edges are red,
+indices) gets a dotted grey edge and never a gradient, as does a constant in a
+backward view. Backward edges are red,
 drawn from operand to consumer with the arrow reversed so that the layout stays
 the forward one; a value with several uses gets its gradients summed in a
 visible ``+``. With
@@ -22,7 +23,7 @@ import numpy as np
 
 from ..ir import INPUT
 from .escape import esc_string, html_text
-from .facts import Facts
+from .facts import Facts, is_constant
 from .rules import rule_text
 from .statements import tag
 from .style import BACKWARD_COLOR, FORWARD_COLOR, PENDING_COLOR, SHAPE_EDGE_COLOR, attrs, quoted
@@ -44,6 +45,9 @@ def _forward_edge(facts: Facts, operand: str, consumer: str, position: int, coun
             f"{operand} is operand {position} of {consumer}, read only for its shape or as "
             "indices: it gets no gradient"
         )
+    elif not facts.forward and is_constant(facts, operand):
+        pairs = [("color", quoted(SHAPE_EDGE_COLOR)), ("style", "dotted")]
+        tip = f"{operand} is operand {position} of {consumer}, a constant: it gets no gradient"
     else:
         pairs = [("color", FORWARD_COLOR if facts.forward else quoted(PENDING_COLOR))]
         if not facts.forward:

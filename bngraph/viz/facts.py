@@ -27,7 +27,7 @@ from .escape import quote_id
 from .model import DrawnRun
 from .style import CHECK_LEGEND
 
-__all__ = ["Facts", "Verdict", "gather", "restrict", "has_gradients", "no_grad"]
+__all__ = ["Facts", "Verdict", "gather", "restrict", "has_gradients", "no_grad", "is_constant"]
 
 Uses = tuple[tuple[str, int], ...]
 
@@ -169,6 +169,13 @@ def gather(
         tagged=tagged,
         index={name: k for k, name in enumerate(names)},
     )
+
+
+def is_constant(facts: Facts, name: str) -> bool:
+    """Whether ``name`` is a constant input or computed from constants alone: it gets
+    no gradient, and a backward view draws its edges dotted."""
+    constant = facts.plan.constant
+    return bool(constant) and constant[facts.index[name]]
 
 
 def restrict(facts: Facts, members: Iterable[str]) -> Facts:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from ..ir import INPUT
 from .escape import esc_string, html_text
-from .facts import Facts
+from .facts import Facts, is_constant
 from .labels import formula, node_rows, node_tooltip
 from .style import (
     BACKWARD_COLOR,
@@ -150,9 +150,13 @@ def _legend_rows(facts: Facts) -> list[tuple[str, str, str | None]]:
     ]
     if facts.forward:
         rows.append(("→", "forward: value flows", None))
-    if any(facts.shape_uses.values()):
+    constants = not facts.forward and any(
+        isinstance(o, str) and is_constant(facts, o)
+        for spec in facts.specs.values() for o in spec.operands
+    )
+    if constants or any(facts.shape_uses.values()):
         rows.append((f'<FONT COLOR="{SHAPE_EDGE_COLOR}">⋯</FONT>',
-                     "shape or index operand: no gradient", None))
+                     "shape, index or constant operand: no gradient", None))
     if facts.backward:
         rule = ": its local rule, g the gradient arriving" if facts.rules else ""
         rows.append((_red("←"), _red(f"backward: gradient sent{rule}"), None))
