@@ -34,35 +34,15 @@ from .errors import (
     RunStateError,
     ShapeError,
     UnknownInputError,
-    UnknownNameError,
     closest,
     warn,
 )
 from .execute import Released, all_finite, backward_pass, forward_pass
+from .named import Gradients, Outputs, read_only
 from .ops import format_shape, unbroadcast
 from .schedule import Plan, Planned
 
-__all__ = ["Run", "RunStats", "Released", "Named", "forward", "read_only"]
-
-
-class Named(dict[str, Any]):
-    """A run's outputs or gradients by name: a dict whose unknown names raise an
-    ``UnknownNameError`` (a ``KeyError``) suggesting the closest name.
-
-    >>> Named("output", {"out": 1})["ot"]
-    Traceback (most recent call last):
-    ...
-    bngraph.errors.UnknownNameError: no output 'ot' (did you mean 'out'?); outputs: out
-    """
-
-    def __init__(self, kind: str, items: Mapping[str, Any]) -> None:
-        super().__init__(items)
-        self.kind = kind
-
-    def __missing__(self, name: str) -> Any:
-        raise UnknownNameError(
-            f"no {self.kind} {name!r}{closest(str(name), self)}; {self.kind}s: {', '.join(self)}"
-        )
+__all__ = ["Run", "RunStats", "Released", "forward"]
 
 
 @dataclass(frozen=True)
@@ -131,10 +111,10 @@ class Run:
         self._grads: list[Any] | None = None
         self._contributions: dict[tuple[int, int], Any] = {}
         self._backward_steps: dict[int, int] = {}
-        self.grads: dict[str, np.ndarray] = Named("input", {})
+        self.grads: dict[str, np.ndarray] = Gradients({})
         names = self.plan.ir.names
-        self.outputs: dict[str, Any] = Named(
-            "output", {names[i]: self._hand_out(values[i]) for i in self.plan.outputs})
+        self.outputs: dict[str, Any] = Outputs(
+            {names[i]: self._hand_out(values[i]) for i in self.plan.outputs})
 
     # ------------------------------------------------------------------ backward
 
@@ -169,7 +149,7 @@ class Run:
         self._grads, self._contributions = grads, contributions
         self._backward_steps = {node: number for number, node in enumerate(done, start=1)}
         names, constant = plan.ir.names, plan.constant
-        self.grads = Named("input", {
+        self.grads = Gradients({
             names[i]: self._input_grad(i, grads[i]) for i in plan.inputs if not constant[i]
         })
         caller = [*self._bound.caller, *given_seeds.values()]
@@ -181,7 +161,7 @@ class Run:
         self._seeds_given = given_seeds
         if backend is None or not backend.lazy:  # lazy runs warn when they are computed
             self.warn_nonfinite("gradient", self.grads)
-        return Named("input", self.grads)
+        return Gradients(self.grads)
 
     def _seeds(self, seed: Any, seeds: dict[str, Any]) -> dict[int, Any]:
         plan = self.plan
@@ -385,16 +365,6 @@ class Run:
     def __repr__(self) -> str:
         state = "with gradients" if self._grads is not None else "forward only"
         return f"<Run of {self.plan.name!r}, {state}>"
-
-
-def read_only(value: Any) -> Any:
-    """A read-only view of an array the run keeps (numbers as they are): editing an
-    output or a value in place must not change a later ``backward``."""
-    if type(value) is not np.ndarray:
-        return value
-    view = value.view()
-    view.flags.writeable = False
-    return view
 
 
 def _ones_like(value: Any) -> Any:

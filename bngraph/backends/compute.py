@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from ..errors import InputError
+from ..named import Gradients, Outputs
 
 if TYPE_CHECKING:
     from ..run import Run
@@ -121,9 +122,7 @@ def _plain(value: Any) -> Any:
 
 
 def _named(kind: str, items: Mapping[str, Any]) -> dict[str, Any]:
-    from ..run import Named
-
-    return Named(kind, items)
+    return Outputs(items) if kind == "output" else Gradients(items)
 
 
 def persist(run: Run, **options: Any) -> Run:

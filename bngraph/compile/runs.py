@@ -28,8 +28,9 @@ import numpy as np
 
 from ..binding import bind_inputs
 from ..errors import RunStateError
-from ..execute import forward_pass
-from ..run import Named, Run, RunStats, read_only
+from ..execute import all_finite, forward_pass
+from ..named import Gradients, Outputs, read_only
+from ..run import Run, RunStats
 from ..schedule import Planned
 from .cache import cache_of
 from .compiled import CompiledPlan
@@ -102,9 +103,9 @@ class CompiledRun(Run):
         self._given = given  # as given (arrays the backward pass reads: copies)
         self._seconds: list[float | None] = [seconds, None]
         self._shapes = compiled.shapes
-        self.grads = Named("input", {})
+        self.grads = Gradients({})
         # read only, as the interpreter's outputs are
-        self.outputs = Named("output", {name: read_only(frame[slot])
+        self.outputs = Outputs({name: read_only(frame[slot])
                                         for name, slot in compiled.output_slots})
 
     def __del__(self) -> None:
@@ -141,7 +142,7 @@ class CompiledRun(Run):
             return self._interpreted_backward(seed, seeds, check_finite)
         except Exception:  # noqa: BLE001 - the interpreter runs it again and names the node
             return self._interpreted_backward(seed, seeds, check_finite)
-        self.grads = Named("input", grads)
+        self.grads = Gradients(grads)
         self._grads = []
         self._backward_steps = backward.step_numbers  # shared: read only
         self._backward_bytes = backward.arena_bytes
@@ -150,7 +151,7 @@ class CompiledRun(Run):
         self._seconds[1] = time.perf_counter() - start
         if not _finite(grads.values()):
             self.warn_nonfinite("gradient", self.grads)
-        return Named("input", grads)
+        return Gradients(grads)
 
     def _zeros(self, position: int) -> np.ndarray:
         value = self._inputs[position]
@@ -180,6 +181,8 @@ class CompiledRun(Run):
         return Run.backward(self, seed, check_finite=check_finite, **seeds)
 
     def warn_nonfinite(self, kind: str, arrays: Mapping[str, Any]) -> None:
+        if all(all_finite(value) for value in arrays.values()):
+            return  # the quick check's sum overflowed, every value being finite
         self._interpret()  # the interpreter replays the passes to name the first node
         if kind == "gradient" and not self._seeds_given:
             seed, seeds = self._last_seeds
@@ -235,12 +238,15 @@ class CompiledRun(Run):
 
 
 def _finite(arrays: Any) -> bool:
-    """Whether no array holds a NaN or an infinity: one sum each (a sum of finite
-    values that overflows only sends the arrays to the exact check)."""
+    """Whether no array holds a NaN or an infinity, quickly: one sum each, of squares
+    for float32 and float64 (a BLAS dot product, twice as fast as a sum). A sum that
+    overflows, with every value finite, only sends the arrays to the exact check."""
     total = 0.0
     for array in arrays:
         if type(array) is not np.ndarray:
             total += array
+        elif array.dtype in BLAS_DTYPES:
+            total += float(VDOT(array, array))
         elif array.ndim == 0:
             total += float(array)
         else:  # a sum along one axis: the cheapest of numpy's sums
@@ -248,6 +254,8 @@ def _finite(arrays: Any) -> bool:
     return math.isfinite(total)
 
 
+VDOT: Any = np.vdot
+BLAS_DTYPES = frozenset({np.dtype(np.float64), np.dtype(np.float32)})
 ADD_REDUCE: Any = np.add.reduce
 
 
