@@ -156,6 +156,15 @@ def test_constants_equal_but_of_opposite_sign_stay_apart() -> None:
     assert run.outputs["q"] == np.inf and np.signbit(run.outputs["r"])
 
 
+def test_a_reshape_that_fails_while_the_arena_is_made_names_its_node() -> None:
+    """The views of a new arena are made before the run: a reshape that cannot be made
+    escaped from there as numpy's bare ValueError."""
+    graph = bg.parse("input x[3, 2]\ny = -3 / x\nz = reshape(y, shape=(-1, -2))\n"
+                     "w = x * 2\noutput w\n")
+    with pytest.raises(OpError, match="node 'z' \\(op reshape\\)"):
+        graph.forward(x=np.ones((3, 2)))
+
+
 def test_random_graphs_mostly_take_the_compiled_path() -> None:
     """The comparison above is not vacuous: graphs that run at all run compiled, but for
     values a plan cannot foresee (a complex power) and shapes whose op's shape rule

@@ -58,9 +58,9 @@ def compiled_forward(graph: Planned, given: Mapping[str, Any], *, keep_values: b
     if found is None or found[0].dead:
         return None
     compiled, prepare = found
-    arena = compiled.checkout()
     start = time.perf_counter()
     try:
+        arena = compiled.checkout()  # a new arena makes its views: a reshape may fail there
         inputs, given_inputs = prepare(inputs)
         frame = compiled.run_forward(inputs, arena)
     except Surprise as surprise:
