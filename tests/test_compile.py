@@ -165,6 +165,42 @@ def test_a_reshape_that_fails_while_the_arena_is_made_names_its_node() -> None:
         graph.forward(x=np.ones((3, 2)))
 
 
+def test_a_rule_that_hands_back_its_gradient_keeps_it_from_being_overwritten() -> None:
+    """add's rule hands ``g`` itself to a Python-float operand (S); the plan then summed
+    e's other gradient into g's buffer in place, and S's gradient changed with it."""
+    graph = bg.parse("input S\ninput e[]\nneg_1 = -S\nA = (S + e) ** 0\nz = sin(e) * 2\n"
+                     "output z, neg_1, A\n")
+    run = assert_runs_agree(graph, {"S": 1.1026414160810587, "e": np.array(0.12573022)})
+    assert run.grads["S"] == -1.0  # from neg_1 alone: (S + e) ** 0 sends 0
+
+
+def test_a_gradient_copied_out_keeps_its_buffer_to_the_end() -> None:
+    """B's gradient is a view of a buffer that A's, computed next, took over: the copy
+    made at the end read A's numbers."""
+    graph = bg.parse("input A[M]\ninput B[2]\nmean_1 = mean(A, keepdims=True)\n"
+                     "mean_2 = mean(B, keepdims=True)\noutput mean_1, mean_2\n")
+    run = assert_runs_agree(graph, {"A": np.array([0.125]), "B": np.array([0.125, -0.25])})
+    assert run.grads["B"].tolist() == [0.5, 0.5]
+
+
+def test_compiled_plans_are_dropped_with_their_graph() -> None:
+    """The caches of compiled plans were kept in a table by plan: every graph ever run,
+    and the buffers of its runs, stayed in memory."""
+    import gc
+    import weakref
+
+    def run_one() -> weakref.ref[Any]:
+        graph = bg.parse("input x[N]\ny = x * 2\noutput y\n")
+        run = graph.forward(x=np.ones(3))
+        run.backward()
+        assert run.stats.compiled
+        return weakref.ref(graph.plan)
+
+    plans = [run_one() for _ in range(3)]
+    gc.collect()
+    assert [plan() for plan in plans] == [None, None, None]
+
+
 def test_random_graphs_mostly_take_the_compiled_path() -> None:
     """The comparison above is not vacuous: graphs that run at all run compiled, but for
     values a plan cannot foresee (a complex power) and shapes whose op's shape rule

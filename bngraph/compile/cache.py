@@ -17,7 +17,6 @@ binding is deterministic in the key. Caches are dropped with their plans.
 from __future__ import annotations
 
 import threading
-import weakref
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -190,21 +189,18 @@ class Cache:
         return found
 
 
-_CACHES: dict[int, Cache] = {}
 _CACHES_LOCK = threading.Lock()
 
 
 def cache_of(plan: Plan) -> Cache:
-    """The cache of compiled plans of ``plan`` (dropped with the plan)."""
+    """The cache of compiled plans of ``plan``, kept with the plan and dropped with it
+    (a table of caches by plan would keep every plan, and its buffers, alive)."""
     try:
-        return _CACHES[id(plan)]
+        return plan.derived["compiled"]  # type: ignore[no-any-return]
     except KeyError:
         pass
     with _CACHES_LOCK:
-        if id(plan) not in _CACHES:
-            _CACHES[id(plan)] = Cache(plan)
-            weakref.finalize(plan, _CACHES.pop, id(plan), None)
-        return _CACHES[id(plan)]
+        return plan.derived.setdefault("compiled", Cache(plan))  # type: ignore[no-any-return]
 
 
 def compiled_for(plan: Plan, given: Mapping[str, Any]) -> CompiledPlan | None:

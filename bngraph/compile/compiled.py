@@ -179,8 +179,11 @@ class CompiledBackward:
             else:
                 modes.append((names[node], "copy", reg))
         seed_regs = [reg for _, reg in lowered.seeds]
-        self.layout = assign(p, lowered.start, inputs=seed_regs, pinned=set(), handout=handout,
-                             base=forward.layout)
+        # every gradient handed out, or copied out, is read after the last call: no later
+        # call may take its buffer (nor the buffer it is a view of)
+        read_at_the_end = {x for _, mode, x in modes if mode != "zeros"}
+        self.layout = assign(p, lowered.start, inputs=seed_regs, pinned=read_at_the_end,
+                             handout=handout, base=forward.layout)
         layout = self.layout
         self.base_size = forward.layout.size
         self.steps: tuple[Step, ...] = tuple(layout.steps)

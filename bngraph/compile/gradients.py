@@ -96,7 +96,7 @@ def lower_backward(plan: Plan, fwd: Lowered, seeds: tuple[Any, ...],
                 grads[node] = static_unbroadcast(p, g, shape, node, 0)
             else:
                 grads[node] = p.emit(lambda v, s=shape: unbroadcast(v, s), (g,), shape, DYNAMIC,
-                                     node=node)
+                                     node=node, aliases=(g,))
     return LoweredBackward(p, start, seed_regs, grads, order)
 
 
@@ -149,7 +149,10 @@ def _contribution(p: Program, op: Op, k: int, vjp: Callable[..., Any], g: int, o
         fn = vjp if not params else lambda *a: vjp(*a, **params)
         return p.emit(fn, operands, shape, WEAK, node=node, edge=k)
     if not (is_array(p.kinds[x]) and is_array(p.kinds[g]) and is_array(p.kinds[out])):
-        return p.emit(_fitted(vjp, params, shape), operands, shape, DYNAMIC, node=node, edge=k)
+        # the rule may hand back an operand itself (add's g): the result shares its memory
+        shared = tuple(a for a in operands if p.kinds[a] != WEAK and not p.is_const(a))
+        return p.emit(_fitted(vjp, params, shape), operands, shape, DYNAMIC, node=node, edge=k,
+                      aliases=shared)
     if BUILTINS.get(op.name) is op:
         c = _builtin_rule(p, op.name, k, g, out, args, params, node)
         if c is not None:
