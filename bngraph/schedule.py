@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any, NamedTuple, Protocol
 
@@ -95,9 +95,6 @@ class Plan:
     output_names: tuple[str, ...]
     step_numbers: tuple[int, ...]
     constant: tuple[bool, ...] = ()
-    derived: dict[str, Any] = field(default_factory=dict, repr=False)
-    """What other layers work out from the plan once and keep with it (the compiled
-    plans of ``bngraph.compile``): dropped with the plan, never part of its meaning."""
 
     @property
     def plan(self) -> Plan:

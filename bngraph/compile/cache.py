@@ -17,6 +17,7 @@ binding is deterministic in the key. Caches are dropped with their plans.
 from __future__ import annotations
 
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -25,7 +26,7 @@ import numpy as np
 
 from ..binding import Bound, bind_inputs
 from ..schedule import Plan
-from .compiled import CompiledPlan
+from .compiled import CompiledPlan, alive
 from .program import Hint
 from .signature import signature_of
 
@@ -87,13 +88,18 @@ class Cache:
 
     def __init__(self, plan: Plan) -> None:
         ir = plan.ir
-        self.plan = plan
+        self._plan = weakref.ref(plan)
         self.inputs = tuple(
             (ir.names[i], ir.params[i].get("default", MISSING)) for i in plan.inputs
         )
         self.plans: OrderedDict[Any, CompiledPlan | None] = OrderedDict()
         self.by_key: dict[tuple[Any, ...], tuple[CompiledPlan, Preparation] | None] = {}
         self.lock = threading.Lock()
+
+    @property
+    def plan(self) -> Plan:
+        """The plan (alive while anyone asks: a run or a graph holds it)."""
+        return alive(self._plan)
 
     def read(self, given: Mapping[str, Any]) -> tuple[tuple[Any, ...] | None, list[Any]]:
         """The key of the values ``given`` by name (their signature, as cheaply as it is
@@ -189,18 +195,19 @@ class Cache:
         return found
 
 
+_CACHES: weakref.WeakKeyDictionary[Plan, Cache] = weakref.WeakKeyDictionary()
 _CACHES_LOCK = threading.Lock()
 
 
 def cache_of(plan: Plan) -> Cache:
-    """The cache of compiled plans of ``plan``, kept with the plan and dropped with it
-    (a table of caches by plan would keep every plan, and its buffers, alive)."""
+    """The cache of compiled plans of ``plan``, dropped with the plan: the caches and
+    their compiled plans hold the plan weakly, or every plan run would stay alive."""
     try:
-        return plan.derived["compiled"]  # type: ignore[no-any-return]
+        return _CACHES[plan]
     except KeyError:
         pass
     with _CACHES_LOCK:
-        return plan.derived.setdefault("compiled", Cache(plan))  # type: ignore[no-any-return]
+        return _CACHES.setdefault(plan, Cache(plan))
 
 
 def compiled_for(plan: Plan, given: Mapping[str, Any]) -> CompiledPlan | None:

@@ -18,6 +18,7 @@ kept, and how a run finds its own, is ``bngraph.compile.cache``.
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -31,7 +32,7 @@ from .gradients import LoweredBackward, lower_backward
 from .program import Hint
 from .signature import Signature
 
-__all__ = ["CompiledPlan", "CompiledBackward", "Arena", "IDLE_ARENAS"]
+__all__ = ["CompiledPlan", "CompiledBackward", "Arena", "IDLE_ARENAS", "alive"]
 
 IDLE_ARENAS = 2
 """Arenas a compiled plan keeps for the next runs once their runs are dropped."""
@@ -46,6 +47,14 @@ class Arena:
     def __init__(self, frame: list[Any]) -> None:
         self.frame = frame
         self.backward: dict[int, list[Any]] = {}
+
+
+def alive(ref: weakref.ref[Plan]) -> Plan:
+    """The plan behind a weak reference, which whoever asks keeps alive."""
+    plan = ref()
+    if plan is None:
+        raise RuntimeError("a compiled plan outlived its plan")
+    return plan
 
 
 def _filled(template: list[Any], layout: Layout, base: list[Any] | None = None) -> list[Any]:
@@ -70,7 +79,7 @@ class CompiledPlan:
     def __init__(self, plan: Plan, signature: Signature,
                  given: tuple[tuple[int, ...] | None, ...],
                  hints: Mapping[int, Hint] | None = None) -> None:
-        self.plan = plan
+        self._plan = weakref.ref(plan)  # weakly: the plan's cache holds this
         self.signature = signature
         self.given = given
         self.hints = dict(hints or {})
@@ -102,6 +111,11 @@ class CompiledPlan:
         self._pool: list[Arena] = []
         self._backward: dict[Any, CompiledBackward | None] = {}
         self._lock = threading.Lock()
+
+    @property
+    def plan(self) -> Plan:
+        """The plan (alive while anyone asks: a run or a graph holds it)."""
+        return alive(self._plan)
 
     @property
     def forward_calls(self) -> int:
