@@ -106,7 +106,7 @@ class CompiledRun(Run):
         self.grads = Gradients({})
         # read only, as the interpreter's outputs are
         self.outputs = Outputs({name: read_only(frame[slot])
-                                        for name, slot in compiled.output_slots})
+                                for name, slot in compiled.output_slots})
 
     def __del__(self) -> None:
         arena = self.__dict__.get("_arena")
