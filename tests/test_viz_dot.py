@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
+from library_runs import example_run
 from svg_drawing import SVG, assert_summary, drawn, svg_of
 
 import bngraph as bg
@@ -20,14 +21,6 @@ from bngraph.viz.labels import formula
 from bngraph.viz.render import pipe
 from bngraph.viz.style import BACKWARD_COLOR, SAVED_FILL
 from bngraph.viz.summary import brief, full_text, summarize
-
-
-def kept_run() -> bg.Run:
-    """Every value kept (so per-edge gradients are recorded); backward seeded with dout = out."""
-    g = bg.library.get("batchnorm")
-    run = g.forward(keep_values=True, **bg.library.example("batchnorm"))
-    run.backward(run.outputs["out"])
-    return run
 
 
 def lean_run() -> bg.Run:
@@ -73,7 +66,7 @@ def test_long_formulas_are_cut_in_the_node_and_whole_in_the_tooltip() -> None:
 
 @pytest.mark.dot
 def test_svg_holds_every_value_and_gradient_in_brief_and_in_full() -> None:
-    run = kept_run()
+    run = example_run("batchnorm")
     g = run.graph
     root = svg_of(to_graphviz(g, run, "both"))
     nodes = drawn(root, "node")
@@ -100,7 +93,7 @@ def test_svg_holds_every_value_and_gradient_in_brief_and_in_full() -> None:
 
 @pytest.mark.dot
 def test_fan_out_gradients_are_drawn_as_a_visible_sum_matching_the_closed_form() -> None:
-    run = kept_run()
+    run = example_run("batchnorm")
     inputs = bg.library.example("batchnorm")
     out, cache = batchnorm_forward(inputs["x"], inputs["gamma"], inputs["beta"], inputs["eps"])
     reference = batchnorm_backward(out, cache)
@@ -173,7 +166,7 @@ def test_schedule_steps_saved_and_released_values() -> None:
 
 
 def test_forward_view_has_no_red_edges_and_backward_view_hides_forward_edges() -> None:
-    run = kept_run()
+    run = example_run("batchnorm")
     forward = to_graphviz(run.graph, run, "forward").source
     backward = to_graphviz(run.graph, run, "backward").source
     both = to_graphviz(run.graph, run, "both").source
@@ -188,7 +181,7 @@ def test_default_view_follows_the_run() -> None:
     g = bg.library.get("batchnorm")
     forward_only = g.forward(**bg.library.example("batchnorm"))
     assert "forward view" in g.to_graphviz(forward_only).source
-    assert "both view" in g.to_graphviz(kept_run()).source
+    assert "both view" in g.to_graphviz(example_run("batchnorm")).source
 
 
 def test_a_graph_whose_declared_shapes_clash_still_draws() -> None:
@@ -226,7 +219,7 @@ def test_bad_view_and_stage_list_the_choices() -> None:
 
 
 def test_one_stage_in_full_with_its_neighbours_greyed() -> None:
-    run = kept_run()
+    run = example_run("batchnorm")
     dot = to_graphviz(run.graph, run, stage="2 center").source
     node_lines = [
         line.strip() for line in dot.splitlines() if "[shape=" in line and "legend" not in line
@@ -259,7 +252,7 @@ def test_dot_is_byte_identical_across_processes_with_different_hash_seeds() -> N
         )
         outputs.append(done.stdout)
     assert outputs[0] == outputs[1] == outputs[2]
-    run = kept_run()
+    run = example_run("batchnorm")
     assert outputs[0].decode("utf-8").startswith(to_graphviz(run.graph, run, "both").source)
 
 
@@ -346,7 +339,7 @@ def test_tooltips_hold_the_full_value_bounded() -> None:
 
     from bngraph.viz.summary import TOOLTIP_CHARS
 
-    run = kept_run()
+    run = example_run("batchnorm")
     digraph = run.graph.to_graphviz(run)
     assert isinstance(digraph, graphviz.Digraph)
     tips = {name: node.tooltip for name, node in drawn(svg_of(digraph), "node").items()}

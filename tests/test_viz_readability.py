@@ -5,19 +5,13 @@ wide (a notebook cell; a README column is about 880 px), its smallest text at le
 from __future__ import annotations
 
 import pytest
+from library_runs import example_run
 from svg_drawing import drawn, svg_of
 
 import bngraph as bg
 from bngraph.viz import VizError, to_graphviz
 from bngraph.viz.measure import MAX_ASPECT, MIN_TEXT_PX, readability
 from bngraph.viz.render import pipe
-
-
-def example_run(name: str) -> bg.Run:
-    g = bg.library.get(name)
-    run = g.forward(keep_values=True, **bg.library.example(name))
-    run.backward(**{output: run.outputs[output] for output in g.outputs})
-    return run
 
 
 @pytest.mark.dot

@@ -11,21 +11,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from library_runs import example_run
 
 import bngraph as bg
 from bngraph.viz import GraphvizNotFoundError, VizError, to_graphviz
 
 
-def kept_run() -> bg.Run:
-    g = bg.library.get("batchnorm")
-    run = g.forward(keep_values=True, **bg.library.example("batchnorm"))
-    run.backward(run.outputs["out"])
-    return run
-
-
 @pytest.mark.dot
 def test_the_suffix_chooses_the_format(tmp_path: Path) -> None:
-    run = kept_run()
+    run = example_run("batchnorm")
     svg = Path(bg.render(run, tmp_path / "bn.svg"))
     root = ET.parse(svg).getroot()
     assert root.tag == "{http://www.w3.org/2000/svg}svg"
@@ -44,7 +38,7 @@ def test_an_unknown_suffix_lists_the_formats(tmp_path: Path) -> None:
     with pytest.raises(VizError, match=r"\.svg, \.png, \.pdf, \.dot"):
         bg.render(bg.library.get("batchnorm"), tmp_path / "bn.jpeg")
     with pytest.raises(VizError, match="give the run once"):
-        bg.render(kept_run(), tmp_path / "bn.dot", run=kept_run())
+        bg.render(example_run("batchnorm"), tmp_path / "bn.dot", run=example_run("batchnorm"))
 
 
 _NO_DOT_SCRIPT = """
@@ -102,7 +96,7 @@ def test_graphs_and_runs_display_in_jupyter_as_svg() -> None:
     assert bundle["text/plain"] == repr(g)
     ET.fromstring(bundle["image/svg+xml"])
     assert "forward view" in bundle["image/svg+xml"]
-    run_bundle = kept_run()._repr_mimebundle_()
+    run_bundle = example_run("batchnorm")._repr_mimebundle_()
     ET.fromstring(run_bundle["image/svg+xml"])
     assert "both view" in run_bundle["image/svg+xml"] and "grad " in run_bundle["image/svg+xml"]
 

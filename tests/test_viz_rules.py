@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from library_runs import example_run
 from svg_drawing import drawn, svg_of
 
 import bngraph as bg
@@ -15,14 +16,6 @@ from bngraph.viz import render_steps, to_graphviz
 from bngraph.viz.style import BACKWARD_COLOR, SHAPE_EDGE_COLOR
 from bngraph.viz.summary import brief
 from bngraph.viz.timeline import timeline
-
-
-def example_run(name: str) -> bg.Run:
-    g = bg.library.get(name)
-    run = g.forward(keep_values=True, **bg.library.example(name))
-    run.backward(**{o: run.outputs[o] for o in g.outputs})
-    return run
-
 
 # ---------------------------------------------------------------------- rules on edges
 

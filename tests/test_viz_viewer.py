@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from library_runs import example_run
 
 import bngraph as bg
 from bngraph.testing.graphs import layered
@@ -21,18 +22,11 @@ CHROMEDRIVER = "/usr/bin/chromedriver"
 WINDOW = (1440, 900)
 
 
-def kept_run() -> bg.Run:
-    g = bg.library.get("batchnorm")
-    run = g.forward(keep_values=True, **bg.library.example("batchnorm"))
-    run.backward(run.outputs["out"])
-    return run
-
-
 # ---------------------------------------------------------------------- the timeline
 
 
 def test_the_timeline_follows_the_schedule_forward_then_backward() -> None:
-    run = kept_run()
+    run = example_run("batchnorm")
     g = run.graph
     t = timeline(run)
     forward = [s.node for s in t.steps if s.phase == "forward"]
@@ -67,7 +61,7 @@ def test_a_forward_only_run_has_only_forward_steps() -> None:
 
 @pytest.mark.dot
 def test_the_page_is_one_self_contained_file(tmp_path: Path) -> None:
-    index = Path(render_steps(kept_run(), tmp_path / "viewer"))
+    index = Path(render_steps(example_run("batchnorm"), tmp_path / "viewer"))
     assert [p.name for p in index.parent.iterdir()] == ["index.html"]
     page = index.read_text("utf-8")
     # nothing is fetched from anywhere: no src, no href but an empty data: icon
@@ -173,7 +167,7 @@ def test_the_viewer_steps_without_moving_anything(browser: Any, tmp_path: Path) 
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
-    run = kept_run()
+    run = example_run("batchnorm")
     g = run.graph
     t = timeline(run)
     open_page(browser, Path(render_steps(run, tmp_path / "viewer")))
@@ -226,7 +220,7 @@ return found.sort();
 
 @pytest.mark.dot
 def test_backward_edges_and_gradients_appear_when_sent(browser: Any, tmp_path: Path) -> None:
-    run = kept_run()
+    run = example_run("batchnorm")
     t = timeline(run)
     open_page(browser, Path(render_steps(run, tmp_path / "viewer")))
 
@@ -256,7 +250,7 @@ def test_hovering_a_node_shows_its_full_value_and_gradient(browser: Any, tmp_pat
 
     from bngraph.viz.summary import full_text
 
-    run = kept_run()
+    run = example_run("batchnorm")
     open_page(browser, Path(render_steps(run, tmp_path / "viewer")))
     node = browser.find_element(By.CSS_SELECTOR, '#canvas [data-node="x"] text')
     ActionChains(browser).move_to_element(node).perform()
@@ -275,7 +269,7 @@ def test_the_picture_pans_and_zooms(browser: Any, tmp_path: Path) -> None:
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
 
-    open_page(browser, Path(render_steps(kept_run(), tmp_path / "viewer")))
+    open_page(browser, Path(render_steps(example_run("batchnorm"), tmp_path / "viewer")))
 
     def scale() -> float:
         return float(re.search(r"scale\(([\d.]+)\)", browser.execute_script(TRANSFORM)).group(1))
