@@ -110,8 +110,12 @@ def _lower_node(p: Program, op: Op, node: int, args: tuple[int, ...],
             shape = _static_shape(op, [()] * len(args), params)
             return p.emit(_weak_array(op.forward, params, shape, float_dtype), args, shape,
                           float_dtype, node=node)
-        exact = op.name in WEAK_EXACT and BUILTINS.get(op.name) is op
-        fn = op.forward if exact else weak_call(op.forward, params)
+        builtin = BUILTINS.get(op.name) is op
+        if builtin and op.name in WEAK_EXACT:
+            fn = op.forward
+        else:  # a built-in one-operand op calls its ufunc itself (the same call, fewer frames)
+            fn = weak_call(getattr(op.forward, "ufunc", op.forward) if builtin else op.forward,
+                           params)
         return p.emit(fn, args, (), WEAK, node=node)
     if all(is_array(k) or k == WEAK for k in kinds):
         lowered = _lower_static(p, op, node, args, params)
@@ -263,9 +267,7 @@ def weak_call(fn: Callable[..., Any], params: dict[str, Any]) -> Callable[..., A
     if isinstance(fn, np.ufunc) and not params:
         def ufunc_call(*args: Any) -> Any:  # np.tanh(0.5) is a numpy float: made a float
             out = fn(*args)
-            if type(out) is np.float64:
-                return float(out)
-            if isinstance(out, (int, np.integer, np.floating)):
+            if type(out) is np.float64 or isinstance(out, (int, np.integer, np.floating)):
                 return float(out)
             raise Deopt
 

@@ -141,7 +141,10 @@ def _contribution(p: Program, op: Op, k: int, vjp: Callable[..., Any], g: int, o
     operands = (g, *(a if a in kept or p.is_const(a) else _released(p, a) for a in (out, *args)))
     if _weak_rule(p, op, params, (g, out, *args)):
         # a built-in rule on Python floats gives a Python float: called as it is, or as
-        # the operator it is (g * y for a product: no Python frame in between)
+        # the operator it is (g * y for a product: no Python frame in between), or g
+        # itself where the rule hands it back (a Python float is never written in place)
+        if op.name == "add" or (op.name == "sub" and k == 0):
+            return g
         if op.name in ("mul", "div") and (op.name == "mul" or k == 0):
             fn = operator.mul if op.name == "mul" else operator.truediv
             return p.emit(fn, (g, args[1 - k] if op.name == "mul" else args[1]), shape, WEAK,
