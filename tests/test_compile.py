@@ -183,6 +183,23 @@ def test_a_gradient_copied_out_keeps_its_buffer_to_the_end() -> None:
     assert run.grads["B"].tolist() == [0.5, 0.5]
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(), (3,), (2, 3)])
+@pytest.mark.parametrize("expression", ["x + e", "e + x", "x - e", "e - x", "x * e", "e * x",
+                                        "x / e", "e / x", "(x * e + e) * e"])
+def test_the_gradient_of_a_python_float_beside_arrays_is_the_interpreters(
+        expression: str, shape: tuple[int, ...], dtype: type) -> None:
+    """A Python float meeting arrays (eps in ``var + eps``) has its gradient summed from
+    the rule's calls by the plan: the same bits, dtype and type as the interpreter's sum,
+    seeded by backward() and by an array."""
+    graph = bg.parse(f"input x\ninput e\ny = {expression}\noutput y\n")
+    x = np.random.default_rng(3).uniform(0.5, 2.0, shape).astype(dtype)
+    inputs = {"x": x, "e": 0.3}
+    run = assert_runs_agree(graph, inputs)
+    assert run.grads["e"].shape == () and run.grads["e"].dtype == dtype
+    assert_runs_agree(graph, inputs, y=np.linspace(-1, 1, x.size).reshape(shape).astype(dtype))
+
+
 def test_compiled_plans_are_dropped_with_their_graph() -> None:
     """The caches of compiled plans were kept in a table by plan: every graph ever run,
     and the buffers of its runs, stayed in memory."""

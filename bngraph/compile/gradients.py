@@ -151,6 +151,14 @@ def _contribution(p: Program, op: Op, k: int, vjp: Callable[..., Any], g: int, o
                           node=node, edge=k)
         fn = vjp if not params else lambda *a: vjp(*a, **params)
         return p.emit(fn, operands, shape, WEAK, node=node, edge=k)
+    if p.kinds[x] == WEAK and op.name in SUMMED_TO_A_NUMBER and BUILTINS.get(op.name) is op \
+            and is_array(p.kinds[g]) and is_array(p.kinds[out]):
+        # a Python float beside arrays (eps in var + eps): the rule's calls, then the sum
+        # of all their elements that the interpreter makes (into a 0-d array, not a
+        # numpy scalar: the same bits, and the same type once handed out)
+        c = _builtin_rule(p, op.name, k, g, out, args, params, node)
+        if c is not None and is_array(p.kinds[c]):
+            return static_unbroadcast(p, c, shape, node, k)
     if not (is_array(p.kinds[x]) and is_array(p.kinds[g]) and is_array(p.kinds[out])):
         # the rule may hand back an operand itself (add's g): the result shares its memory
         shared = tuple(a for a in operands if p.kinds[a] != WEAK and not p.is_const(a))
@@ -168,6 +176,9 @@ def _contribution(p: Program, op: Op, k: int, vjp: Callable[..., Any], g: int, o
     return p.emit(_checked(vjp, params, shape, kind), operands, shape, kind, node=node, edge=k,
                   aliases=arrays, ordered=False)
 
+
+SUMMED_TO_A_NUMBER = {"add", "sub", "mul", "div"}
+"""Binary ops whose rule for a Python-float operand beside arrays is lowered to calls."""
 
 WEAK_RULES = {"add", "sub", "mul", "div", "neg", "square", "sqrt", "reciprocal", "exp", "log",
               "tanh", "relu", "pow"}
