@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,9 +71,8 @@ def forward(
     >>> forward(bg.library.get("batchnorm"), bg.library.example("batchnorm")).dims
     {'N': 5, 'D': 4}
     """
-    from .compile.runs import compiled_forward  # the compiled path imports Run
-
-    run = compiled_forward(graph, inputs, keep_values=keep_values, check_finite=check_finite)
+    compiled = _COMPILED_FORWARD or _compiled_forward()
+    run = compiled(graph, inputs, keep_values=keep_values, check_finite=check_finite)
     if run is not None:
         return run
     plan = graph.plan
@@ -87,6 +86,19 @@ def forward(
     if backend is None or not backend.lazy:  # lazy runs warn when they are computed
         run.warn_nonfinite("output", run.outputs)
     return run
+
+
+_COMPILED_FORWARD: Callable[..., Run | None] | None = None
+
+
+def _compiled_forward() -> Callable[..., Run | None]:
+    """``compile.runs.compiled_forward``, imported on the first run (that module imports
+    this one) and kept: an import statement costs a microsecond on every run."""
+    global _COMPILED_FORWARD
+    from .compile.runs import compiled_forward
+
+    _COMPILED_FORWARD = compiled_forward
+    return compiled_forward
 
 
 class Run:

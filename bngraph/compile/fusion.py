@@ -46,6 +46,11 @@ TILE_BYTES = 1 << 18
 
 REDUCE: Any = np.add.reduce  # (numpy's stubs know no positional out)
 
+try:  # what np.einsum calls when not asked to optimize, without its Python layer
+    from numpy._core.multiarray import c_einsum as EINSUM  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - a numpy that moved it
+    EINSUM = np.einsum
+
 ELEMENTWISE: set[Any] = {
     np.add, np.subtract, np.multiply, np.true_divide, np.negative, np.sqrt, np.exp, np.log,
     np.tanh, np.square, np.reciprocal, np.positive, np.power, maximum,
@@ -118,10 +123,10 @@ class Einsum:
     def __call__(self, *args: Any) -> Any:
         *operands, out = args
         if self.kept is None:
-            return np.einsum(self.subscripts, *operands, out=out)
+            return EINSUM(self.subscripts, *operands, out=out)
         if out is None:
-            return np.einsum(self.subscripts, *operands).reshape(self.kept)
-        np.einsum(self.subscripts, *operands, out=out.reshape(self.kept[1:]))
+            return EINSUM(self.subscripts, *operands).reshape(self.kept)
+        EINSUM(self.subscripts, *operands, out=out.reshape(self.kept[1:]))
         return out
 
 

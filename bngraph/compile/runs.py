@@ -31,7 +31,7 @@ from ..errors import RunStateError
 from ..execute import all_finite, forward_pass
 from ..named import Gradients, Outputs, read_only
 from ..run import Run, RunStats
-from ..schedule import Planned
+from ..schedule import Plan, Planned
 from .cache import cache_of
 from .compiled import CompiledPlan
 from .gradients import ONES
@@ -72,7 +72,7 @@ def compiled_forward(graph: Planned, given: Mapping[str, Any], *, keep_values: b
     except Exception:  # noqa: BLE001 - the interpreter runs it again and names the node
         return None
     seconds = time.perf_counter() - start
-    run = CompiledRun(graph, compiled, frame, arena, inputs, given_inputs, seconds)
+    run = CompiledRun(graph, plan, compiled, frame, arena, inputs, given_inputs, seconds)
     if not _finite(run.outputs.values()):
         run.warn_nonfinite("output", run.outputs)
     return run
@@ -91,10 +91,10 @@ class CompiledRun(Run):
     _seeds_given: dict[int, Any] = {}  # noqa: RUF012 - replaced, never written
     _last_seeds: tuple[Any, dict[str, Any]] = (None, {})
 
-    def __init__(self, graph: Planned, compiled: CompiledPlan, frame: list[Any], arena: Any,
-                 inputs: list[Any], given: list[Any], seconds: float) -> None:
+    def __init__(self, graph: Planned, plan: Plan, compiled: CompiledPlan, frame: list[Any],
+                 arena: Any, inputs: list[Any], given: list[Any], seconds: float) -> None:
         self.graph = graph
-        self.plan = compiled.plan
+        self.plan = plan
         self.dims = dict(compiled.dims)
         self._compiled = compiled
         self._arena = arena
