@@ -47,7 +47,7 @@ TILE_BYTES = 1 << 18
 REDUCE: Any = np.add.reduce  # (numpy's stubs know no positional out)
 
 try:  # what np.einsum calls when not asked to optimize, without its Python layer
-    from numpy._core.multiarray import c_einsum as EINSUM  # type: ignore[attr-defined]
+    from numpy._core.multiarray import c_einsum as EINSUM
 except ImportError:  # pragma: no cover - a numpy that moved it
     EINSUM = np.einsum
 
@@ -122,10 +122,11 @@ class Einsum:
 
     def __call__(self, *args: Any) -> Any:
         *operands, out = args
+        if out is None:  # (c_einsum takes out=None for no buffer as a wrong type)
+            result = EINSUM(self.subscripts, *operands)
+            return result if self.kept is None else result.reshape(self.kept)
         if self.kept is None:
             return EINSUM(self.subscripts, *operands, out=out)
-        if out is None:
-            return EINSUM(self.subscripts, *operands).reshape(self.kept)
         EINSUM(self.subscripts, *operands, out=out.reshape(self.kept[1:]))
         return out
 
