@@ -71,6 +71,7 @@ def test_every_library_graph_compiled_equals_interpreted_bit_for_bit(name: str,
     rng = np.random.default_rng(5)
     seeds = {out: rng.standard_normal(np.shape(value)).astype(dtype)
              for out, value in run.outputs.items()}
+    graph.forward(inputs).backward(**seeds)  # and what a foreign rule gives for these seeds
     assert_runs_agree(graph, inputs, **seeds)
     # the next run of a signature reuses the arena of the one before
     assert_runs_agree(graph, {k: v * 2 if k in ("x", "logits", "q") else v
@@ -152,7 +153,11 @@ def test_constants_equal_but_of_opposite_sign_stay_apart() -> None:
     graph = bg.parse("input A\np = A ** -0.0\nq = A / 0\nr = A * -0.0\noutput p, q, r\n")
     with np.errstate(divide="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        run = assert_runs_agree(graph, {"A": np.array(0.125)})
+        inputs = {"A": np.array(0.125)}
+        run, reference = graph.forward(inputs), interpreted(graph, inputs)
+    for name, value in reference.outputs.items():  # the outputs of the compiled plan (the
+        assert_same(run.outputs[name], value, name)  # warning then replays the interpreter)
+    assert type(run).__name__ == "CompiledRun"
     assert run.outputs["q"] == np.inf and np.signbit(run.outputs["r"])
 
 
@@ -198,6 +203,22 @@ def test_the_gradient_of_a_python_float_beside_arrays_is_the_interpreters(
     run = assert_runs_agree(graph, inputs)
     assert run.grads["e"].shape == () and run.grads["e"].dtype == dtype
     assert_runs_agree(graph, inputs, y=np.linspace(-1, 1, x.size).reshape(shape).astype(dtype))
+
+
+def test_a_foreign_rule_that_gives_another_dtype_teaches_the_next_backward() -> None:
+    """A float32 seed for a float64 output: matmul's rule gives float32 where the plan
+    assumed float64. That backward pass goes to the interpreter; the next is compiled
+    knowing the dtype (it used to go to the interpreter for good), and both agree."""
+    graph = bg.parse("input a[2, 3]\ninput b[3, 2]\ny = a @ b\noutput y\n")
+    inputs = {"a": np.ones((2, 3), np.float32), "b": np.arange(6.0).reshape(3, 2)}
+    seed = np.full((2, 2), 0.5, np.float32)
+    first = graph.forward(inputs)
+    want = interpreted(graph, inputs).backward(y=seed)
+    got = first.backward(y=seed)
+    assert not first.stats.compiled  # this one went to the interpreter
+    for name, value in want.items():
+        assert_same(got[name], value, f"gradient of {name}")
+    assert_runs_agree(graph, inputs, y=seed)  # this one is compiled (asserted there)
 
 
 def test_compiled_plans_are_dropped_with_their_graph() -> None:

@@ -21,7 +21,7 @@ consumers, the gradients are summed in the order the interpreter sums them.
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +33,7 @@ from ..ops.broadcasting import broadcast_view
 from ..ops.reduce import normalize_axes
 from ..schedule import Plan
 from .forward import BUILTINS, POWERS, Lowered, reduce_sum, ufunc
-from .program import DYNAMIC, WEAK, Deopt, Kind, Program, is_array
+from .program import DYNAMIC, WEAK, Deopt, Kind, Program, RuleSurprise, is_array
 from .signature import typed
 
 __all__ = ["ONES", "LoweredBackward", "lower_backward", "static_unbroadcast"]
@@ -55,10 +55,13 @@ class LoweredBackward:
 
 
 def lower_backward(plan: Plan, fwd: Lowered, seeds: tuple[Any, ...],
-                   given: tuple[tuple[int, ...] | None, ...]) -> LoweredBackward:
+                   given: tuple[tuple[int, ...] | None, ...],
+                   hints: Mapping[tuple[int, int], Kind] | None = None) -> LoweredBackward:
     """Lower the backward pass for seeds of these kinds, one per output: ``ONES``,
     ``None`` (not seeded), or a signature entry. An input given in a smaller shape
-    than it was computed with (``given``) gets its gradient summed back to it."""
+    than it was computed with (``given``) gets its gradient summed back to it. What a
+    foreign rule gives is assumed (``_rule_kind``), or known from ``hints`` by
+    ``(node, operand)`` (what an earlier run saw)."""
     ir = plan.ir
     p = fwd.program.fork()
     start = len(p.instrs)
@@ -86,7 +89,8 @@ def lower_backward(plan: Plan, fwd: Lowered, seeds: tuple[Any, ...],
                      for o in ir.operands[step.node])
         out = fwd.values[step.node]
         for k, vjp, j in _edge_order(p, step.edges, g, args):
-            c = _contribution(p, op, k, vjp, g, out, args, dict(step.params), step.node, kept)
+            c = _contribution(p, op, k, vjp, g, out, args, dict(step.params), step.node, kept,
+                              (hints or {}).get((step.node, k)))
             previous = grads[j]
             grads[j] = c if previous is None else _accumulate(p, previous, c, step.node, k)
     for node, shape in zip(plan.inputs, given, strict=True):
@@ -133,7 +137,7 @@ def _accumulate(p: Program, previous: int, c: int, node: int, k: int) -> int:
 
 def _contribution(p: Program, op: Op, k: int, vjp: Callable[..., Any], g: int, out: int,
                   args: tuple[int, ...], params: dict[str, Any], node: int,
-                  kept: set[int]) -> int:
+                  kept: set[int], hint: Kind | None = None) -> int:
     x = args[k]
     shape = p.shapes[x]
     # a rule called as it is gets what the interpreter gives it: a placeholder for a
@@ -168,13 +172,22 @@ def _contribution(p: Program, op: Op, k: int, vjp: Callable[..., Any], g: int, o
         c = _builtin_rule(p, op.name, k, g, out, args, params, node)
         if c is not None:
             return static_unbroadcast(p, c, shape, node, k)
-    kinds = [np.ones(1, p.kinds[a]) if is_array(p.kinds[a]) else 1.0 for a in (g, out, *args)]
-    kind = np.result_type(*kinds)
+    kind = hint or _rule_kind(p, (g, out, *args))
     # a foreign rule's result may come in any layout: what is computed from it lets
     # numpy allocate, as the interpreter does
     arrays = tuple(a for a in operands if is_array(p.kinds[a]))
-    return p.emit(_checked(vjp, params, shape, kind), operands, shape, kind, node=node, edge=k,
+    return p.emit(_checked(vjp, params, shape, kind, (node, k)), operands, shape, kind,
+                  node=node, edge=k,
                   aliases=arrays, ordered=False)
+
+
+def _rule_kind(p: Program, operands: tuple[int, ...]) -> Kind:
+    """The dtype a foreign rule most likely gives: its float operands' promoted dtype
+    (integer operands are indices, as in ``take_along_axis``: they count only when there
+    is nothing else); checked at run time."""
+    kinds = [p.kinds[a] for a in operands]
+    floats: list[Any] = [np.ones(1, k) for k in kinds if is_array(k) and k.kind == "f"]
+    return np.result_type(*(floats or [np.ones(1, k) if is_array(k) else 1.0 for k in kinds]))
 
 
 SUMMED_TO_A_NUMBER = {"add", "sub", "mul", "div"}
@@ -317,8 +330,9 @@ def _fitted(vjp: Callable[..., Any], params: dict[str, Any],
 
 
 def _checked(vjp: Callable[..., Any], params: dict[str, Any], shape: tuple[int, ...],
-             kind: Kind) -> Callable[..., Any]:
-    """An op's own rule, checked to give an array of the kind this plan assumed."""
+             kind: Kind, edge: tuple[int, int]) -> Callable[..., Any]:
+    """An op's own rule, checked to give an array of the kind this plan assumed (another
+    float dtype is a ``RuleSurprise``: the next run's plan assumes that one)."""
     fitted = _fitted(vjp, params, shape)
 
     def call(*operands: Any) -> Any:
@@ -326,6 +340,8 @@ def _checked(vjp: Callable[..., Any], params: dict[str, Any], shape: tuple[int, 
         if type(c) is not np.ndarray:
             c = np.asarray(c)
         if c.dtype != kind:
+            if c.dtype.kind == "f":
+                raise RuleSurprise(edge, c.dtype)
             raise Deopt
         return c
 

@@ -25,7 +25,8 @@ from typing import Any
 import numpy as np
 
 __all__ = [
-    "WEAK", "DYNAMIC", "Kind", "Instr", "Program", "Deopt", "Surprise", "Hint", "is_array",
+    "WEAK", "DYNAMIC", "Kind", "Instr", "Program", "Deopt", "Surprise", "RuleSurprise", "Hint",
+    "is_array",
     "c_ordered", "result_kind",
 ]
 
@@ -53,6 +54,16 @@ class Surprise(Deopt):
     def __init__(self, node: int, seen: Hint) -> None:
         super().__init__(node, seen)
         self.node = node
+        self.seen = seen
+
+
+class RuleSurprise(Deopt):
+    """Raised by a foreign rule's step that gave another float dtype than the plan assumed
+    (``edge`` is ``(node, operand)``): the backward pass is made again knowing it."""
+
+    def __init__(self, edge: tuple[int, int], seen: Any) -> None:
+        super().__init__(edge, seen)
+        self.edge = edge
         self.seen = seen
 
 

@@ -35,7 +35,7 @@ from ..schedule import Plan, Planned
 from .cache import cache_of
 from .compiled import CompiledPlan
 from .gradients import ONES
-from .program import Deopt, Surprise
+from .program import Deopt, RuleSurprise, Surprise
 from .signature import entry_of
 
 __all__ = ["CompiledRun", "compiled_forward"]
@@ -137,6 +137,9 @@ class CompiledRun(Run):
             return self._interpreted_backward(seed, seeds, check_finite)
         try:
             grads = backward.run(self._frame, self._arena, given, self._zeros)
+        except RuleSurprise as surprise:
+            self._compiled.relax_backward(key, surprise.edge, surprise.seen)
+            return self._interpreted_backward(seed, seeds, check_finite)
         except Deopt:
             self._compiled.forget_backward(key)
             return self._interpreted_backward(seed, seeds, check_finite)
@@ -225,7 +228,10 @@ class CompiledRun(Run):
     @property
     def stats(self) -> RunStats:
         """Seconds spent; bytes the run holds at its peak and after the forward pass:
-        its inputs, its arena (kept until the run is dropped) and its outputs."""
+        its inputs, its arena (kept until the run is dropped) and its outputs; once the
+        interpreter ran it again (see ``CompiledRun``), the interpreter's figures."""
+        if self._interpreted:
+            return super().stats
         compiled = self._compiled
         inputs = sum(_nbytes(value) for value in self._inputs)
         held = inputs + compiled.arena_bytes + compiled.fresh_bytes
