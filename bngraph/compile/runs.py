@@ -249,18 +249,19 @@ def _finite(arrays: Any) -> bool:
     overflows, with every value finite, only sends the arrays to the exact check."""
     total = 0.0
     for array in arrays:
-        if type(array) is not np.ndarray:
-            total += array
+        if type(array) is not np.ndarray or array.ndim == 0:
+            total += float(array)
         elif array.dtype in BLAS_DTYPES:
             total += float(VDOT(array, array))
-        elif array.ndim == 0:
-            total += float(array)
         else:  # a sum along one axis: the cheapest of numpy's sums
             total += float(ADD_REDUCE(array.reshape(-1), 0))
     return math.isfinite(total)
 
 
-VDOT: Any = np.vdot
+try:  # np.vdot without its dispatch layer (for arrays only: the same C function)
+    from numpy._core._multiarray_umath import vdot as VDOT  # type: ignore[import-not-found]
+except ImportError:  # pragma: no cover - a numpy that moved it
+    VDOT = np.vdot
 BLAS_DTYPES = frozenset({np.dtype(np.float64), np.dtype(np.float32)})
 ADD_REDUCE: Any = np.add.reduce
 
