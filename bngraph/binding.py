@@ -23,7 +23,7 @@ engine computes with and binds the symbolic dimensions of the declared shapes:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -34,7 +34,7 @@ from .ops.arrays import namespace
 from .schedule import Plan
 from .shapes import bind_dims_cached
 
-__all__ = ["Bound", "bind_inputs", "as_value", "missing_inputs"]
+__all__ = ["Bound", "bind_inputs", "as_value", "collect_inputs", "missing_inputs"]
 
 _NUMBERS = (int, float, bool)
 
@@ -68,36 +68,21 @@ def bind_inputs(plan: Plan, given: Mapping[str, Any]) -> Bound:
             f"graph {ir.name!r} has no input {unknown!r}"
             f"{closest(unknown, ir.inputs)}; valid inputs: {', '.join(ir.inputs)}"
         )
-    values = plan.blank_values
-    shapes: list[tuple[int, ...]] = [()] * len(ir)
-    caller: list[Any] = []
-    declared = []
-    missing = []
-    for index in plan.inputs:
-        name, params = ir.names[index], ir.params[index]
-        if name in given:
-            value = given[name]
-            if type(value) is not np.ndarray and type(value) not in _NUMBERS \
-                    and namespace(value) is not np:
-                from .backends.binding import bind_namespace
+    for name in (ir.names[i] for i in plan.inputs if ir.names[i] in given):
+        value = given[name]
+        if type(value) is not np.ndarray and type(value) not in _NUMBERS \
+                and namespace(value) is not np:
+            from .backends.binding import bind_namespace
 
-                return bind_namespace(plan, given)
-            value = as_value(name, value, params.get("grad") is False)
-            if type(value) is not float:
-                caller.append(given[name])
-                if plan.saved[index] and np.may_share_memory(value, given[name]):
-                    value = value.copy()  # the backward pass reads it: keep it as given
-        elif "default" in params:
-            value = params["default"]
-        else:
-            missing.append(name)
-            continue
-        values[index] = value
-        shape = shapes[index] = value.shape if type(value) is np.ndarray else ()
-        if "shape" in params:
-            declared.append((name, params["shape"], shape))
-    if missing:
-        raise missing_inputs(ir, missing)
+            return bind_namespace(plan, given)
+
+    def take(index: int, name: str, value: Any) -> Any:
+        taken = as_value(name, value, ir.params[index].get("grad") is False)
+        if type(taken) is not float and plan.saved[index] and np.may_share_memory(taken, value):
+            taken = taken.copy()  # the backward pass reads it: keep it as given
+        return taken
+
+    values, shapes, caller, declared = collect_inputs(plan, given, take, _numpy_shape)
     dims = bind_dims_cached(tuple(declared))
     float_dtype = _float_dtype(values[i] for i in plan.inputs)
     broadcast = {
@@ -114,6 +99,47 @@ def bind_inputs(plan: Plan, given: Mapping[str, Any]) -> Bound:
             values[index] = np.broadcast_to(value, full)
             shapes[index] = full
     return Bound(values, shapes, dims, caller, given_shapes, float_dtype)
+
+
+Declared = tuple[str, Any, tuple[int, ...]]
+
+
+def collect_inputs(
+    plan: Plan, given: Mapping[str, Any], take: Callable[[int, str, Any], Any],
+    shape_of: Callable[[str, Any], tuple[int, ...]],
+) -> tuple[list[Any], list[tuple[int, ...]], list[Any], list[Declared]]:
+    """The walk over the inputs that every binder makes: each value given, as
+    ``take(index, name, value)`` turns it (or the input's default), in the value list;
+    its shape (``shape_of``); the caller's own arrays; the declared shapes beside the
+    actual ones. Raises for the inputs given no value that have no default."""
+    ir = plan.ir
+    values = plan.blank_values
+    shapes: list[tuple[int, ...]] = [()] * len(ir)
+    caller: list[Any] = []
+    declared: list[Declared] = []
+    missing = []
+    for index in plan.inputs:
+        name, params = ir.names[index], ir.params[index]
+        if name in given:
+            value = take(index, name, given[name])
+            if type(value) is not float:
+                caller.append(given[name])
+        elif "default" in params:
+            value = params["default"]
+        else:
+            missing.append(name)
+            continue
+        values[index] = value
+        shape = shapes[index] = shape_of(name, value)
+        if "shape" in params:
+            declared.append((name, params["shape"], shape))
+    if missing:
+        raise missing_inputs(ir, missing)
+    return values, shapes, caller, declared
+
+
+def _numpy_shape(name: str, value: Any) -> tuple[int, ...]:
+    return value.shape if type(value) is np.ndarray else ()
 
 
 def missing_inputs(ir: IR, missing: list[str]) -> MissingInputError:

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from ..binding import Bound, as_value, missing_inputs
+from ..binding import Bound, as_value, collect_inputs
 from ..errors import InputError, ShapeError
 from ..ops.arrays import NamespaceError, library, namespace
 from ..schedule import Plan
@@ -159,30 +159,15 @@ def bind_namespace(plan: Plan, given: Mapping[str, Any]) -> Bound:
     xp = run_library(given)
     name = library(xp)
     check_ops(plan, name)
-    values = plan.blank_values
-    shapes: list[tuple[int, ...]] = [()] * len(ir)
-    caller: list[Any] = []
-    declared = []
-    missing = []
-    for index in plan.inputs:
-        input_name, params = ir.names[index], ir.params[index]
-        if input_name in given:
-            value = take_in(xp, input_name, given[input_name], params.get("grad") is False)
-            if type(value) is not float:
-                caller.append(given[input_name])
-                if plan.saved[index] and value is given[input_name] and name != "dask":
-                    value = xp.asarray(value, copy=True)  # the backward pass reads it
-        elif "default" in params:
-            value = params["default"]
-        else:
-            missing.append(input_name)
-            continue
-        values[index] = value
-        shape = shapes[index] = _shape(input_name, value)
-        if "shape" in params:
-            declared.append((input_name, params["shape"], shape))
-    if missing:
-        raise missing_inputs(ir, missing)
+
+    def take(index: int, input_name: str, value: Any) -> Any:
+        taken = take_in(xp, input_name, value, ir.params[index].get("grad") is False)
+        if type(taken) is not float and plan.saved[index] and taken is value \
+                and name != "dask":
+            taken = xp.asarray(taken, copy=True)  # the backward pass reads it
+        return taken
+
+    values, shapes, caller, declared = collect_inputs(plan, given, take, _shape)
     dims = bind_dims(declared)
     floats = [values[i].dtype for i in plan.inputs if type(values[i]) is not float
               and xp.isdtype(values[i].dtype, "real floating")]
