@@ -28,7 +28,18 @@ import numpy as np
 from ..ops import Op, get_op
 from ..ops.reduce import normalize_axes
 from ..schedule import Plan
-from .program import WEAK, Deopt, Hint, Kind, Program, Surprise, c_ordered, is_array, result_kind
+from .program import (
+    WEAK,
+    Deopt,
+    Hint,
+    Kind,
+    Program,
+    Surprise,
+    c_ordered,
+    float_promotion,
+    is_array,
+    result_kind,
+)
 from .signature import Signature, typed
 
 __all__ = [
@@ -240,18 +251,13 @@ def _static_shape(op: Op, shapes: list[tuple[int, ...]], params: dict[str, Any])
 
 def _guess(p: Program, op: Op, args: tuple[int, ...], params: dict[str, Any]) -> tuple[Any, Kind]:
     """What a foreign op most likely returns: its shape rule's answer (the operands'
-    broadcast without one) and its float operands' promoted dtype (integers are
-    indices: they count only when there is nothing else); checked at run time."""
+    broadcast without one) and ``float_promotion`` of its operands; checked at run time."""
     shapes = [p.shapes[a] for a in args]
     try:
         shape = _static_shape(op, shapes, params)
     except (TypeError, ValueError):
         shape = np.broadcast_shapes(*shapes)
-    kinds = [p.kinds[a] for a in args]
-    floats = [k for k in kinds if is_array(k) and k.kind == "f"]
-    dummies: list[Any] = [np.ones(1, k) for k in floats] or [
-        np.ones(1, k) if is_array(k) else 1.0 for k in kinds]
-    return shape, np.result_type(*dummies)
+    return shape, float_promotion([p.kinds[a] for a in args])
 
 
 def _with_params(fn: Callable[..., Any], params: dict[str, Any]) -> Callable[..., Any]:

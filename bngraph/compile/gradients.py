@@ -33,7 +33,16 @@ from ..ops.broadcasting import broadcast_view
 from ..ops.reduce import normalize_axes
 from ..schedule import Plan
 from .forward import BUILTINS, POWERS, Lowered, reduce_sum, ufunc
-from .program import DYNAMIC, WEAK, Deopt, Kind, Program, RuleSurprise, is_array
+from .program import (
+    DYNAMIC,
+    WEAK,
+    Deopt,
+    Kind,
+    Program,
+    RuleSurprise,
+    float_promotion,
+    is_array,
+)
 from .signature import typed
 
 __all__ = ["ONES", "LoweredBackward", "lower_backward", "static_unbroadcast"]
@@ -172,22 +181,13 @@ def _contribution(p: Program, op: Op, k: int, vjp: Callable[..., Any], g: int, o
         c = _builtin_rule(p, op.name, k, g, out, args, params, node)
         if c is not None:
             return static_unbroadcast(p, c, shape, node, k)
-    kind = hint or _rule_kind(p, (g, out, *args))
+    kind = hint or float_promotion([p.kinds[a] for a in (g, out, *args)])
     # a foreign rule's result may come in any layout: what is computed from it lets
     # numpy allocate, as the interpreter does
     arrays = tuple(a for a in operands if is_array(p.kinds[a]))
     return p.emit(_checked(vjp, params, shape, kind, (node, k)), operands, shape, kind,
                   node=node, edge=k,
                   aliases=arrays, ordered=False)
-
-
-def _rule_kind(p: Program, operands: tuple[int, ...]) -> Kind:
-    """The dtype a foreign rule most likely gives: its float operands' promoted dtype
-    (integer operands are indices, as in ``take_along_axis``: they count only when there
-    is nothing else); checked at run time."""
-    kinds = [p.kinds[a] for a in operands]
-    floats: list[Any] = [np.ones(1, k) for k in kinds if is_array(k) and k.kind == "f"]
-    return np.result_type(*(floats or [np.ones(1, k) if is_array(k) else 1.0 for k in kinds]))
 
 
 SUMMED_TO_A_NUMBER = {"add", "sub", "mul", "div"}

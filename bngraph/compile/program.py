@@ -26,7 +26,7 @@ import numpy as np
 
 __all__ = [
     "WEAK", "DYNAMIC", "Kind", "Instr", "Program", "Deopt", "Surprise", "RuleSurprise", "Hint",
-    "is_array",
+    "is_array", "float_promotion",
     "c_ordered", "result_kind",
 ]
 
@@ -226,6 +226,18 @@ def _const_key(value: Any) -> Any:
     except TypeError:
         return None
     return (type(value), value, repr(value))
+
+
+def float_promotion(kinds: list[Kind]) -> np.dtype[Any]:
+    """The dtype a foreign op or rule most likely gives on operands of these kinds: its
+    float operands' promoted dtype (integer ones are indices, as in ``take_along_axis``:
+    they count only when there is nothing else; weak ones as Python floats).
+
+    >>> float_promotion([np.dtype(np.float32), np.dtype(np.int64)])
+    dtype('float32')
+    """
+    floats: list[Any] = [np.ones(1, k) for k in kinds if is_array(k) and k.kind == "f"]
+    return np.result_type(*(floats or [np.ones(1, k) if is_array(k) else 1.0 for k in kinds]))
 
 
 _RESULT_KINDS: dict[tuple[Any, ...], Kind] = {}
