@@ -157,8 +157,8 @@ def assign(
                     shape_dtype = (const_slot(p.shapes[r]), const_slot(p.kinds[r]))
                     layout.steps.append((np.empty, fetcher(shape_dtype), dst, start + i))
                     arg_slots.insert(ins.out_at, dst)
-                else:
-                    arg_slots.insert(ins.out_at, const_slot(None))
+                else:  # empty but for a spare array that nobody holds (see .spares)
+                    arg_slots.insert(ins.out_at, dst)
             else:
                 arg_slots.insert(ins.out_at, dst)
             layout.steps.append((ins.fn, fetcher(tuple(arg_slots)), dst, start + i))

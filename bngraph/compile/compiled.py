@@ -31,6 +31,7 @@ from .fusion import fuse
 from .gradients import LoweredBackward, lower_backward
 from .program import Hint
 from .signature import Signature
+from .spares import Spares
 
 __all__ = ["CompiledPlan", "CompiledBackward", "Arena", "IDLE_ARENAS", "alive"]
 
@@ -107,6 +108,7 @@ class CompiledPlan:
         self.arena_bytes = sum(int(np.prod(s, dtype=np.int64)) * d.itemsize
                                for _, s, d in layout.buffers)
         self.fresh_bytes = layout.peak_fresh_bytes
+        self.spares = _spares(p, layout)
         self.dead = False
         self._pool: list[Arena] = []
         self._backward: dict[Any, CompiledBackward | None] = {}
@@ -139,8 +141,13 @@ class CompiledPlan:
         frame = arena.frame.copy()
         for slot, value in zip(self.input_slots, inputs, strict=True):
             frame[slot] = value
+        spares = self.spares
+        if spares:
+            spares.fill(frame)
         for fn, fetch, dst, _ in self.steps:
             frame[dst] = fn(*fetch(frame))
+        if spares:
+            spares.keep(frame)
         return frame
 
     def backward_for(self, seeds: tuple[Any, ...]) -> CompiledBackward | None:
@@ -232,6 +239,7 @@ class CompiledBackward:
             self.template[slot - self.base_size] = value
         self.arena_bytes = sum(int(np.prod(s, dtype=np.int64)) * d.itemsize
                                for _, s, d in layout.buffers)
+        self.spares = _spares(p, layout)
 
     def run(self, frame: list[Any], arena: Arena, seeds: dict[int, Any],
             zeros: Any) -> dict[str, Any]:
@@ -242,8 +250,13 @@ class CompiledBackward:
         frame = frame + extension
         for slot, node in self.seed_slots:
             frame[slot] = seeds[node]
+        spares = self.spares
+        if spares:
+            spares.fill(frame)
         for fn, fetch, dst, _ in self.steps:
             frame[dst] = fn(*fetch(frame))
+        if spares:
+            spares.keep(frame)
         grads = {}
         for name, mode, slot in self.handout:
             if mode == "direct":
@@ -255,6 +268,11 @@ class CompiledBackward:
             else:
                 grads[name] = zeros(slot)
         return grads
+
+
+def _spares(p: Any, layout: Layout) -> Spares:
+    """The spares of the slots whose arrays a run hands out (see ``.spares``)."""
+    return Spares({layout.slots[g]: p.nbytes(g) for g in layout.fresh if p.shapes[g]})
 
 
 def _check_reads(p: Any, start: int, forward: Layout, kept_slots: set[int]) -> None:
