@@ -142,11 +142,11 @@ class CompiledPlan:
         for slot, value in zip(self.input_slots, inputs, strict=True):
             frame[slot] = value
         spares = self.spares
-        if spares:
+        if spares is not None:
             spares.fill(frame)
         for fn, fetch, dst, _ in self.steps:
             frame[dst] = fn(*fetch(frame))
-        if spares:
+        if spares is not None:
             spares.keep(frame)
         return frame
 
@@ -251,11 +251,11 @@ class CompiledBackward:
         for slot, node in self.seed_slots:
             frame[slot] = seeds[node]
         spares = self.spares
-        if spares:
+        if spares is not None:
             spares.fill(frame)
         for fn, fetch, dst, _ in self.steps:
             frame[dst] = fn(*fetch(frame))
-        if spares:
+        if spares is not None:
             spares.keep(frame)
         grads = {}
         for name, mode, slot in self.handout:
@@ -270,9 +270,11 @@ class CompiledBackward:
         return grads
 
 
-def _spares(p: Any, layout: Layout) -> Spares:
-    """The spares of the slots whose arrays a run hands out (see ``.spares``)."""
-    return Spares({layout.slots[g]: p.nbytes(g) for g in layout.fresh if p.shapes[g]})
+def _spares(p: Any, layout: Layout) -> Spares | None:
+    """The spares of the slots whose arrays a run hands out (see ``.spares``); ``None``
+    when no such array is large enough to keep."""
+    spares = Spares({layout.slots[g]: p.nbytes(g) for g in layout.fresh if p.shapes[g]})
+    return spares if spares else None
 
 
 def _check_reads(p: Any, start: int, forward: Layout, kept_slots: set[int]) -> None:

@@ -48,8 +48,9 @@ def _references(arrays: list[Any], i: int) -> int:
     return sys.getrefcount(arrays[i])
 
 
-# what ``_references`` counts for an array only its list holds, on this Python
-_UNHELD = _references([np.empty(0)], 0)
+# what ``_references`` counts for an array only its list holds, on this Python (on one
+# that does not count references, nothing is ever written again)
+_UNHELD = _references([np.empty(0)], 0) if sys.implementation.name == "cpython" else -1
 
 
 def _unheld(arrays: list[Any], i: int) -> bool:
