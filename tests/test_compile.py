@@ -477,6 +477,42 @@ def fused_everywhere(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(fusion, "TILE_BYTES", 100)
 
 
+@pytest.mark.parametrize(("shape", "axes"), [
+    ((37, 5), (0,)), ((37, 3, 4), (0, 1)), ((37, 3, 4), (0,)), ((37, 4, 3, 2), (0, 2)),
+    ((37, 6, 1), (0,)), ((37, 3, 4), (0, -1)), ((37, 5), None),
+])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_a_fused_sum_over_the_tiled_axis_adds_as_numpy_does(
+        shape: tuple[int, ...], axes: tuple[int, ...] | None, dtype: type, keepdims: bool,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tiles of 4 rows (and a short last one): bit for bit where numpy adds row after
+    row (the last axis longer than 1 kept), a few ulps where it sums that axis pairwise."""
+    from bngraph.compile import fusion
+
+    row = int(np.prod(shape[1:])) * np.dtype(dtype).itemsize
+    monkeypatch.setattr(fusion, "TILE_BYTES", 4 * row)
+    rng = np.random.default_rng(7)
+    # magnitudes from 1e-4 to 1e4: adding in another order rounds differently
+    a = (rng.standard_normal(shape) * 10.0 ** rng.integers(-4, 5, shape)).astype(dtype)
+    b = rng.standard_normal(shape[1:]).astype(dtype)
+    summed = tuple(range(len(shape))) if axes is None else axes
+    normal = {k % len(shape) for k in summed}
+    result = tuple(1 if k in normal else n for k, n in enumerate(shape) if keepdims
+                   or k not in normal)
+    kernel = fusion.Kernel([(np.multiply, (0, 1), 2)], [True, False], 1, shape,
+                           np.dtype(dtype), result, summed, keepdims)
+    for x in (a, -0.0 * np.abs(a)):  # and a sum of negative zeros keeps its sign
+        want = np.asarray(np.add.reduce(np.multiply(x, b), axis=summed, keepdims=keepdims))
+        got = kernel(x, b, np.empty(result, dtype))
+        wide = [k for k, n in enumerate(shape) if n > 1]
+        if wide[-1] in normal:
+            assert_close(got, want, "a sum along the last axis too")
+        else:
+            assert kernel.carried
+            assert_same(got, want, "a sum carried from tile to tile")
+
+
 @pytest.mark.parametrize("name", bg.library.names())
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_fused_kernels_agree_with_the_interpreter(name: str, dtype: type,
@@ -487,10 +523,10 @@ def test_fused_kernels_agree_with_the_interpreter(name: str, dtype: type,
     run, reference = graph.forward(inputs), interpreted(graph, inputs)
     assert run.stats.compiled
     for out, value in reference.outputs.items():
-        assert_close(run.outputs[out], value, out)
+        assert_same(run.outputs[out], value, out)
     got, want = run.backward(), reference.backward()
     for name_, value in want.items():
-        assert_close(got[name_], value, name_)
+        assert_same(got[name_], value, name_)
     programs = [run._compiled.lowered.program,
                 *(b.lowered.program for b in run._compiled._backward.values() if b)]
     kernels = sum(type(i.fn).__name__ == "Kernel" for p in programs for i in p.instrs)

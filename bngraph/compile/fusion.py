@@ -7,8 +7,9 @@ intermediate values in a small scratch array. ``fuse(program, start, keep)``
 rewrites the calls of one segment so: every tree of such calls becomes one
 ``Kernel`` call, at the place of its root, reading the tree's leaves. It applies to
 results of at least ``MIN_BYTES``; values in ``keep`` (kept for the backward pass,
-handed out) are never folded away. Elementwise results are the same bit for bit;
-a sum over the tiled axis adds its tiles' partial sums (a few ulps apart).
+handed out) are never folded away. Elementwise results are the same bit for bit, and
+so are sums over the tiled axis but for a sum over the last axis too, whose tiles'
+partial sums are added up (a few ulps apart: see ``Kernel``).
 
 >>> import numpy as np
 >>> from bngraph.compile.program import Program
@@ -62,17 +63,32 @@ class Kernel:
     operands numbered among the leaves, then the scratch tiles, then the result's
     tile (the last op writes it). With ``axes``, the last op writes a scratch tile
     that is summed over them (kept as in ``np.add.reduce``): into the result's rows
-    when axis 0 is not summed, else added up over the tiles."""
+    when axis 0 is not summed, else carried from tile to tile. When the last axis
+    longer than 1 is kept (``carried``), numpy sums row after row, and so does the
+    kernel: each tile's sum starts from the sum so far, put in a row of its own before
+    the tile's first (the other summed axes' places in that row hold -0.0, which adds
+    nothing, not even a sign): the order of one sum over the whole axis, bit for bit.
+    Else (numpy sums along the last axis, pairwise) the tiles' partial sums are added
+    up, a few ulps apart."""
 
     def __init__(self, ops: list[tuple[Callable[..., Any], tuple[int, ...], int]],
                  sliced: list[bool], scratch: int, shape: tuple[int, ...],
                  dtype: np.dtype[Any], result: tuple[int, ...],
                  axes: tuple[int, ...] | None = None, keepdims: bool = False) -> None:
         self.sliced = tuple(sliced)  # which leaves are cut into tiles (the others broadcast)
+        if axes is not None:  # -1 and the like as the axes they name
+            axes = tuple(sorted(a % len(shape) for a in axes))
         self.scratch = scratch
         self.shape, self.dtype, self.result = shape, dtype, result
         self.axes, self.keepdims = axes, keepdims
         self.summed = ops[-1][2] if axes is not None else -1
+        kept = [n for k, n in enumerate(shape) if axes is None or k not in axes]
+        wide = [k for k, n in enumerate(shape) if n > 1]  # numpy's innermost loop: the last
+        self.carried = axes is not None and 0 in axes and bool(wide) and wide[-1] not in axes
+        # where the sum so far goes in the row before a tile: 0 along the summed axes
+        self.head = tuple(0 if k in (axes or ()) else slice(None)
+                          for k in range(1, len(shape)))
+        self.kept = tuple(kept)
         row = int(np.prod(shape[1:], dtype=np.int64)) * dtype.itemsize or 1
         self.rows = max(1, TILE_BYTES // row)
         self.calls = [(fn, itemgetter(*operands, destination)) for fn, operands, destination
@@ -86,8 +102,12 @@ class Kernel:
         if out is None:
             out = np.empty(self.result, self.dtype)
         n, rows, axes, keepdims = self.shape[0], self.rows, self.axes, self.keepdims
-        scratch = [np.empty((min(rows, n), *self.shape[1:]), self.dtype)
-                   for _ in range(self.scratch)]
+        size = min(rows, n)
+        scratch = [np.empty((size, *self.shape[1:]), self.dtype) for _ in range(self.scratch)]
+        carry = None
+        if self.carried:  # the summed tile, after a row for the sum so far
+            carry = np.empty((size + 1, *self.shape[1:]), self.dtype)
+            scratch[self.summed - len(leaves)] = carry[1:]
         partial = None
         for r0 in range(0, n, rows):
             r1 = min(n, r0 + rows)
@@ -100,12 +120,17 @@ class Kernel:
             if axes is None:
                 continue
             tile = env[self.summed]
-            if 0 not in axes:
+            if 0 not in axes or r0 == 0:
                 REDUCE(tile, axes, None, env[-1], keepdims)
-            elif partial is None:
-                REDUCE(tile, axes, None, out, keepdims)
-                partial = np.empty_like(out)
+            elif carry is not None:
+                first = carry[0]
+                if len(self.kept) < len(self.shape) - 1:
+                    first.fill(-0.0)
+                first[self.head] = out.reshape(self.kept)
+                REDUCE(carry[: r1 - r0 + 1], axes, None, out, keepdims)
             else:
+                if partial is None:
+                    partial = np.empty_like(out)
                 np.add(out, REDUCE(tile, axes, None, partial, keepdims), out)
         return out
 
