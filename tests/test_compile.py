@@ -569,3 +569,24 @@ def test_random_graphs_fused_agree_with_the_interpreter(case: Any) -> None:
         if want[0] == "ok":
             for name, value in want[1].items():
                 assert_close(got[1][name], value, f"gradient of {name}")
+
+
+@pytest.mark.parametrize("size", [6, 20_000])  # a BLAS dot product, then numpy's sum
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_quick_finiteness_check_misses_nothing_and_trusts_overflow_to_the_exact_one(
+        size: int, dtype: type) -> None:
+    from bngraph.errors import NonFiniteWarning
+
+    g = bg.parse("input x[N]\ny = x * 2.0\noutput y")
+    huge = np.full(size, np.finfo(dtype).max / 4, dtype)  # finite; its sums overflow
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        run = g.forward(x=huge)
+        assert run.stats.compiled and np.isfinite(run.outputs["y"]).all()
+        run.backward()
+        g.forward(x=huge, keep_values=True).backward()  # and the interpreter's check
+    for bad in (np.nan, np.inf, -np.inf):
+        values = np.ones(size, dtype)
+        values[size // 2] = bad
+        with np.errstate(all="ignore"), pytest.warns(NonFiniteWarning, match="the output y"):
+            g.forward(x=values)
