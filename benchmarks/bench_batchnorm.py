@@ -34,6 +34,7 @@ from contenders import CONTENDERS, peers  # noqa: E402
 from timing import paired  # noqa: E402
 
 SIZES = [(32, 64), (256, 256), (4096, 1024), (16384, 1024)]
+LARGE = 1 << 22  # elements from which the cores each contender keeps busy are shown
 DTYPES = [np.float32, np.float64]
 MARKERS = ("<!-- speed table: make bench writes it -->", "<!-- end of speed table -->")
 
@@ -74,9 +75,9 @@ def measure(n: int, d: int, dtype: Any, makers: dict[str, Any], quick: bool) -> 
     once = time.perf_counter() - start
     number = max(1, int(0.05 / max(once, 1e-6)))
     rounds = (5 if quick else 15) if n * d < 1_000_000 else (3 if quick else 7)
-    times, ratios = paired(calls, number, rounds)
+    times, ratios, cores = paired(calls, number, rounds)
     del calls, args
-    return {"times": times, "ratios": ratios}
+    return {"times": times, "ratios": ratios, "cores": cores}
 
 
 def duration(seconds: float) -> str:
@@ -92,15 +93,23 @@ def speed_table(sizes: list[tuple[int, int]], quick: bool) -> tuple[list[str], l
         f" {'vs ' + name:>10}" for name in others)
     lines = [head]
     print(head, flush=True)
+    busy = []
     for n, d in sizes:
         for dtype in DTYPES:
             found = measure(n, d, dtype, makers, quick)
             times, ratios = found["times"], found["ratios"]
-            line = (f"{f'{n}x{d}':>11} {np.dtype(dtype).name:>8} "
-                    f"{duration(times['staged']):>10} {duration(times['bngraph']):>10}"
+            size = f"{f'{n}x{d}':>11} {np.dtype(dtype).name:>8}"
+            line = (f"{size} {duration(times['staged']):>10} {duration(times['bngraph']):>10}"
                     + "".join(f" {ratios[name]:>9.2f}x" for name in others))
             lines.append(line)
             print(line, flush=True)
+            if n * d >= LARGE:
+                busy.append(size + "".join(f" {found['cores'][name]:>10.2f}" for name in makers))
+    if busy:
+        part = [f"Cores kept busy (CPU time / wall time) at the large sizes: "
+                f"{', '.join(makers)}", *busy]
+        print("\n".join(part), flush=True)
+        lines += ["", *part]
     return lines, missing
 
 

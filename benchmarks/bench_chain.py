@@ -85,7 +85,7 @@ def chain_table(quick: bool = False) -> list[str]:
         calls = {"bngraph": engine(graph, x), "loop": plain_loop(x)}
         got, want = calls["bngraph"](), calls["loop"]()
         assert np.allclose(got[0], want[0]) and np.allclose(got[1], want[1])
-        times, ratios = paired(calls, 1, 5 if quick else 11)
+        times, ratios, _ = paired(calls, 1, 5 if quick else 11)
         line = (f"  {label:<16} bngraph {times['bngraph'] / NODES * 1e6:.2f} us, "
                 f"plain loop {times['loop'] / NODES * 1e6:.2f} us: {ratios['loop']:.2f}x")
         lines.append(line)
