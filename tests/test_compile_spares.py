@@ -100,6 +100,18 @@ def test_a_gradient_its_holder_made_read_only_is_still_written_once_let_go() -> 
     assert_same(grads["x"], want["x"], "x")
 
 
+def test_an_output_its_holder_reshaped_in_place_is_not_written_again() -> None:
+    g = fresh_graph()
+    _, grads = run_once(g, 1)
+    grads["x"].shape = (D, N)  # the same memory, another shape
+    del grads
+    run = g.forward(inputs(2))
+    grads = run.backward(np.ones((N, D)))
+    assert run.stats.compiled  # (written into, it would have sent the run to the interpreter)
+    want = interpreted(g, inputs(2)).backward(np.ones((N, D)))
+    assert_same(grads["x"], want["x"], "x")
+
+
 def test_small_outputs_are_not_kept() -> None:
     g = fresh_graph()
     rng = np.random.default_rng(0)

@@ -62,11 +62,12 @@ class Spares:
     """The arrays a plan's runs handed out from the frame slots of ``sizes`` (slot:
     bytes), kept for later runs of the plan; shared by every thread."""
 
-    __slots__ = ("_kept", "_lock")
+    __slots__ = ("_kept", "_layouts", "_lock")
 
     def __init__(self, sizes: Mapping[int, int]) -> None:
         self._kept: dict[int, list[Any]] = {
             slot: [] for slot, nbytes in sizes.items() if nbytes >= MIN_BYTES}
+        self._layouts: dict[int, tuple[Any, ...]] = {}  # shape, strides, dtype: as numpy made it
         self._lock = threading.Lock()
 
     def __bool__(self) -> bool:
@@ -77,24 +78,27 @@ class Spares:
         """Bytes of the arrays kept now."""
         return sum(int(a.nbytes) for arrays in self._kept.values() for a in arrays)
 
-    def fill(self, frame: list[Any], offset: int = 0) -> None:
-        """Put in ``frame`` (whose first slot is ``offset``) an array nobody holds for
-        each slot that has one; the run's first call into that slot writes it."""
+    def fill(self, frame: list[Any]) -> None:
+        """Put in ``frame`` an array nobody holds for each slot that has one (as it was
+        handed out: its holder may have reshaped it in place); the run's first call into
+        that slot writes it."""
         with self._lock:
             for slot, arrays in self._kept.items():
                 for i in range(len(arrays)):
                     if _unheld(arrays, i):
-                        array = arrays.pop(i)
-                        array.flags.writeable = True  # its last holder may have locked it
-                        frame[slot - offset] = array
+                        array, layout = arrays.pop(i), self._layouts[slot]
+                        if (array.shape, array.strides, array.dtype) == layout:
+                            array.flags.writeable = True  # its last holder may have locked it
+                            frame[slot] = array
                         break
 
-    def keep(self, frame: list[Any], offset: int = 0) -> None:
+    def keep(self, frame: list[Any]) -> None:
         """Keep what the run handed out from the slots (the newest last)."""
         with self._lock:
             for slot, arrays in self._kept.items():
-                array = frame[slot - offset]
+                array = frame[slot]
                 if type(array) is np.ndarray and array.base is None:  # owns its memory
+                    self._layouts.setdefault(slot, (array.shape, array.strides, array.dtype))
                     arrays.append(array)
                     if len(arrays) > KEEP:
                         del arrays[0]
