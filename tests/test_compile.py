@@ -302,6 +302,15 @@ def test_a_saved_value_read_from_a_run_survives_the_next() -> None:
     np.testing.assert_array_equal(xhat, kept)
 
 
+def in_threads(work: Any, count: int) -> None:
+    """``work(k)`` for k in ``range(count)``, each in a thread of its own, to the end."""
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def test_threads_sharing_a_graph_stay_independent() -> None:
     g = bg.library.get("batchnorm")
     cases = [batchnorm_inputs(n=32, d=6, seed=k) for k in range(6)]
@@ -319,11 +328,7 @@ def test_threads_sharing_a_graph_stay_independent() -> None:
             if not np.array_equal(got, expected[k]):
                 failures.append(f"thread {k} got another run's gradient")
 
-    threads = [threading.Thread(target=work, args=(k,)) for k in range(len(cases))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    in_threads(work, len(cases))
     assert not failures, failures[:3]
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
-from test_compile import assert_same, graph_and_inputs, interpreted, outcome
+from test_compile import assert_same, graph_and_inputs, in_threads, interpreted, outcome
 
 import bngraph as bg
 from bngraph.compile import spares
@@ -150,11 +150,7 @@ def test_threads_sharing_spares_never_see_each_others_results() -> None:
                 if not (np.array_equal(o, expected[k][0]) and np.array_equal(d, expected[k][1])):
                     failures.append(f"thread {k}: a result changed after it was handed out")
 
-    threads = [threading.Thread(target=work, args=(k,)) for k in range(len(cases))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    in_threads(work, len(cases))
     assert not failures, failures[:3]
 
 
