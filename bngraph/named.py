@@ -37,17 +37,22 @@ class Named(dict[str, Any]):
         )
 
 
-class Outputs(Named):
-    """``Named("output", items)`` made as cheaply as a dict: ``Outputs(items)``."""
+class _Cheap(Named):
+    """A ``Named`` of a fixed kind, made as cheaply as a dict: ``Kind(items)``."""
 
-    kind = "output"
     if TYPE_CHECKING:
         def __init__(self, items: Mapping[str, Any], /) -> None: ...
     else:
         __init__ = dict.__init__  # no frame of Python's: a run makes several
 
 
-class Gradients(Named):
+class Outputs(_Cheap):
+    """``Named("output", items)`` made as cheaply as a dict: ``Outputs(items)``."""
+
+    kind = "output"
+
+
+class Gradients(_Cheap):
     """``Named("input", items)`` made as cheaply as a dict: ``Gradients(items)``.
 
     >>> Gradients({"gamma": 1.0})["gama"]
@@ -57,10 +62,6 @@ class Gradients(Named):
     """
 
     kind = "input"
-    if TYPE_CHECKING:
-        def __init__(self, items: Mapping[str, Any], /) -> None: ...
-    else:
-        __init__ = dict.__init__  # no frame of Python's: a run makes several
 
 
 def read_only(value: Any) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 
 from bngraph.cli.progress import Progress
 
@@ -56,7 +57,6 @@ def test_check_draws_its_bar_on_a_terminal_and_not_on_a_pipe(monkeypatch) -> Non
     """The command's own wiring, on a real pseudo-terminal, with the delay injected: the bar
     shows from the first step whatever the machine's speed (it used to need a check slow
     enough to pass the one-second delay)."""
-    import os
     import pty
     import sys
 
@@ -83,8 +83,6 @@ def read_until_closed(primary: int) -> str:
     """Everything written to a pseudo-terminal whose other end is closed. One `os.read` returns
     only what has arrived so far, which under load can be the first frame alone; reading the
     primary end after the last writer closed ends with EIO on Linux (or an empty read)."""
-    import os
-
     chunks = []
     try:
         while chunk := os.read(primary, 65536):

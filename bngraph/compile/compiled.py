@@ -141,13 +141,7 @@ class CompiledPlan:
         frame = arena.frame.copy()
         for slot, value in zip(self.input_slots, inputs, strict=True):
             frame[slot] = value
-        spares = self.spares
-        if spares is not None:
-            spares.fill(frame)
-        for fn, fetch, dst, _ in self.steps:
-            frame[dst] = fn(*fetch(frame))
-        if spares is not None:
-            spares.keep(frame)
+        _execute(self.steps, frame, self.spares)
         return frame
 
     def backward_for(self, seeds: tuple[Any, ...]) -> CompiledBackward | None:
@@ -250,13 +244,7 @@ class CompiledBackward:
         frame = frame + extension
         for slot, node in self.seed_slots:
             frame[slot] = seeds[node]
-        spares = self.spares
-        if spares is not None:
-            spares.fill(frame)
-        for fn, fetch, dst, _ in self.steps:
-            frame[dst] = fn(*fetch(frame))
-        if spares is not None:
-            spares.keep(frame)
+        _execute(self.steps, frame, self.spares)
         grads = {}
         for name, mode, slot in self.handout:
             if mode == "direct":
@@ -268,6 +256,16 @@ class CompiledBackward:
             else:
                 grads[name] = zeros(slot)
         return grads
+
+
+def _execute(steps: tuple[Step, ...], frame: list[Any], spares: Spares | None) -> None:
+    """Run ``steps`` on ``frame``, writing what they hand out into spares nobody holds."""
+    if spares is not None:
+        spares.fill(frame)
+    for fn, fetch, dst, _ in steps:
+        frame[dst] = fn(*fetch(frame))
+    if spares is not None:
+        spares.keep(frame)
 
 
 def _spares(p: Any, layout: Layout) -> Spares | None:

@@ -82,13 +82,13 @@ class Kernel:
         self.shape, self.dtype, self.result = shape, dtype, result
         self.axes, self.keepdims = axes, keepdims
         self.summed = ops[-1][2] if axes is not None else -1
-        kept = [n for k, n in enumerate(shape) if axes is None or k not in axes]
         wide = [k for k, n in enumerate(shape) if n > 1]  # numpy's innermost loop: the last
         self.carried = axes is not None and 0 in axes and bool(wide) and wide[-1] not in axes
         # where the sum so far goes in the row before a tile: 0 along the summed axes
         self.head = tuple(0 if k in (axes or ()) else slice(None)
                           for k in range(1, len(shape)))
-        self.kept = tuple(kept)
+        self.kept = tuple(n for k, n in enumerate(shape) if axes is None or k not in axes)
+        self.padded = len(self.kept) < len(shape) - 1  # axes summed beside axis 0
         row = int(np.prod(shape[1:], dtype=np.int64)) * dtype.itemsize or 1
         self.rows = max(1, TILE_BYTES // row)
         self.calls = [(fn, itemgetter(*operands, destination)) for fn, operands, destination
@@ -124,7 +124,7 @@ class Kernel:
                 REDUCE(tile, axes, None, env[-1], keepdims)
             elif carry is not None:
                 first = carry[0]
-                if len(self.kept) < len(self.shape) - 1:
+                if self.padded:
                     first.fill(-0.0)
                 first[self.head] = out.reshape(self.kept)
                 REDUCE(carry[: r1 - r0 + 1], axes, None, out, keepdims)

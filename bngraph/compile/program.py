@@ -236,8 +236,8 @@ def float_promotion(kinds: list[Kind]) -> np.dtype[Any]:
     >>> float_promotion([np.dtype(np.float32), np.dtype(np.int64)])
     dtype('float32')
     """
-    floats: list[Any] = [np.ones(1, k) for k in kinds if is_array(k) and k.kind == "f"]
-    return np.result_type(*(floats or [np.ones(1, k) if is_array(k) else 1.0 for k in kinds]))
+    floats: list[Any] = [k for k in kinds if is_array(k) and k.kind == "f"]
+    return np.result_type(*(floats or [k if is_array(k) else 1.0 for k in kinds]))
 
 
 _RESULT_KINDS: dict[tuple[Any, ...], Kind] = {}
