@@ -73,7 +73,7 @@ from .functions import (
     var,
     where,
 )
-from .graph import Graph, Node, NodeSpec
+from .graph import Graph, Node, NodeSpec, release_buffers
 from .layers import BatchNorm
 from .ops import Op, define_op, op
 from .run import Run
@@ -84,8 +84,8 @@ __version__ = "0.1.0"
 __all__ = [
     "Graph", "Node", "NodeSpec", "Run", "BatchNorm", "Op", "define_op", "op", "BngraphError",
     "backends", "compute", "errors", "functions", "library", "ops", "plugins", "reference",
-    "testing", "viz", "render", "render_steps", "render_compare", "dsl", "parse", "load",
-    "from_json", "DSLSyntaxError", "add", "sub", "mul",
+    "testing", "viz", "release_buffers", "render", "render_steps", "render_compare", "dsl",
+    "parse", "load", "from_json", "DSLSyntaxError", "add", "sub", "mul",
     "div", "neg", "pow", "square", "sqrt", "reciprocal", "exp", "log", "tanh", "relu", "sum",
     "mean", "broadcast_to", "broadcast_like", "reshape", "transpose", "matmul", "split_axis",
     "reshape_like", "maximum", "minimum", "abs", "sign", "clip", "where", "sigmoid", "softplus",

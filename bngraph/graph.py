@@ -49,7 +49,7 @@ from .schedule import Plan, make_plan
 if TYPE_CHECKING:
     import networkx as nx
 
-__all__ = ["Graph", "Node", "NodeSpec", "INPUT"]
+__all__ = ["Graph", "Node", "NodeSpec", "INPUT", "release_buffers"]
 
 
 class Graph:
@@ -348,6 +348,29 @@ class Graph:
         self.freeze("it was run")
         return forward(self, given, keep_values=keep_values, check_finite=check_finite)
 
+    def release_buffers(self) -> int:
+        """Free the memory this graph's compiled plans keep between runs, and return
+        its bytes: the buffers of runs already dropped, kept for the next run, and the
+        large results of earlier runs kept to be written again once nobody holds them
+        (see "Compiled plans" in the README). The plans stay compiled; runs still
+        alive keep their buffers; the next run allocates what it needs afresh.
+
+        >>> import numpy as np, bngraph as bg
+        >>> g = bg.Graph.from_ir(bg.library.get("batchnorm").ir)
+        >>> run = g.forward(x=np.ones((1024, 256)), gamma=np.ones(256), beta=np.zeros(256))
+        >>> grads = run.backward(np.ones((1024, 256)))
+        >>> del run, grads
+        >>> g.release_buffers() >= 2 * 1024 * 256 * 8
+        True
+        >>> g.release_buffers()
+        0
+        """
+        if self._plan is None:  # never run: nothing compiled
+            return 0
+        from .compile.cache import release_buffers
+
+        return release_buffers(self._plan)
+
     def to_graphviz(self, run: Run | None = None, view: str | None = None, **options: Any) -> Any:
         """Draw the graph (with ``run``'s values and gradients) as a ``graphviz.Digraph``;
         see ``bngraph.viz.to_graphviz`` for the views and options."""
@@ -408,3 +431,17 @@ class Graph:
         ('x', 'y')
         """
         return cls.from_ir(IR.from_specs(name, specs, outputs))
+
+
+def release_buffers() -> int:
+    """``Graph.release_buffers`` for every graph there is; the bytes freed. The library's
+    graphs are among them: ``bg.library.get`` keeps its graphs, and so their compiled
+    plans, for the whole session.
+
+    >>> import bngraph as bg
+    >>> bg.release_buffers() >= 0
+    True
+    """
+    from .compile.cache import release_buffers as release
+
+    return release()

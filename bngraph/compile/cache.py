@@ -30,7 +30,8 @@ from .compiled import CompiledPlan, alive
 from .program import Hint
 from .signature import signature_of
 
-__all__ = ["Cache", "Preparation", "cache_of", "compiled_for", "SIGNATURES_PER_PLAN"]
+__all__ = ["Cache", "Preparation", "cache_of", "compiled_for", "release_buffers",
+           "SIGNATURES_PER_PLAN"]
 
 SIGNATURES_PER_PLAN = 8
 """Compiled plans kept per graph (the most recently used input signatures)."""
@@ -157,6 +158,11 @@ class Cache:
                     self.plans.popitem(last=False)
             return self.plans[key]
 
+    def release(self) -> int:
+        """Free the buffers every compiled plan keeps between runs; the bytes freed."""
+        return sum(compiled.release() for compiled in list(self.plans.values())
+                   if compiled is not None)
+
     def relax(self, compiled: CompiledPlan, node: int, seen: Hint) -> None:
         """Make ``compiled`` again, knowing what ``node``'s foreign op gives, and put the
         new plan where the old one was."""
@@ -208,6 +214,15 @@ def cache_of(plan: Plan) -> Cache:
         pass
     with _CACHES_LOCK:
         return _CACHES.setdefault(plan, Cache(plan))
+
+
+def release_buffers(plan: Plan | None = None) -> int:
+    """Free what the compiled plans of ``plan`` (of every plan: ``None``) keep between
+    runs; the bytes freed (see ``Graph.release_buffers``)."""
+    if plan is not None:
+        cache = _CACHES.get(plan)
+        return 0 if cache is None else cache.release()
+    return sum(cache.release() for cache in list(_CACHES.values()))
 
 
 def compiled_for(plan: Plan, given: Mapping[str, Any]) -> CompiledPlan | None:

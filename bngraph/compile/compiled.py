@@ -136,6 +136,18 @@ class CompiledPlan:
         if len(self._pool) < IDLE_ARENAS:
             self._pool.append(arena)
 
+    def release(self) -> int:
+        """Drop the idle arenas and the spares of every pass (see ``Graph.release_buffers``);
+        the bytes freed. Runs alive keep their arenas, and give them back when dropped."""
+        pool, self._pool = self._pool, []
+        backward = [b for b in list(self._backward.values()) if b is not None]
+        freed = sum(self.arena_bytes + sum(b.arena_bytes for b in backward
+                                           if b.id in arena.backward) for arena in pool)
+        for spares in (self.spares, *(b.spares for b in backward)):
+            if spares is not None:
+                freed += spares.release()
+        return freed
+
     def run_forward(self, inputs: Sequence[Any], arena: Arena) -> list[Any]:
         """Run the forward steps on ``inputs`` (in the plan's input order)."""
         frame = arena.frame.copy()

@@ -92,6 +92,16 @@ class Spares:
                             frame[slot] = array
                         break
 
+    def release(self) -> int:
+        """Forget every array kept; the bytes of those nobody else held (freed now)."""
+        with self._lock:
+            freed = 0
+            for arrays in self._kept.values():
+                freed += sum(int(arrays[i].nbytes) for i in range(len(arrays))
+                             if _unheld(arrays, i))
+                arrays.clear()
+            return freed
+
     def keep(self, frame: list[Any]) -> None:
         """Keep what the run handed out from the slots (the newest last)."""
         with self._lock:
