@@ -601,3 +601,21 @@ def test_the_quick_finiteness_check_misses_nothing_and_trusts_overflow_to_the_ex
         values[size // 2] = bad
         with np.errstate(all="ignore"), pytest.warns(NonFiniteWarning, match="the output y"):
             g.forward(x=values)
+
+
+@pytest.mark.parametrize("where", ["forward", "backward"])
+def test_a_non_finite_result_warns_once_from_numpy_and_once_naming_the_node(where: str) -> None:
+    """The interpreter's replay (to name the node) does not repeat numpy's warnings."""
+    from bngraph.errors import NonFiniteWarning
+
+    g = bg.parse("input x[N]\ny = log(x)\noutput y" if where == "forward"
+                 else "input x[N]\ny = sqrt(x)\noutput y")
+    x = np.array([1.0, -1.0, 2.0]) if where == "forward" else np.array([1.0, 0.0, 2.0])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run = g.forward(x=x)
+        assert type(run).__name__ == "CompiledRun"
+        run.backward()
+    kinds = [w.category for w in caught]
+    assert kinds.count(NonFiniteWarning) == 1, kinds
+    assert kinds.count(RuntimeWarning) == 1, [str(w.message) for w in caught]

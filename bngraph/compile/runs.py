@@ -172,8 +172,9 @@ class CompiledRun(Run):
         bound = bind_inputs(plan, {
             names[i]: value for i, value in zip(plan.inputs, self._given, strict=True)
         })
-        forward_pass(plan, bound.values, bound.shapes, release=True, check_finite=False,
-                     float_dtype=bound.float_dtype)
+        with np.errstate(all="ignore"):  # numpy has warned of this forward pass once already
+            forward_pass(plan, bound.values, bound.shapes, release=True, check_finite=False,
+                         float_dtype=bound.float_dtype)
         self._bound, self._values, self._shapes = bound, bound.values, bound.shapes
         self._interpreted = True
 
