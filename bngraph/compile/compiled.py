@@ -141,8 +141,10 @@ class CompiledPlan:
         the bytes freed. Runs alive keep their arenas, and give them back when dropped."""
         pool, self._pool = self._pool, []
         backward = [b for b in list(self._backward.values()) if b is not None]
-        freed = sum(self.arena_bytes + sum(b.arena_bytes for b in backward
-                                           if b.id in arena.backward) for arena in pool)
+        freed = 0
+        for arena in pool:  # its forward buffers, and those of each backward pass it ran
+            freed += self.arena_bytes + sum(b.arena_bytes for b in backward
+                                            if b.id in arena.backward)
         for spares in (self.spares, *(b.spares for b in backward)):
             if spares is not None:
                 freed += spares.release()

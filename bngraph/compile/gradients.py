@@ -69,9 +69,10 @@ def lower_backward(plan: Plan, fwd: Lowered, seeds: tuple[Any, ...],
     """Lower the backward pass for seeds of these kinds, one per output: ``ONES``,
     ``None`` (not seeded), or a signature entry. An input given in a smaller shape
     than it was computed with (``given``) gets its gradient summed back to it. What a
-    foreign rule gives is assumed (``_rule_kind``), or known from ``hints`` by
+    foreign rule gives is assumed (``float_promotion``), or known from ``hints`` by
     ``(node, operand)`` (what an earlier run saw)."""
     ir = plan.ir
+    hints = hints or {}
     p = fwd.program.fork()
     start = len(p.instrs)
     grads: list[int | None] = [None] * len(ir)
@@ -99,7 +100,7 @@ def lower_backward(plan: Plan, fwd: Lowered, seeds: tuple[Any, ...],
         out = fwd.values[step.node]
         for k, vjp, j in _edge_order(p, step.edges, g, args):
             c = _contribution(p, op, k, vjp, g, out, args, dict(step.params), step.node, kept,
-                              (hints or {}).get((step.node, k)))
+                              hints.get((step.node, k)))
             previous = grads[j]
             grads[j] = c if previous is None else _accumulate(p, previous, c, step.node, k)
     for node, shape in zip(plan.inputs, given, strict=True):
