@@ -271,7 +271,16 @@ def weak_call(fn: Callable[..., Any], params: dict[str, Any]) -> Callable[..., A
     float back, or ``Deopt`` for anything else (a complex power, say)."""
 
     if isinstance(fn, np.ufunc) and not params:
-        def ufunc_call(*args: Any) -> Any:  # np.tanh(0.5) is a numpy float: made a float
+        if fn.nin == 1:  # the commonest (tanh, exp, ...): no tuple of arguments to pack
+            def unary_call(a: Any) -> Any:  # np.tanh(0.5) is a numpy float: made a float
+                out = fn(a)
+                if type(out) is np.float64 or isinstance(out, (int, np.integer, np.floating)):
+                    return float(out)
+                raise Deopt
+
+            return unary_call
+
+        def ufunc_call(*args: Any) -> Any:
             out = fn(*args)
             if type(out) is np.float64 or isinstance(out, (int, np.integer, np.floating)):
                 return float(out)
