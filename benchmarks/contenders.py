@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 
 import bngraph as bg
+from bngraph.compile.loops import wait
+from bngraph.compile.rows import COMPILE_AFTER
 from bngraph.reference import batchnorm_backward, batchnorm_forward
 
 Call = Callable[[], Any]
@@ -77,6 +79,9 @@ def make_bngraph(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float,
         run = GRAPH.forward(x=x, gamma=gamma, beta=beta, eps=eps)
         return run.outputs["out"], run.backward(dout)
 
+    for _ in range(1 + COMPILE_AFTER):  # large runs: numba compiles the row passes' loops
+        call()
+    wait()  # (on a worker thread: the runs are timed once they are ready)
     return call
 
 

@@ -30,6 +30,7 @@ from .forward import Lowered, lower_forward, run_dtype
 from .fusion import fuse
 from .gradients import LoweredBackward, lower_backward
 from .program import Hint
+from .rows import fuse_rows
 from .signature import Signature
 from .spares import Spares
 
@@ -94,13 +95,14 @@ class CompiledPlan:
         fuse(p, 0, pinned)
         self.layout: Layout = assign(p, 0, inputs=inputs, pinned=pinned, handout=set(outputs))
         layout = self.layout
-        self.steps: tuple[Step, ...] = tuple(layout.steps)
+        kept = (*plan.inputs, *plan.outputs, *plan.saved_values)
+        self.kept = {i: layout.slots[values[i]] for i in kept}
+        self.steps: tuple[Step, ...] = fuse_rows(p, layout.steps, layout.slots,
+                                                 set(self.kept.values()))
         self.input_slots = tuple(layout.slots[reg] for _, reg in self.lowered.inputs)
         self.dims: dict[str, int] = {}
         names = plan.ir.names
         self.output_slots = tuple((names[i], layout.slots[values[i]]) for i in plan.outputs)
-        kept = (*plan.inputs, *plan.outputs, *plan.saved_values)
-        self.kept = {i: layout.slots[values[i]] for i in kept}
         self.shapes = [p.shapes[reg] for reg in values]
         self.template = [None] * layout.size
         for slot, value in layout.consts.items():
@@ -231,7 +233,9 @@ class CompiledBackward:
                              handout=handout, base=forward.layout)
         layout = self.layout
         self.base_size = forward.layout.size
-        self.steps: tuple[Step, ...] = tuple(layout.steps)
+        self.steps: tuple[Step, ...] = fuse_rows(
+            p, layout.steps, layout.slots,
+            {layout.slots[r] for r in read_at_the_end if r in layout.slots})
         self.seed_slots = tuple((layout.slots[reg], node) for node, reg in lowered.seeds)
         self.handout = tuple(
             (name, mode, x) if mode == "zeros"

@@ -75,6 +75,7 @@ class Kernel:
                  sliced: list[bool], scratch: int, shape: tuple[int, ...],
                  dtype: np.dtype[Any], result: tuple[int, ...],
                  axes: tuple[int, ...] | None = None, keepdims: bool = False) -> None:
+        self.ops = ops  # (read by .rows, which compiles them into its loop)
         self.sliced = tuple(sliced)  # which leaves are cut into tiles (the others broadcast)
         if axes is not None:  # -1 and the like as the axes they name
             axes = tuple(sorted(a % len(shape) for a in axes))

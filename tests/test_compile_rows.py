@@ -1,0 +1,156 @@
+"""Row passes (``bngraph.compile.rows``, their loops ``bngraph.compile.loops``): runs of large elementwise calls and sums over
+the first axis, compiled by numba into one loop, give the interpreter's results bit for
+bit; a run whose arrays the loop does not take, and a machine without numba, get numpy's
+calls; a pass compiled on the worker thread takes over once it is ready."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from test_compile import assert_same, interpreted
+
+import bngraph as bg
+from bngraph.compile import loops, rows
+from bngraph.compile.compiled import CompiledPlan
+from bngraph.errors import NonFiniteWarning
+
+N, D = 1024, 512  # 2 MiB in float32: above rows.MIN_BYTES, rows wider than MIN_WIDTH
+
+
+def batchnorm_inputs(dtype: type, seed: int = 0) -> dict[str, Any]:
+    rng = np.random.default_rng(seed)
+    # magnitudes over several decades: another order of operations would round otherwise
+    x = rng.standard_normal((N, D)) * 10.0 ** rng.integers(-3, 4, (N, D))
+    return {"x": x.astype(dtype), "gamma": rng.standard_normal(D).astype(dtype),
+            "beta": rng.standard_normal(D).astype(dtype), "eps": 1e-5}
+
+
+def passes(graph: bg.Graph, inputs: dict[str, Any]) -> list[rows.RowPass]:
+    """The row passes of the graph's compiled plan for these inputs, forward and backward."""
+    from bngraph.compile.cache import compiled_for
+
+    compiled = compiled_for(graph.plan, inputs)
+    assert isinstance(compiled, CompiledPlan)
+    steps = [*compiled.steps]
+    for backward in compiled._backward.values():
+        if backward is not None:
+            steps += backward.steps
+    return [step[0] for step in steps if isinstance(step[0], rows.RowPass)]
+
+
+def compiled_loops(found: list[rows.RowPass]) -> int:
+    return sum(1 for p in found for loop in p.loops.values()
+               if loop is not rows.COMPILING and loop is not rows.FAILED)
+
+
+def agree(graph: bg.Graph, inputs: dict[str, Any], seed: np.ndarray) -> None:
+    """Two compiled runs (the second with the loops) and the interpreter, bit for bit."""
+    reference = interpreted(graph, inputs)
+    want = reference.backward(seed)
+    for _ in range(2 + rows.COMPILE_AFTER):
+        run = graph.forward(inputs)
+        got = run.backward(seed)
+        assert run.stats.compiled
+        for name, value in reference.outputs.items():
+            assert_same(run.outputs[name], value, f"output {name}")
+        for name, value in want.items():
+            assert_same(got[name], value, f"gradient of {name}")
+
+
+needs_numba = pytest.mark.skipif(not loops.available(), reason="numba is the fast extra")
+
+
+@pytest.mark.parametrize("name", ["batchnorm", "batchnorm_composite"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_fused_passes_of_batchnorm_are_the_interpreters_bit_for_bit(
+        name: str, dtype: type) -> None:
+    graph = bg.Graph.from_ir(bg.library.get(name).ir)
+    inputs = batchnorm_inputs(dtype)
+    seed = np.random.default_rng(1).standard_normal((N, D)).astype(dtype)
+    agree(graph, inputs, seed)
+    found = passes(graph, inputs)
+    assert found and compiled_loops(found) == len(found)  # every pass ran its loop
+
+
+def test_a_pass_of_every_op_and_of_a_kept_view_is_the_interpreters() -> None:
+    """Subtraction, division, negation, square roots and Python floats in one pass; a sum
+    over the first axis that keeps it; a value read again through a reshape."""
+    graph = bg.parse(
+        "input x\ninput w\ninput c\n"
+        "a = sqrt(x * x + c)\n"
+        "b = (w - a) / (a + 2.0)\n"
+        "r = reshape(-b, shape=(1024, 512))\n"
+        "y = sum(r * r - x, axis=0, keepdims=True) + sum(b, axis=0, keepdims=True) * r\n"
+        "output y\n")
+    rng = np.random.default_rng(2)
+    inputs = {"x": rng.standard_normal((N, D)), "w": rng.standard_normal(D), "c": 0.5}
+    agree(graph, inputs, rng.standard_normal((N, D)))
+    assert passes(graph, inputs)
+
+
+@needs_numba
+def test_arrays_the_loop_does_not_take_get_numpys_calls() -> None:
+    """x in Fortran order: the pass runs its calls one by one, and is still right."""
+    graph = bg.Graph.from_ir(bg.library.get("batchnorm").ir)
+    inputs = batchnorm_inputs(np.float64)
+    inputs["x"] = np.asfortranarray(inputs["x"])
+    seed = np.ones((N, D))
+    agree(graph, inputs, seed)
+    inputs["x"] = np.ascontiguousarray(inputs["x"])
+    assert compiled_loops(passes(graph, inputs)) == 0  # never asked for: no loop compiled
+
+
+def test_without_numba_the_plan_keeps_numpys_calls(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(loops, "available", lambda: False)
+    graph = bg.Graph.from_ir(bg.library.get("batchnorm").ir)
+    inputs = batchnorm_inputs(np.float32)
+    agree(graph, inputs, np.ones((N, D), np.float32))
+    assert passes(graph, inputs) == []
+
+
+@needs_numba
+def test_a_pass_compiled_in_the_background_takes_over_once_ready(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(loops, "COMPILE_IN_BACKGROUND", True)
+    graph = bg.Graph.from_ir(bg.library.get("batchnorm").ir)
+    inputs = batchnorm_inputs(np.float32, seed=3)
+    seed = np.ones((N, D), np.float32)
+    agree(graph, inputs, seed)  # the loops compile on the worker meanwhile
+    loops.wait()
+    found = passes(graph, inputs)
+    assert compiled_loops(found) == len(found) > 0
+    agree(graph, inputs, seed)
+
+
+def test_non_finite_values_from_a_pass_are_still_reported() -> None:
+    graph = bg.Graph.from_ir(bg.library.get("batchnorm").ir)
+    inputs = batchnorm_inputs(np.float64)
+    for _ in range(1 + rows.COMPILE_AFTER):
+        graph.forward(inputs).backward(np.ones((N, D)))
+    inputs["x"] = inputs["x"].copy()
+    inputs["x"][5, 7] = np.inf
+    with np.errstate(all="ignore"), pytest.warns(NonFiniteWarning, match="node 'mu'"):
+        graph.forward(inputs)
+    assert compiled_loops(passes(graph, inputs)) > 0
+
+
+def test_a_value_read_after_its_buffer_is_written_in_place_is_the_old_one() -> None:
+    """``b`` takes over ``a``'s buffer in place (nothing saves ``a``: its readers' rules
+    do not need it), and the sums after it read ``a`` through ``c``, which the pass
+    does not store: they must read ``a`` as it was, not ``b``."""
+    graph = bg.parse(
+        "input x\n"
+        "a = x + 1.0\n"
+        "m = sum(a, axis=0)\n"
+        "k = m * 0.5\n"
+        "c = a + k\n"
+        "b = -a\n"
+        "s = sum(c + 1.0, axis=0) + sum(c - 1.0, axis=0)\n"
+        "t = s * 0.25\n"
+        "y = b * t\n"
+        "output y\n")
+    inputs = {"x": np.random.default_rng(4).standard_normal((N, D))}
+    agree(graph, inputs, np.ones((N, D)))
+    assert passes(graph, inputs)
