@@ -23,6 +23,7 @@ on the same operands as numpy's (numba's error model is numpy's: no exceptions).
 
 from __future__ import annotations
 
+import importlib.util
 import queue
 import threading
 from collections.abc import Callable, Sequence
@@ -40,7 +41,7 @@ COMPILE_IN_BACKGROUND = True
 """Compile on a thread of its own while the runs go on with numpy's calls; ``False``:
 on the run that asks for it."""
 
-_NUMBA: list[Any] = []
+_NUMBA: list[bool] = []
 _LOCK = threading.Lock()
 _QUEUE: queue.Queue[Callable[[], None]] = queue.Queue()
 _PENDING = [0]  # jobs queued and not done
@@ -48,15 +49,18 @@ _DONE = threading.Condition(_LOCK)
 
 
 def available() -> bool:
-    """Whether numba is installed (the row passes are compiled with it)."""
+    """Whether numba is installed (the row passes are compiled with it). It is imported
+    only to compile a loop: a process that never runs a pass twice never loads it (and
+    its LLVM, about 100 MiB)."""
     if not _NUMBA:
-        try:
-            import numba
+        _NUMBA.append(importlib.util.find_spec("numba") is not None)
+    return bool(_NUMBA[0])
 
-            _NUMBA.append(numba)
-        except ImportError:
-            _NUMBA.append(None)
-    return _NUMBA[0] is not None
+
+def _njit(f: Callable[..., Any], **options: Any) -> Any:
+    import numba
+
+    return numba.njit(f, error_model="numpy", **options)
 
 
 def wait() -> None:
@@ -185,11 +189,11 @@ def _loop(body: Any) -> Any:
         for i in range(n):  # row after row: sums add as numpy adds over the first axis
             for j in range(width):
                 body(L, V, S, A, i, j)
-    return _NUMBA[0].njit(f, nogil=True, error_model="numpy")
+    return _njit(f, nogil=True)
 
 
 def _jit(f: Callable[..., Any]) -> Any:
-    return _NUMBA[0].njit(f, error_model="numpy", inline="always")
+    return _njit(f, inline="always")
 
 
 _LEAVES = {LOAD: _load, VEC: _vec, STORED: _stored}
