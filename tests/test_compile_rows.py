@@ -5,10 +5,13 @@ calls; a pass compiled on the worker thread takes over once it is ready."""
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_compile import assert_same, interpreted
 
 import bngraph as bg
@@ -154,3 +157,70 @@ def test_a_value_read_after_its_buffer_is_written_in_place_is_the_old_one() -> N
     inputs = {"x": np.random.default_rng(4).standard_normal((N, D))}
     agree(graph, inputs, np.ones((N, D)))
     assert passes(graph, inputs)
+
+
+FULL, ROW = "full", "row"  # a node's shape: (R, C), or (C,) and (1, C) broadcast down
+R, C = 5, 4
+
+
+@st.composite
+def row_graphs(draw: Any) -> tuple[bg.Graph, dict[str, Any]]:
+    """A random graph of what row passes take (``+ - * /``, negation, square roots, sums
+    and means over the first axis, reshapes that keep the shape) on arrays of one shape,
+    rows broadcast down and Python floats, with values for its inputs."""
+    g = bg.Graph("rows")
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    inputs: dict[str, Any] = {"x": rng.standard_normal((R, C)).astype(dtype),
+                              "v": rng.standard_normal(C).astype(dtype), "c": 0.75}
+    nodes: list[tuple[Any, str]] = [(g.input("x"), FULL), (g.input("v"), ROW),
+                                    (g.input("c"), "number")]
+    for _ in range(draw(st.integers(2, 14))):
+        kind = draw(st.sampled_from(["binary"] * 4 + ["neg", "sqrt", "sum", "view"]))
+        a, a_shape = nodes[draw(st.integers(0, len(nodes) - 1))]
+        if kind == "binary":
+            b, b_shape = nodes[draw(st.integers(0, len(nodes) - 1))]
+            op = draw(st.sampled_from(["+", "-", "*", "/"]))
+            node = {"+": a + b, "-": a - b, "*": a * b, "/": a / (b * b + 0.5)}[op]
+            shape = FULL if FULL in (a_shape, b_shape) else ROW if ROW in (a_shape, b_shape) \
+                else "number"
+        elif kind == "neg":
+            node, shape = -a, a_shape
+        elif kind == "sqrt":
+            node, shape = bg.sqrt(a * a + 0.25), a_shape
+        elif a_shape != FULL:
+            continue
+        elif kind == "sum":
+            reduce = draw(st.sampled_from([bg.sum, bg.mean]))
+            node, shape = reduce(a, axis=0, keepdims=draw(st.booleans())), ROW
+        else:
+            node, shape = bg.reshape(a, shape=(R, C)), FULL
+        nodes.append((node, shape))
+    fulls = [n for n, shape in nodes[3:] if shape == FULL] or [nodes[0][0] * 2.0]
+    g.output(fulls[-1].named("y"))
+    if len(fulls) > 1 and draw(st.booleans()):
+        g.output(fulls[draw(st.integers(0, len(fulls) - 2))].named("z"))
+    return g, inputs
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+@given(row_graphs())  # (numba compiles each graph's loops: about 2 s each)
+def test_random_graphs_in_row_passes_are_the_interpreters(case: Any) -> None:
+    """Row passes of any size, compiled before their first run: two runs in a row
+    equal the interpreter bit for bit."""
+    graph, inputs = case
+    with np.errstate(all="ignore"), warnings.catch_warnings(), \
+            pytest.MonkeyPatch.context() as patch:
+        warnings.simplefilter("ignore")
+        patch.setattr(rows, "MIN_BYTES", 0)
+        patch.setattr(rows, "MIN_WIDTH", 1)
+        patch.setattr(rows, "COMPILE_AFTER", 0)
+        reference = interpreted(graph, inputs)
+        want = reference.backward()
+        for _ in range(2):
+            run = graph.forward(inputs)
+            for name, value in reference.outputs.items():
+                assert_same(run.outputs[name], value, f"output {name}")
+            got = run.backward()
+            for name, value in want.items():
+                assert_same(got[name], value, f"gradient of {name}")
