@@ -46,6 +46,7 @@ _LOCK = threading.Lock()
 _QUEUE: queue.Queue[Callable[[], None]] = queue.Queue()
 _PENDING = [0]  # jobs queued and not done
 _DONE = threading.Condition(_LOCK)
+_WORKER: list[threading.Thread] = []
 
 
 def available() -> bool:
@@ -81,10 +82,8 @@ def submit(job: Callable[[], None]) -> None:
     _QUEUE.put(job)
 
 
-_WORKER: list[threading.Thread] = []
-
-
 def _work() -> None:
+    """The worker thread: compile what is queued, one at a time, for good."""
     while True:
         job = _QUEUE.get()
         try:
