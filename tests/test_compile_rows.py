@@ -48,14 +48,15 @@ def compiled_loops(found: list[rows.RowPass]) -> int:
                if loop is not rows.COMPILING and loop is not rows.FAILED)
 
 
-def agree(graph: bg.Graph, inputs: dict[str, Any], seed: np.ndarray) -> None:
-    """Two compiled runs (the second with the loops) and the interpreter, bit for bit."""
+def agree(graph: bg.Graph, inputs: dict[str, Any], seed: np.ndarray | None) -> None:
+    """Compiled runs (the last ones with the loops) and the interpreter, bit for bit;
+    ``seed=None``: ``backward()``, seeded with ones."""
     reference = interpreted(graph, inputs)
     want = reference.backward(seed)
     for _ in range(2 + rows.COMPILE_AFTER):
         run = graph.forward(inputs)
         got = run.backward(seed)
-        assert run.stats.compiled
+        assert run.stats.compiled  # (no step fell back to the interpreter)
         for name, value in reference.outputs.items():
             assert_same(run.outputs[name], value, f"output {name}")
         for name, value in want.items():
@@ -69,11 +70,14 @@ def test_numba_is_installed_here() -> None:
 
 @pytest.mark.parametrize("name", ["batchnorm", "batchnorm_composite"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("seeded", [True, False])
 def test_the_fused_passes_of_batchnorm_are_the_interpreters_bit_for_bit(
-        name: str, dtype: type) -> None:
+        name: str, dtype: type, seeded: bool) -> None:
+    """Seeded with an array, or by ``backward()`` with ones (a constant of x's shape,
+    spread from one number)."""
     graph = bg.Graph.from_ir(bg.library.get(name).ir)
     inputs = batchnorm_inputs(dtype)
-    seed = np.random.default_rng(1).standard_normal((N, D)).astype(dtype)
+    seed = np.random.default_rng(1).standard_normal((N, D)).astype(dtype) if seeded else None
     agree(graph, inputs, seed)
     found = passes(graph, inputs)
     assert found and compiled_loops(found) == len(found)  # every pass ran its loop
@@ -222,5 +226,6 @@ def test_random_graphs_in_row_passes_are_the_interpreters(case: Any) -> None:
             for name, value in reference.outputs.items():
                 assert_same(run.outputs[name], value, f"output {name}")
             got = run.backward()
+            assert run.stats.compiled  # (no step fell back to the interpreter)
             for name, value in want.items():
                 assert_same(got[name], value, f"gradient of {name}")

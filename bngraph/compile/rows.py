@@ -104,7 +104,7 @@ class RowPass:
             if a.flags.c_contiguous:
                 places.append(LOAD)
                 loads.append(a)
-            elif a.strides[0] == 0 and a[0].flags.c_contiguous:  # a row spread down
+            elif a.strides[0] == 0:  # a row spread down (or a number spread everywhere)
                 places.append(VEC)
                 spread.append(a[0])
             else:
@@ -133,7 +133,7 @@ class RowPass:
         for k, a in enumerate(spread):
             vecs[k] = a
         for k, slot in enumerate(self.small, start=len(spread)):
-            vecs[k] = np.ravel(frame[slot])  # (1, d), (1, 1), () or a Python float
+            vecs[k] = np.ravel(frame[slot])  # (d,), (1, d), (1, 1), () or a Python float
         accs = np.zeros((len(self.sums), self.shape[1]), self.dtype)
         loop(tuple(loads), vecs, tuple(stores), accs, *self.shape)
         for k, (slot, shape) in enumerate(self.sums):
@@ -338,7 +338,7 @@ def _pass(p: Program, steps: Sequence[Step], described: list[Any], start: int, e
           shape: tuple[int, int], dtype: np.dtype[Any], slots: dict[int, int],
           live: set[int], defined: dict[int, Instr]) -> Step:
     """One ``RowPass`` step for ``steps[start:end]``: its ops as values written once."""
-    shape_of = {s: p.shapes[r] for r, s in slots.items() if not p.is_const(r)}
+    shape_of = {s: p.shapes[r] for r, s in slots.items()}  # (constants too: a seed of ones)
     version: dict[tuple[str, int], int] = {}  # the value each name holds now
     ops: list[Op] = []
     full: list[int] = []
