@@ -7,14 +7,16 @@ axis 0 by ``np.add.reduce``, the einsums of sums of products and the tiled kerne
 numba) that keeps the values of the run in registers, writes back only those read after
 it (kept for the backward pass, handed out, read by a later step or through a view), and
 adds the sums row after row into zeros, as numpy does. A run stops before a step that
-reads a sum made in it, or a view of a value made in it. Every value is the same IEEE
-operation on the same operands as numpy's, so results are the interpreter's bit for bit.
+reads a sum made in it or a view of a value made in it, or that writes a buffer an earlier
+step of it read (the loop computes a value where it is needed, maybe after that write).
+Every value is the same IEEE operation on the same operands as numpy's, so results are
+the interpreter's bit for bit.
 
 A pass makes its numpy calls one by one until its loop is compiled (after
 ``COMPILE_AFTER`` runs, on the worker thread of ``.loops``), without numba, and for a run
-whose arrays the loop does not take: an operand of the full shape must be in C order or a
-row broadcast down the first axis, and none may share memory with an array the pass
-writes.
+whose arrays the loop does not take: an operand of the full shape must be in C order or
+spread down the first axis (a row, or a number), and none may share memory with an array
+the pass writes.
 
 >>> import numpy as np, bngraph as bg
 >>> from bngraph.compile.cache import compiled_for
