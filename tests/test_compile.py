@@ -6,8 +6,10 @@ The interpreter reference is built here from its public parts (``bind_inputs``,
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -123,6 +125,16 @@ def graph_and_inputs(draw: Any) -> tuple[bg.Graph, dict[str, Any]]:
             values = np.abs(values) + 0.1
         inputs[name] = np.asarray(values, dtype)
     return graph, inputs
+
+
+@contextlib.contextmanager
+def quietly_patched() -> Iterator[pytest.MonkeyPatch]:
+    """A monkeypatch for one hypothesis example, with numpy's floating-point warnings
+    and every other warning silenced (random graphs overflow and divide by zero)."""
+    with np.errstate(all="ignore"), warnings.catch_warnings(), \
+            pytest.MonkeyPatch.context() as patch:
+        warnings.simplefilter("ignore")
+        yield patch
 
 
 def outcome(call: Any) -> tuple[Any, ...]:
@@ -563,9 +575,7 @@ def test_random_graphs_fused_agree_with_the_interpreter(case: Any) -> None:
     from bngraph.compile import fusion
 
     graph, inputs = case
-    with np.errstate(all="ignore"), warnings.catch_warnings(), \
-            pytest.MonkeyPatch.context() as patch:
-        warnings.simplefilter("ignore")
+    with quietly_patched() as patch:
         patch.setattr(fusion, "MIN_BYTES", 0)
         patch.setattr(fusion, "TILE_BYTES", 8)
         want = outcome(lambda: interpreted(graph, inputs))

@@ -5,14 +5,13 @@ calls; a pass compiled on the worker thread takes over once it is ready."""
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_compile import assert_same, interpreted
+from test_compile import assert_same, interpreted, quietly_patched
 
 import bngraph as bg
 from bngraph.compile import loops, rows
@@ -213,9 +212,7 @@ def test_random_graphs_in_row_passes_are_the_interpreters(case: Any) -> None:
     """Row passes of any size, compiled before their first run: two runs in a row
     equal the interpreter bit for bit."""
     graph, inputs = case
-    with np.errstate(all="ignore"), warnings.catch_warnings(), \
-            pytest.MonkeyPatch.context() as patch:
-        warnings.simplefilter("ignore")
+    with quietly_patched() as patch:
         patch.setattr(rows, "MIN_BYTES", 0)
         patch.setattr(rows, "MIN_WIDTH", 1)
         patch.setattr(rows, "COMPILE_AFTER", 0)

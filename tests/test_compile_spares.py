@@ -4,14 +4,20 @@ only once nothing refers to them any more (``bngraph.compile.spares``)."""
 from __future__ import annotations
 
 import threading
-import warnings
 import weakref
 from typing import Any
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
-from test_compile import assert_same, graph_and_inputs, in_threads, interpreted, outcome
+from test_compile import (
+    assert_same,
+    graph_and_inputs,
+    in_threads,
+    interpreted,
+    outcome,
+    quietly_patched,
+)
 
 import bngraph as bg
 from bngraph.compile import spares
@@ -160,9 +166,7 @@ def test_random_graphs_with_spares_of_any_size_agree_with_the_interpreter(case: 
     """Every handed-out array kept and written again: three runs in a row equal the
     interpreter bit for bit, and the first run's results, held, do not change."""
     graph, values = case
-    with np.errstate(all="ignore"), warnings.catch_warnings(), \
-            pytest.MonkeyPatch.context() as patch:
-        warnings.simplefilter("ignore")
+    with quietly_patched() as patch:
         patch.setattr(spares, "MIN_BYTES", 0)
         want = outcome(lambda: interpreted(graph, values))
         if want[0] == "error":

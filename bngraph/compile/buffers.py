@@ -22,7 +22,7 @@ of another (or that a foreign op may have returned as one) keeps its base alive.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,10 +31,16 @@ import numpy as np
 from ..schedule import fetcher
 from .program import Program
 
-__all__ = ["Layout", "Step", "assign"]
+__all__ = ["Layout", "Step", "assign", "run_steps"]
 
 Step = tuple[Callable[..., Any], Callable[[list[Any]], tuple[Any, ...]], int, int]
 """``(fn, fetch, dst, instr)``: ``frame[dst] = fn(*fetch(frame))``."""
+
+
+def run_steps(steps: Sequence[Step], frame: list[Any]) -> None:
+    """Run ``steps`` on ``frame``, in order (the compiled plans' inner loop)."""
+    for fn, fetch, dst, _ in steps:
+        frame[dst] = fn(*fetch(frame))
 
 FOREVER = 1 << 62
 

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from ..schedule import Plan
-from .buffers import Layout, Step, assign
+from .buffers import Layout, Step, assign, run_steps
 from .forward import Lowered, lower_forward, run_dtype
 from .fusion import fuse
 from .gradients import LoweredBackward, lower_backward
@@ -68,8 +68,7 @@ def _filled(template: list[Any], layout: Layout, base: list[Any] | None = None) 
     if not layout.arena_steps:
         return extension
     frame = base + extension if base is not None else extension
-    for fn, fetch, dst, _ in layout.arena_steps:
-        frame[dst] = fn(*fetch(frame))
+    run_steps(layout.arena_steps, frame)
     return frame[offset:]
 
 
@@ -280,8 +279,7 @@ def _execute(steps: tuple[Step, ...], frame: list[Any], spares: Spares | None) -
     """Run ``steps`` on ``frame``, writing what they hand out into spares nobody holds."""
     if spares is not None:
         spares.fill(frame)
-    for fn, fetch, dst, _ in steps:
-        frame[dst] = fn(*fetch(frame))
+    run_steps(steps, frame)
     if spares is not None:
         spares.keep(frame)
 

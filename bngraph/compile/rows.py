@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from . import loops
-from .buffers import Step
+from .buffers import Step, run_steps
 from .fusion import REDUCE, Einsum, Kernel
 from .loops import ADD, DIV, LOAD, MUL, NEG, SQRT, SUB, VEC, compose, submit
 from .program import WEAK, Instr, Program, is_array
@@ -146,8 +146,7 @@ class RowPass:
         return frame[self.dst]
 
     def _one_by_one(self, frame: list[Any]) -> Any:
-        for fn, fetch, dst, _ in self.steps:
-            frame[dst] = fn(*fetch(frame))
+        run_steps(self.steps, frame)
         return frame[self.dst]
 
     def _compile(self, key: tuple[int, ...]) -> None:
@@ -341,7 +340,8 @@ def _pass(p: Program, steps: Sequence[Step], described: list[Any], start: int, e
           live: set[int], defined: dict[int, Instr]) -> Step:
     """One ``RowPass`` step for ``steps[start:end]``: its ops as values written once."""
     shape_of = {s: p.shapes[r] for r, s in slots.items()}  # (constants too: a seed of ones)
-    version: dict[tuple[str, int], int] = {}  # the value each name holds now
+    # the value each name holds now: a slot's, or a step's scratch value ("temp", step, t)
+    version: dict[tuple[Any, ...], int] = {}
     ops: list[Op] = []
     full: list[int] = []
     small: list[int] = []
@@ -350,7 +350,7 @@ def _pass(p: Program, steps: Sequence[Step], described: list[Any], start: int, e
         for op, dst, operands in d[2]:
             read = []
             for kind, k in operands:
-                name = (kind, k) if kind == "slot" else ("temp", number << 20 | k)
+                name = (kind, k) if kind == "slot" else ("temp", number, k)
                 if name in version:
                     read.append(("val", version[name]))
                     continue
@@ -361,7 +361,7 @@ def _pass(p: Program, steps: Sequence[Step], described: list[Any], start: int, e
                 ops.append((op, dst, tuple(read)))
                 continue
             value = len(ops)
-            name = dst if dst[0] == "slot" else ("temp", number << 20 | dst[1])
+            name = dst if dst[0] == "slot" else ("temp", number, dst[1])
             version[name] = value
             if dst[0] == "slot":
                 finals[dst[1]] = (value, d[3].result)
