@@ -43,8 +43,7 @@ def passes(graph: bg.Graph, inputs: dict[str, Any]) -> list[rows.RowPass]:
 
 
 def compiled_loops(found: list[rows.RowPass]) -> int:
-    return sum(1 for p in found for loop in p.loops.values()
-               if loop is not rows.COMPILING and loop is not rows.FAILED)
+    return sum(1 for p in found if p.loop not in (None, rows.COMPILING, rows.FAILED))
 
 
 def agree(graph: bg.Graph, inputs: dict[str, Any], seed: np.ndarray | None) -> None:

@@ -1,23 +1,30 @@
 """Loops over the elements of 2-d arrays, composed and compiled with numba.
 
-``compose(ops, ...)`` makes the loop of a row pass (``bngraph.compile.rows``) from a few
-fixed functions: a leaf reads an operand (a row of an array of the full shape, a row
-broadcast down, or a value stored earlier in the loop), an op applies ``+ - * /``,
-negation or a square root to what its operands give, a statement stores a value into its
-buffer or adds it to a sum over the rows. Each is a closure over numbers and other compiled
-functions, which numba compiles as constants and inlines: no source code is generated.
-The loop visits the rows in order and the elements of each row in order, so the sums add
-row after row as numpy adds over the first axis, and every value is one IEEE operation
-on the same operands as numpy's (numba's error model is numpy's: no exceptions).
+``compiled(ops, ...)`` makes the loop of a row pass (``bngraph.compile.rows``) from a few
+fixed functions: a leaf reads an operand (an element of an array of the full shape, of a
+row broadcast down, or one number), an op applies ``+ - * /``, negation or a square root
+to what its operands give, a statement stores a value into its array or adds it to a sum
+over the rows. Each is a closure over numbers and other compiled functions, which numba
+compiles as constants and inlines: no source code is generated. The loop visits the rows
+in order and the elements of each row in order, so the sums add row after row as numpy
+adds over the first axis, and every value is one IEEE operation on the same operands as
+numpy's (numba's error model is numpy's: no exceptions; a Python number is first made
+the pass's dtype, as numpy makes a weak scalar).
+
+A loop is called as ``loop(F, n, d)``: ``F`` the tuple of the pass's operands and
+destinations, ``(n, d)`` its shape. It is compiled for the types of one such tuple and
+takes no other (numba raises ``TypeError``); it returns 1, having written nothing, when
+an array is not of the shape or layout it was compiled for, and 0 when done. Loops are
+shared by passes of the same ops and types (of any shape).
 
 ``submit(job)`` runs a compilation on a worker thread (``wait()`` waits for them all).
 
 >>> import numpy as np
 >>> if available():
-...     loop = compose([(MUL, ("val", 0), (("ext", 7), ("ext", 7)))], {0: 0}, [0],
-...                    {7: (LOAD, 0)})
 ...     x, out = np.arange(6.0).reshape(2, 3), np.zeros((2, 3))
-...     loop((x,), np.zeros((0, 3)), (out,), np.zeros((0, 3)), 2, 3)
+...     loop = compiled([(MUL, ("val", 0), (("ext", 0), ("ext", 0)))], {0: 1},
+...                     (FULL, OUT), (x, out), np.dtype(np.float64))
+...     assert loop((x, out), 2, 3) == 0
 ...     assert out.tolist() == [[0.0, 1.0, 4.0], [9.0, 16.0, 25.0]]
 """
 
@@ -31,11 +38,14 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ADD", "SUB", "MUL", "DIV", "NEG", "SQRT", "LOAD", "VEC", "STORED",
-           "COMPILE_IN_BACKGROUND", "available", "compose", "submit", "wait"]
+__all__ = ["ADD", "SUB", "MUL", "DIV", "NEG", "SQRT", "FULL", "OUT", "ROW", "ONE", "SUM",
+           "COMPILE_IN_BACKGROUND", "available", "compiled", "submit", "wait"]
 
 ADD, SUB, MUL, DIV, NEG, SQRT = range(6)
-LOAD, VEC, STORED = range(3)  # where a leaf reads: L[k][i, j], V[k, j] or S[k][i, j]
+FULL, OUT, ROW, ONE, SUM = range(5)
+"""What an operand of a loop is: an array of the full shape read, or written (and maybe
+read), a row broadcast down ((d,) or (1, d)), one number (a Python number or an array
+of one element), or a sum over the rows ((d,) or (1, d), written)."""
 
 COMPILE_IN_BACKGROUND = True
 """Compile on a thread of its own while the runs go on with numpy's calls; ``False``:
@@ -47,21 +57,18 @@ _QUEUE: queue.Queue[Callable[[], None]] = queue.Queue()
 _PENDING = [0]  # jobs queued and not done
 _DONE = threading.Condition(_LOCK)
 _WORKER: list[threading.Thread] = []
+_MADE: dict[Any, Any] = {}  # loops by ops and types
+MAX_LOOPS = 256
+"""Loops kept for passes to come (the oldest go first)."""
 
 
 def available() -> bool:
     """Whether numba is installed (the row passes are compiled with it). It is imported
-    only to compile a loop: a process that never runs a pass twice never loads it (and
-    its LLVM, about 100 MiB)."""
+    only to compile a loop: a process that never compiles one never loads it (and its
+    LLVM, about 100 MiB)."""
     if not _NUMBA:
         _NUMBA.append(importlib.util.find_spec("numba") is not None)
     return bool(_NUMBA[0])
-
-
-def _njit(f: Callable[..., Any], **options: Any) -> Any:
-    import numba
-
-    return numba.njit(f, error_model="numpy", **options)
 
 
 def wait() -> None:
@@ -94,105 +101,255 @@ def _work() -> None:
                 _DONE.notify_all()
 
 
-def compose(ops: Sequence[Any], stores: dict[int, int], store_slots: Sequence[int],
-            leaves: dict[int, tuple[int, int]]) -> Any:
-    """The loop of a row pass: ``ops`` as numbered values (see ``bngraph.compile.rows``),
-    the value stored into each slot of ``store_slots`` (``stores``: value to slot), and
-    where each slot read from the frame is found (``leaves``: slot to place and index).
-    It is called as ``loop(L, V, S, A, n, width)``: the arrays read row by row, the rows
-    broadcast, the arrays stored into, the sums (zeros to add to), and the shape."""
-    leaf = {slot: _LEAVES[place](k) for slot, (place, k) in leaves.items()}
-    store_index = {slot: k for k, slot in enumerate(store_slots)}
+def compiled(ops: Sequence[Any], stores: dict[int, int], roles: Sequence[int],
+             operands: Sequence[Any], dtype: np.dtype[Any]) -> Any:
+    """The loop of a row pass, compiled for the types of ``operands`` (one run's ``F``):
+    ``ops`` are numbered values (see ``bngraph.compile.rows``) reading ``("ext", k)``,
+    ``F[k]``; ``stores`` maps the values stored to their place in ``F``; ``roles`` says
+    what each operand is (``FULL``, ``OUT``, ``ROW``, ``ONE`` or ``SUM``). Raises ``TypeError``
+    for an operand the loop cannot read in numpy's order (an array of the full shape in
+    neither C order nor spread down the rows)."""
+    types = tuple(_type(role, value, dtype) for role, value in zip(roles, operands, strict=True))
+    key = (tuple(ops), tuple(sorted(stores.items())), tuple(roles), types)
+    with _LOCK:
+        found = _MADE.get(key)
+    if found is not None:
+        return found
+    numba = _numba()
+    loop = numba.njit(numba.int64(numba.types.Tuple(types), numba.int64, numba.int64),
+                      nogil=True, error_model="numpy")(_compose(ops, stores, roles, types, dtype))
+    loop.disable_compile()  # other types raise TypeError: the pass makes numpy's calls
+    with _LOCK:
+        while len(_MADE) >= MAX_LOOPS:
+            del _MADE[next(iter(_MADE))]
+        _MADE[key] = loop
+    return loop
+
+
+def _type(role: int, value: Any, dtype: np.dtype[Any]) -> Any:
+    """The numba type an operand is compiled for: arrays read only but those written, in
+    C order where they are (numba then makes the loop over a row one of vector
+    instructions); those of the full shape in C order, or spread down the rows."""
+    numba = _numba()
+    types = numba.types
+    if type(value) is not np.ndarray:
+        return numba.typeof(value)  # a Python number, made the pass's dtype where read
+    element = numba.from_dtype(value.dtype)
+    if role in (OUT, SUM):
+        if not (value.flags.c_contiguous and value.flags.writeable):
+            raise TypeError("an array written in neither C order nor writeable")
+        return types.Array(element, value.ndim, "C")
+    if role == FULL:
+        if value.flags.c_contiguous:
+            return types.Array(element, 2, "C", readonly=True)
+        if value.strides[0] == 0:
+            return types.Array(element, 2, "A", readonly=True)
+        raise TypeError("an array of the full shape in neither C order nor spread down")
+    return types.Array(element, value.ndim, "C" if value.flags.c_contiguous else "A",
+                       readonly=True)
+
+
+def _compose(ops: Sequence[Any], stores: dict[int, int], roles: Sequence[int],
+             types: Sequence[Any], dtype: np.dtype[Any]) -> Callable[..., int]:
+    cast = np.float32 if dtype == np.float32 else np.float64
+    leaf = [_leaf(role, t, k, cast) for k, (role, t) in enumerate(zip(roles, types, strict=True))]
+    fits: Any = _jit(_fits_anything)
+    for k, (role, t) in enumerate(zip(roles, types, strict=True)):
+        if role != ONE or hasattr(t, "ndim"):
+            fits = _fits(fits, k, role, t, dtype.itemsize)
     value: dict[int, Any] = {}
     body: Any = _jit(_nothing)
-    sums = 0
+    zero: Any = _jit(_zero_nothing)
     for op, dst, operands in ops:
         args = [value[v] if kind == "val" else leaf[v] for kind, v in operands]
         if dst[0] == "acc":
-            body = _accumulate(body, sums, args[0])
-            sums += 1
+            k = dst[1]
+            body = _accumulate(body, k, types[k].ndim, args[0])
+            zero = _zero(zero, k, types[k].ndim)
             continue
         made = _unary(op, *args) if op in (NEG, SQRT) else _binary(op, *args)
         if dst[1] in stores:  # stored: the values after it read it back
-            k = store_index[stores[dst[1]]]
+            k = stores[dst[1]]
             body = _store(body, k, made)
-            made = _stored(k)
+            made = leaf[k]
         value[dst[1]] = made
-    return _loop(body)
+    return _loop(fits, zero, body)
 
 
-def _load(k: int) -> Any:
-    def f(L: Any, V: Any, S: Any, i: int, j: int) -> Any:
-        return L[k][i, j]
+# ---------------------------------------------------------------------- leaves
+
+
+def _leaf(role: int, t: Any, k: int, cast: Any) -> Any:
+    if role in (FULL, OUT, SUM):
+        return _element(k)
+    if not hasattr(t, "ndim"):  # a Python number
+        def number(F: Any, i: int, j: int) -> Any:
+            return cast(F[k])
+        return _jit(number)
+    if role == ROW:
+        return _row(k) if t.ndim == 1 else _row_of_2d(k)
+    return (_first_0d, _first_1d, _first_2d)[t.ndim](k)
+
+
+def _element(k: int) -> Any:
+    def f(F: Any, i: int, j: int) -> Any:
+        return F[k][i, j]
     return _jit(f)
 
 
-def _vec(k: int) -> Any:
-    def f(L: Any, V: Any, S: Any, i: int, j: int) -> Any:
-        return V[k, j]
+def _row(k: int) -> Any:
+    def f(F: Any, i: int, j: int) -> Any:
+        return F[k][j]
     return _jit(f)
 
 
-def _stored(k: int) -> Any:
-    def f(L: Any, V: Any, S: Any, i: int, j: int) -> Any:
-        return S[k][i, j]
+def _row_of_2d(k: int) -> Any:
+    def f(F: Any, i: int, j: int) -> Any:
+        return F[k][0, j]
     return _jit(f)
+
+
+def _first_0d(k: int) -> Any:
+    def f(F: Any, i: int, j: int) -> Any:
+        return F[k][()]
+    return _jit(f)
+
+
+def _first_1d(k: int) -> Any:
+    def f(F: Any, i: int, j: int) -> Any:
+        return F[k][0]
+    return _jit(f)
+
+
+def _first_2d(k: int) -> Any:
+    def f(F: Any, i: int, j: int) -> Any:
+        return F[k][0, 0]
+    return _jit(f)
+
+
+# ---------------------------------------------------------------------- checks
+
+
+def _fits_anything(F: Any, n: int, d: int) -> bool:
+    return True
+
+
+def _fits(before: Any, k: int, role: int, t: Any, itemsize: int) -> Any:
+    """Whether ``F[k]`` is of the shape (and, read through its strides, the layout) the
+    loop reads and writes it in."""
+    if role == FULL and t.layout == "A":  # spread down the rows
+        def f(F: Any, n: int, d: int) -> Any:
+            a = F[k]
+            return before(F, n, d) and a.shape[0] == n and a.shape[1] == d \
+                and a.strides[0] == 0
+    elif role in (FULL, OUT):
+        def f(F: Any, n: int, d: int) -> Any:
+            a = F[k]
+            return before(F, n, d) and a.shape[0] == n and a.shape[1] == d
+    elif role == ONE:
+        def f(F: Any, n: int, d: int) -> Any:
+            return before(F, n, d) and F[k].size == 1
+    elif t.ndim == 1:  # a row, or a sum
+        def f(F: Any, n: int, d: int) -> Any:
+            return before(F, n, d) and F[k].shape[0] == d
+    else:
+        def f(F: Any, n: int, d: int) -> Any:
+            a = F[k]
+            return before(F, n, d) and a.shape[0] == 1 and a.shape[1] == d
+    return _jit(f)
+
+
+# ---------------------------------------------------------------------- values
 
 
 def _unary(op: int, a: Any) -> Any:
     if op == NEG:
-        def f(L: Any, V: Any, S: Any, i: int, j: int) -> Any:
-            return -a(L, V, S, i, j)
+        def f(F: Any, i: int, j: int) -> Any:
+            return -a(F, i, j)
     else:
-        def f(L: Any, V: Any, S: Any, i: int, j: int) -> Any:
-            return np.sqrt(a(L, V, S, i, j))
+        def f(F: Any, i: int, j: int) -> Any:
+            return np.sqrt(a(F, i, j))
     return _jit(f)
 
 
 def _binary(op: int, a: Any, b: Any) -> Any:
     if op == ADD:
-        def f(L: Any, V: Any, S: Any, i: int, j: int) -> Any:
-            return a(L, V, S, i, j) + b(L, V, S, i, j)
+        def f(F: Any, i: int, j: int) -> Any:
+            return a(F, i, j) + b(F, i, j)
     elif op == SUB:
-        def f(L: Any, V: Any, S: Any, i: int, j: int) -> Any:
-            return a(L, V, S, i, j) - b(L, V, S, i, j)
+        def f(F: Any, i: int, j: int) -> Any:
+            return a(F, i, j) - b(F, i, j)
     elif op == MUL:
-        def f(L: Any, V: Any, S: Any, i: int, j: int) -> Any:
-            return a(L, V, S, i, j) * b(L, V, S, i, j)
+        def f(F: Any, i: int, j: int) -> Any:
+            return a(F, i, j) * b(F, i, j)
     else:
-        def f(L: Any, V: Any, S: Any, i: int, j: int) -> Any:
-            return a(L, V, S, i, j) / b(L, V, S, i, j)
+        def f(F: Any, i: int, j: int) -> Any:
+            return a(F, i, j) / b(F, i, j)
     return _jit(f)
+
+
+# ---------------------------------------------------------------------- statements
 
 
 def _store(before: Any, k: int, e: Any) -> Any:
-    def f(L: Any, V: Any, S: Any, A: Any, i: int, j: int) -> None:
-        before(L, V, S, A, i, j)
-        S[k][i, j] = e(L, V, S, i, j)
+    def f(F: Any, i: int, j: int) -> None:
+        before(F, i, j)
+        F[k][i, j] = e(F, i, j)
     return _jit(f)
 
 
-def _accumulate(before: Any, k: int, e: Any) -> Any:
-    def f(L: Any, V: Any, S: Any, A: Any, i: int, j: int) -> None:
-        before(L, V, S, A, i, j)
-        A[k, j] += e(L, V, S, i, j)
+def _accumulate(before: Any, k: int, ndim: int, e: Any) -> Any:
+    if ndim == 1:
+        def f(F: Any, i: int, j: int) -> None:
+            before(F, i, j)
+            F[k][j] += e(F, i, j)
+    else:
+        def f(F: Any, i: int, j: int) -> None:
+            before(F, i, j)
+            F[k][0, j] += e(F, i, j)
     return _jit(f)
 
 
-def _nothing(L: Any, V: Any, S: Any, A: Any, i: int, j: int) -> None:
+def _zero(before: Any, k: int, ndim: int) -> Any:
+    """Set a sum to +0.0 before the rows are added (numpy's reduction starts there)."""
+    if ndim == 1:
+        def f(F: Any, d: int) -> None:
+            before(F, d)
+            for j in range(d):
+                F[k][j] = 0
+    else:
+        def f(F: Any, d: int) -> None:
+            before(F, d)
+            for j in range(d):
+                F[k][0, j] = 0
+    return _jit(f)
+
+
+def _nothing(F: Any, i: int, j: int) -> None:
     pass
 
 
-def _loop(body: Any) -> Any:
-    def f(L: Any, V: Any, S: Any, A: Any, n: int, width: int) -> None:
+def _zero_nothing(F: Any, d: int) -> None:
+    pass
+
+
+def _loop(fits: Any, zero: Any, body: Any) -> Callable[..., int]:
+    def f(F: Any, n: int, d: int) -> int:
+        if not fits(F, n, d):
+            return 1
+        zero(F, d)
         for i in range(n):  # row after row: sums add as numpy adds over the first axis
-            for j in range(width):
-                body(L, V, S, A, i, j)
-    return _njit(f, nogil=True)
+            for j in range(d):
+                body(F, i, j)
+        return 0
+    return f
 
 
 def _jit(f: Callable[..., Any]) -> Any:
-    return _njit(f, inline="always")
+    return _numba().njit(f, inline="always", error_model="numpy")
 
 
-_LEAVES = {LOAD: _load, VEC: _vec, STORED: _stored}
+def _numba() -> Any:
+    import numba
+
+    return numba

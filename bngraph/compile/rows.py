@@ -31,24 +31,33 @@ True
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
+from ..schedule import fetcher
 from . import loops
 from .buffers import Step, run_steps
 from .fusion import REDUCE, Einsum, Kernel
-from .loops import ADD, DIV, LOAD, MUL, NEG, SQRT, SUB, VEC, compose, submit
+from .loops import ADD, DIV, FULL, MUL, NEG, ONE, OUT, ROW, SQRT, SUB, SUM, submit
 from .program import WEAK, Instr, Program, is_array
 
-__all__ = ["RowPass", "fuse_rows", "MIN_BYTES", "MIN_WIDTH", "COMPILE_AFTER"]
+__all__ = ["RowPass", "fuse_rows", "MIN_BYTES", "MIN_WIDTH", "MIN_ELEMENTS", "MIN_ROW",
+           "COMPILE_AFTER", "COMPILE_AFTER_SMALL"]
 
 MIN_BYTES = 1 << 20
-"""Arrays smaller than this are left to numpy's calls (they fit in the cache anyway)."""
+"""Passes over at least this many bytes are large: compiled after ``COMPILE_AFTER`` runs."""
 
 MIN_WIDTH = 256
-"""Rows narrower than this are left to numpy (the loop's own cost per row would show)."""
+"""Large passes have rows at least this wide (the loop's own cost per row would show)."""
+
+MIN_ELEMENTS = 512
+"""Smaller passes (compiled after ``COMPILE_AFTER_SMALL`` runs) have at least this many
+elements, in rows at least ``MIN_ROW`` wide: below, numpy's calls cost no more than
+calling the loop."""
+
+MIN_ROW = 8
 
 ACC = -1  # the op of a sum over the rows (not an op of .loops: a statement)
 
@@ -59,8 +68,12 @@ CODES: dict[Any, tuple[int, int]] = {  # ufunc: its code, how many operands
 EINSUMS = {"ab,ab->b", "ab,b->b", "b,ab->b"}
 
 COMPILE_AFTER = 1
-"""Runs of a pass with numpy's calls before its loop is compiled: a graph run once never
-waits for numba (about half a second per pass)."""
+"""Runs of a large pass with numpy's calls before its loop is compiled: a graph run once
+never waits for numba (about half a second per pass)."""
+
+COMPILE_AFTER_SMALL = 100
+"""Runs of a smaller pass before its loop is compiled: at 100 us a run, numba's half a
+second pays only for a graph run many times."""
 
 COMPILING: Any = object()  # (a pass's loop, while numba makes it)
 FAILED: Any = object()  # (numba refused it: the pass keeps numpy's calls)
@@ -78,115 +91,90 @@ class RowPass:
     """Steps run as one pass over the rows (see the module); until its loop is compiled,
     and for a run whose arrays it does not take, the steps run one by one.
 
-    ``ops`` are numbered values (see ``Op``), ``full`` and ``small`` the slots read from
-    the frame (of the full shape, or broadcast along it), ``stores`` the values written
-    back, as ``{value: slot}``."""
+    ``ops`` are numbered values (see ``Op``) reading ``("ext", k)``, the ``k``-th of the
+    frame's ``slots`` (each of a role of ``.loops``, in ``roles``, of the shape in
+    ``shapes``); ``stores`` maps the values written back to the place of their slot in
+    ``slots``. The loop's operands after those are the sums in ``scratch``, ``(slot,
+    shape)``: new arrays, put in their slots after the loop."""
 
     def __init__(self, steps: Sequence[Step], ops: list[Op], shape: tuple[int, int],
-                 dtype: np.dtype[Any], full: list[int], small: list[int],
-                 stores: dict[int, int]) -> None:
+                 dtype: np.dtype[Any], slots: list[int], roles: list[int],
+                 shapes: list[tuple[int, ...]], stores: dict[int, int],
+                 scratch: list[tuple[int, tuple[int, ...]]]) -> None:
         self.steps = tuple(steps)
         self.ops, self.shape, self.dtype = ops, shape, dtype
-        self.full, self.small, self.stores = full, small, stores
-        self.store_slots = sorted(set(stores.values()))
-        self.sums = [(dst[1], dst[2]) for _, dst, _ in ops if dst[0] == "acc"]
+        self.slots, self.stores, self.scratch = tuple(slots), stores, scratch
+        self.roles = (*roles, *[SUM] * len(scratch))
+        self.shapes = shapes
+        self.n, self.d = shape
+        # the arrays a run may hand out, made here when it is their first call
+        self.fresh = [(slot, shapes[k]) for k, slot in enumerate(slots)
+                      if roles[k] in (OUT, SUM)]
+        self.gather: Callable[[list[Any]], tuple[Any, ...]] = fetcher(self.slots)
         self.dst = steps[-1][2]
-        self.loops: dict[tuple[int, ...], Any] = {}  # by where the full operands are read
+        self.large = _large(shape, dtype)
+        self.loop: Any = None  # COMPILING, FAILED, or a loop of .loops
         self.runs = 0
 
     def __repr__(self) -> str:
         return f"<row pass of {len(self.steps)} calls over {self.shape}>"
 
     def __call__(self, frame: list[Any]) -> Any:
-        loads, spread, places = [], [], []
-        for slot in self.full:
-            a = frame[slot]
-            if type(a) is not np.ndarray or a.dtype != self.dtype or a.shape != self.shape:
-                return self._one_by_one(frame)
-            if a.flags.c_contiguous:
-                places.append(LOAD)
-                loads.append(a)
-            elif a.strides[0] == 0:  # a row spread down (or a number spread everywhere)
-                places.append(VEC)
-                spread.append(a[0])
-            else:
-                return self._one_by_one(frame)
-        key = tuple(places)
-        loop = self.loops.get(key)
-        if loop is None:
-            self.runs += 1
-            if self.runs > COMPILE_AFTER:
-                self._compile(key)
-                loop = self.loops.get(key)
+        loop = self.loop
         if loop is None or loop is COMPILING or loop is FAILED:
+            return self._waiting(frame)
+        for slot, shape in self.fresh:
+            if frame[slot] is None:
+                frame[slot] = np.empty(shape, self.dtype)
+        operands = self.gather(frame)
+        if self.scratch:
+            operands += tuple(np.empty(shape, self.dtype) for _, shape in self.scratch)
+        try:
+            failed = loop(operands, self.n, self.d)
+        except TypeError:  # an operand of another type than the loop's
+            failed = 1
+        if failed:
             return self._one_by_one(frame)
-        stores = []
-        for slot in self.store_slots:
-            out = frame[slot]
-            if out is None:
-                out = frame[slot] = np.empty(self.shape, self.dtype)
-            elif not (type(out) is np.ndarray and out.flags.c_contiguous
-                      and out.shape == self.shape and out.dtype == self.dtype):
-                return self._one_by_one(frame)
-            stores.append(out)
-        if any(a is not out and np.may_share_memory(a, out) for a in loads for out in stores):
-            return self._one_by_one(frame)
-        vecs = np.empty((len(spread) + len(self.small), self.shape[1]), self.dtype)
-        for k, a in enumerate(spread):
-            vecs[k] = a
-        for k, slot in enumerate(self.small, start=len(spread)):
-            vecs[k] = np.ravel(frame[slot])  # (d,), (1, d), (1, 1), () or a Python float
-        accs = np.zeros((len(self.sums), self.shape[1]), self.dtype)
-        loop(tuple(loads), vecs, tuple(stores), accs, *self.shape)
-        for k, (slot, shape) in enumerate(self.sums):
-            out = frame[slot]
-            if out is None:
-                out = frame[slot] = np.empty(shape, self.dtype)
-            out[...] = accs[k].reshape(shape)
+        for (slot, _), made in zip(self.scratch, operands[len(self.slots):], strict=True):
+            if frame[slot] is None:
+                frame[slot] = made
+            else:
+                frame[slot][...] = made
         return frame[self.dst]
+
+    def _waiting(self, frame: list[Any]) -> Any:
+        """The steps one by one, while the loop is not ready; it is compiled once the pass
+        has run often enough."""
+        if self.loop is None:
+            self.runs += 1
+            if self.runs > (COMPILE_AFTER if self.large else COMPILE_AFTER_SMALL):
+                self._compile(frame)
+        return self._one_by_one(frame)
 
     def _one_by_one(self, frame: list[Any]) -> Any:
         run_steps(self.steps, frame)
         return frame[self.dst]
 
-    def _compile(self, key: tuple[int, ...]) -> None:
+    def _compile(self, frame: list[Any]) -> None:
         with _LOCK:
-            if key in self.loops:
+            if self.loop is not None:
                 return
-            self.loops[key] = COMPILING
+            self.loop = COMPILING
+        operands = [np.empty(shape, self.dtype) if frame[slot] is None else frame[slot]
+                    for slot, shape in zip(self.slots, self.shapes, strict=True)]
+        operands += [np.empty(shape, self.dtype) for _, shape in self.scratch]
         if loops.COMPILE_IN_BACKGROUND:
-            submit(lambda: self._ready(key))
+            submit(lambda: self._ready(tuple(operands)))
         else:
-            self._ready(key)
+            self._ready(tuple(operands))
 
-    def _ready(self, key: tuple[int, ...]) -> None:
+    def _ready(self, operands: tuple[Any, ...]) -> None:
+        """Compile the loop for the types of one run's operands (numba's compiling is
+        about half a second a pass; passes of the same ops and types share a loop)."""
         try:
-            self.loops[key] = self._made(key)
+            self.loop = loops.compiled(self.ops, self.stores, self.roles, operands, self.dtype)
         except Exception:  # noqa: BLE001 - numba refused it: numpy's calls it is
-            self.loops[key] = FAILED
-
-    def _made(self, key: tuple[int, ...]) -> Any:
-        """The loop for full operands read from these places, compiled for this pass's
-        arrays (numba compiles on the first call: made here, on one row of zeros)."""
-        loop = compose(self.ops, self.stores, self.store_slots, self._leaves(key))
-        width = self.shape[1]
-        loads = tuple(np.zeros((1, width), self.dtype) for p in key if p == LOAD)
-        vecs = np.zeros((len(key) - len(loads) + len(self.small), width), self.dtype)
-        stores = tuple(np.zeros((1, width), self.dtype) for _ in self.store_slots)
-        loop(loads, vecs, stores, np.zeros((len(self.sums), width), self.dtype), 1, width)
-        return loop
-
-    def _leaves(self, places: tuple[int, ...]) -> dict[int, tuple[int, int]]:
-        """Where each slot read from the frame is found: full operands in C order are
-        read row by row, spread ones (and the small ones) from the rows broadcast."""
-        leaves: dict[int, tuple[int, int]] = {}
-        counts = {LOAD: 0, VEC: 0}
-        for slot, place in zip(self.full, places, strict=True):
-            leaves[slot] = (place, counts[place])
-            counts[place] += 1
-        for k, slot in enumerate(self.small, start=counts[VEC]):
-            leaves[slot] = (VEC, k)
-        return leaves
+            self.loop = FAILED
 
 
 def fuse_rows(p: Program, steps: Sequence[Step], slots: dict[int, int],
@@ -201,7 +189,7 @@ def fuse_rows(p: Program, steps: Sequence[Step], slots: dict[int, int],
     out: list[Step] = []
     k = 0
     while k < len(steps):
-        group = _group(p, described, k, defined)
+        group = _group(described, k, defined, slots)
         if group is None:
             out.append(steps[k])
             k += 1
@@ -210,6 +198,11 @@ def fuse_rows(p: Program, steps: Sequence[Step], slots: dict[int, int],
         out.append(_pass(p, steps, described, k, end, shape, dtype, slots, live, defined))
         k = end
     return tuple(out)
+
+
+def _through(ins: Instr, defined: dict[int, Instr], slots: dict[int, int]) -> set[int]:
+    """The slots whose buffers ``ins`` reads through a view (of its operands' bases)."""
+    return {slots[b] for a in ins.args for b in _bases(a, defined) - {a} if b in slots}
 
 
 def _bases(reg: int, defined: dict[int, Instr]) -> set[int]:
@@ -289,7 +282,7 @@ def _checked(p: Program, shape: tuple[int, ...], kind: Any, args: Sequence[int],
     broadcast along it, all of one float dtype, over a shape large enough."""
     if len(shape) != 2 or not is_array(kind) or kind not in (np.float32, np.float64):
         return None
-    if shape[1] < MIN_WIDTH or int(np.prod(shape)) * kind.itemsize < MIN_BYTES:
+    if not _large(shape, kind) and (int(np.prod(shape)) < MIN_ELEMENTS or shape[1] < MIN_ROW):
         return None
     for a in args:
         a_shape, a_kind = p.shapes[a], p.kinds[a]
@@ -300,13 +293,19 @@ def _checked(p: Program, shape: tuple[int, ...], kind: Any, args: Sequence[int],
     return tuple(shape), kind, ops
 
 
-def _group(p: Program, described: list[Any], start: int,
-           defined: dict[int, Instr]) -> tuple[int, Any, Any] | None:
+def _large(shape: tuple[int, ...], dtype: np.dtype[Any]) -> bool:
+    return int(np.prod(shape)) * dtype.itemsize >= MIN_BYTES and shape[1] >= MIN_WIDTH
+
+
+def _group(described: list[Any], start: int, defined: dict[int, Instr],
+           slots: dict[int, int]) -> tuple[int, Any, Any] | None:
     """The end of the run of fusable steps from ``start``, with its shape and dtype;
     ``None`` for no run. A run has one shape and dtype, and stops before a step that
     reads a sum made in it or a view of a value made in it, or that writes a buffer an
     earlier step of it read from before the run: the loop computes a value when a later
-    statement needs it, which may be after that write."""
+    statement needs it, which may be after that write. It also stops before a step that
+    writes a buffer the run reads through a view (the loop writes each element as it
+    goes)."""
     first = described[start]
     if first is None:
         return None
@@ -315,6 +314,7 @@ def _group(p: Program, described: list[Any], start: int,
     made: set[int] = set()
     written: set[int] = set()
     read_before: set[int] = set()  # slots read from the frame by the run's steps so far
+    seen_through: set[int] = set()  # slots the run's steps read through a view
     end = start
     while end < len(described):
         d = described[end]
@@ -322,7 +322,8 @@ def _group(p: Program, described: list[Any], start: int,
             break
         reads = {o[1] for _, _, operands in d[2] for o in operands if o[0] == "slot"}
         writes = {dst[1] for _, dst, _ in d[2] if dst[0] == "slot"}
-        if reads & summed or writes & read_before \
+        seen_through |= _through(d[3], defined, slots)
+        if reads & summed or writes & read_before or writes & seen_through \
                 or any((_bases(a, defined) - {a}) & made for a in d[3].args):
             break
         summed |= {dst[1] for _, dst, _ in d[2] if dst[0] == "acc"}
@@ -343,8 +344,26 @@ def _pass(p: Program, steps: Sequence[Step], described: list[Any], start: int, e
     # the value each name holds now: a slot's, or a step's scratch value ("temp", step, t)
     version: dict[tuple[Any, ...], int] = {}
     ops: list[Op] = []
-    full: list[int] = []
-    small: list[int] = []
+    place: dict[int, int] = {}  # slot: its place among the loop's operands
+    roles: list[int] = []
+    shapes: list[tuple[int, ...]] = []
+
+    def operand(slot: int, role: int, shape_: tuple[int, ...]) -> int:
+        if slot not in place:
+            place[slot] = len(roles)
+            roles.append(role)
+            shapes.append(shape_)
+        return place[slot]
+
+    # a sum into a buffer the pass reads or writes otherwise (or sums into twice) adds
+    # into scratch, copied into the buffer after the loop; the others into the buffer
+    touched: set[int] = set()
+    sums: list[int] = []
+    for d in described[start:end]:
+        touched |= {o[1] for _, dst, operands in d[2] for o in (dst, *operands)
+                    if o[0] == "slot"} | _through(d[3], defined, slots)
+        sums += [dst[1] for _, dst, _ in d[2] if dst[0] == "acc"]
+    scratch: list[tuple[int, tuple[int, ...]]] = []  # (slot, shape), after the operands
     finals: dict[int, tuple[int, int]] = {}  # slot: its last value, and its register
     for number, d in enumerate(described[start:end]):
         for op, dst, operands in d[2]:
@@ -354,11 +373,13 @@ def _pass(p: Program, steps: Sequence[Step], described: list[Any], start: int, e
                 if name in version:
                     read.append(("val", version[name]))
                     continue
-                if k not in full and k not in small:
-                    (full if shape_of.get(k) == shape else small).append(k)
-                read.append(("ext", k))
+                read.append(("ext", operand(k, _role(shape_of[k], shape), shape_of[k])))
+            if dst[0] == "acc" and (dst[1] in touched or sums.count(dst[1]) > 1):
+                ops.append((op, ("scratch", len(scratch)), tuple(read)))
+                scratch.append((dst[1], dst[2]))
+                continue
             if dst[0] == "acc":
-                ops.append((op, dst, tuple(read)))
+                ops.append((op, ("acc", operand(dst[1], SUM, dst[2])), tuple(read)))
                 continue
             value = len(ops)
             name = dst if dst[0] == "slot" else ("temp", number, dst[1])
@@ -367,10 +388,22 @@ def _pass(p: Program, steps: Sequence[Step], described: list[Any], start: int, e
                 finals[dst[1]] = (value, d[3].result)
             ops.append((op, ("val", value), tuple(read)))
     later = _read_later(p, steps[end:], defined)
-    stores = {value: slot for slot, (value, reg) in finals.items()
-              if slot in live or reg in later}
-    return (RowPass(steps[start:end], ops, shape, dtype, full, small, stores),
-            _whole_frame, steps[end - 1][2], steps[end - 1][3])
+    stores = {}
+    for slot, (value, reg) in finals.items():
+        if slot in live or reg in later:
+            stores[value] = operand(slot, OUT, shape)
+            roles[place[slot]] = OUT  # (read before it is written, by the same step)
+    ops = [(op, ("acc", len(place) + dst[1]) if dst[0] == "scratch" else dst, operands)
+           for op, dst, operands in ops]
+    return (RowPass(steps[start:end], ops, shape, dtype, list(place), roles, shapes, stores,
+                    scratch), _whole_frame, steps[end - 1][2], steps[end - 1][3])
+
+
+def _role(shape: tuple[int, ...], full: tuple[int, int]) -> int:
+    """How the loop reads an operand of this shape (see ``.loops``)."""
+    if shape == full:
+        return FULL
+    return ROW if shape in ((full[1],), (1, full[1])) else ONE
 
 
 def _whole_frame(frame: list[Any]) -> tuple[list[Any]]:
