@@ -161,6 +161,23 @@ def test_a_value_read_after_its_buffer_is_written_in_place_is_the_old_one() -> N
     assert passes(graph, inputs)
 
 
+def test_a_value_handed_out_through_a_view_is_stored(monkeypatch: pytest.MonkeyPatch) -> None:
+    """x's gradient is a reshape of what the backward pass adds up, a view made with the
+    arena: the pass must store the value it views, which no later step reads. (A small
+    pass, compiled at once.)"""
+    monkeypatch.setattr(rows, "COMPILE_AFTER_SMALL", 0)
+    graph = bg.parse(
+        "input x\ninput v\n"
+        "z = reshape(x, shape=(32, 64))\n"
+        "d = z / (v * v + 0.5)\n"
+        "y = d - d\n"
+        "output y, z\n")
+    rng = np.random.default_rng(5)
+    inputs = {"x": rng.standard_normal((32, 64)), "v": rng.standard_normal(64)}
+    agree(graph, inputs, None)
+    assert compiled_loops(passes(graph, inputs)) == 2
+
+
 FULL, ROW = "full", "row"  # a node's shape: (R, C), or (C,) and (1, C) broadcast down
 R, C = 5, 4
 

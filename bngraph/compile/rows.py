@@ -186,6 +186,9 @@ def fuse_rows(p: Program, steps: Sequence[Step], slots: dict[int, int],
     if not any(described) or not loops.available():
         return tuple(steps)
     defined = {ins.result: ins for ins in p.instrs}
+    # a slot read after these steps through a view (one made with the arena) is live too
+    live = live | {slots[b] for r, s in slots.items() if s in live
+                   for b in _bases(r, defined) if b in slots}
     out: list[Step] = []
     k = 0
     while k < len(steps):
