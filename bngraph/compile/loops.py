@@ -22,8 +22,9 @@ shared by passes of the same ops and types (of any shape).
 >>> import numpy as np
 >>> if available():
 ...     x, out = np.arange(6.0).reshape(2, 3), np.zeros((2, 3))
-...     loop = compiled([(MUL, ("val", 0), (("ext", 0), ("ext", 0)))], {0: 1},
-...                     (FULL, OUT), (x, out), np.dtype(np.float64))
+...     square = (MUL, ("val", 0), (("ext", 0), ("ext", 0)))
+...     loop = compiled([(SWEEP, [square], [])], {0: 1}, (FULL, OUT), (x, out),
+...                     np.dtype(np.float64))
 ...     assert loop((x, out), 2, 3) == 0
 ...     assert out.tolist() == [[0.0, 1.0, 4.0], [9.0, 16.0, 25.0]]
 """
@@ -38,14 +39,19 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ADD", "SUB", "MUL", "DIV", "NEG", "SQRT", "FULL", "OUT", "ROW", "ONE", "SUM",
+__all__ = ["ADD", "SUB", "MUL", "DIV", "NEG", "SQRT", "FULL", "OUT", "ROW", "OUT_ROW", "ONE",
+           "SUM", "SWEEP", "LINE",
            "COMPILE_IN_BACKGROUND", "available", "compiled", "submit", "wait"]
 
 ADD, SUB, MUL, DIV, NEG, SQRT = range(6)
-FULL, OUT, ROW, ONE, SUM = range(5)
+FULL, OUT, ROW, OUT_ROW, ONE, SUM = range(6)
 """What an operand of a loop is: an array of the full shape read, or written (and maybe
-read), a row broadcast down ((d,) or (1, d)), one number (a Python number or an array
-of one element), or a sum over the rows ((d,) or (1, d), written)."""
+read); a row broadcast down ((d,) or (1, d)) read, or written; one number (a Python
+number or an array of one element); a sum over the rows ((d,) or (1, d), written)."""
+
+SWEEP, LINE = 2, 1
+"""The phases of a loop: over the rows and the elements of each (its sums start at
+zero), or over the elements of one row."""
 
 COMPILE_IN_BACKGROUND = True
 """Compile on a thread of its own while the runs go on with numpy's calls; ``False``:
@@ -101,23 +107,28 @@ def _work() -> None:
                 _DONE.notify_all()
 
 
-def compiled(ops: Sequence[Any], stores: dict[int, int], roles: Sequence[int],
+def compiled(phases: Sequence[Any], stores: dict[int, int], roles: Sequence[int],
              operands: Sequence[Any], dtype: np.dtype[Any]) -> Any:
-    """The loop of a row pass, compiled for the types of ``operands`` (one run's ``F``):
-    ``ops`` are numbered values (see ``bngraph.compile.rows``) reading ``("ext", k)``,
-    ``F[k]``; ``stores`` maps the values stored to their place in ``F``; ``roles`` says
-    what each operand is (``FULL``, ``OUT``, ``ROW``, ``ONE`` or ``SUM``). Raises ``TypeError``
+    """The loop of a row pass, compiled for the types of ``operands`` (one run's ``F``).
+
+    ``phases`` run one after the other, each ``(kind, ops, copies)``: a ``SWEEP`` or a
+    ``LINE``; ``ops`` numbered values (see ``bngraph.compile.rows``) reading ``("val",
+    v)``, a value of the phase, or ``("ext", k)``, ``F[k]``; ``copies`` the ``(from,
+    to)`` places in ``F`` of rows copied once the phase is done. ``stores`` maps the
+    values stored to their place in ``F``; ``roles`` says what each operand is
+    (``FULL``, ``OUT``, ``ROW``, ``OUT_ROW``, ``ONE`` or ``SUM``). Raises ``TypeError``
     for an operand the loop cannot read in numpy's order (an array of the full shape in
-    neither C order nor spread down the rows)."""
-    types = tuple(_type(role, value, dtype) for role, value in zip(roles, operands, strict=True))
-    key = (tuple(ops), tuple(sorted(stores.items())), tuple(roles), types)
+    neither C order nor spread down the rows) or write."""
+    types = tuple(_type(role, value) for role, value in zip(roles, operands, strict=True))
+    key = (_frozen(phases), tuple(sorted(stores.items())), tuple(roles), types)
     with _LOCK:
         found = _MADE.get(key)
     if found is not None:
         return found
     numba = _numba()
     loop = numba.njit(numba.int64(numba.types.Tuple(types), numba.int64, numba.int64),
-                      nogil=True, error_model="numpy")(_compose(ops, stores, roles, types, dtype))
+                      nogil=True, error_model="numpy")(
+        _compose(phases, stores, roles, types, dtype))
     loop.disable_compile()  # other types raise TypeError: the pass makes numpy's calls
     with _LOCK:
         while len(_MADE) >= MAX_LOOPS:
@@ -126,7 +137,11 @@ def compiled(ops: Sequence[Any], stores: dict[int, int], roles: Sequence[int],
     return loop
 
 
-def _type(role: int, value: Any, dtype: np.dtype[Any]) -> Any:
+def _frozen(x: Any) -> Any:
+    return tuple(_frozen(y) for y in x) if isinstance(x, (list, tuple)) else x
+
+
+def _type(role: int, value: Any) -> Any:
     """The numba type an operand is compiled for: arrays read only but those written, in
     C order where they are (numba then makes the loop over a row one of vector
     instructions); those of the full shape in C order, or spread down the rows."""
@@ -135,60 +150,64 @@ def _type(role: int, value: Any, dtype: np.dtype[Any]) -> Any:
     if type(value) is not np.ndarray:
         return numba.typeof(value)  # a Python number, made the pass's dtype where read
     element = numba.from_dtype(value.dtype)
-    if role in (OUT, SUM):
+    if role in (OUT, OUT_ROW, SUM):
         if not (value.flags.c_contiguous and value.flags.writeable):
             raise TypeError("an array written in neither C order nor writeable")
         return types.Array(element, value.ndim, "C")
-    if role == FULL:
-        if value.flags.c_contiguous:
-            return types.Array(element, 2, "C", readonly=True)
-        if value.strides[0] == 0:
-            return types.Array(element, 2, "A", readonly=True)
-        raise TypeError("an array of the full shape in neither C order nor spread down")
+    if role == FULL and not value.flags.c_contiguous:
+        if value.strides[0] != 0:
+            raise TypeError("an array of the full shape in neither C order nor spread down")
+        return types.Array(element, 2, "A", readonly=True)
     return types.Array(element, value.ndim, "C" if value.flags.c_contiguous else "A",
                        readonly=True)
 
 
-def _compose(ops: Sequence[Any], stores: dict[int, int], roles: Sequence[int],
+def _compose(phases: Sequence[Any], stores: dict[int, int], roles: Sequence[int],
              types: Sequence[Any], dtype: np.dtype[Any]) -> Callable[..., int]:
     cast = np.float32 if dtype == np.float32 else np.float64
     leaf = [_leaf(role, t, k, cast) for k, (role, t) in enumerate(zip(roles, types, strict=True))]
     fits: Any = _jit(_fits_anything)
     for k, (role, t) in enumerate(zip(roles, types, strict=True)):
-        if role != ONE or hasattr(t, "ndim"):
-            fits = _fits(fits, k, role, t, dtype.itemsize)
-    value: dict[int, Any] = {}
-    body: Any = _jit(_nothing)
-    zero: Any = _jit(_zero_nothing)
-    for op, dst, operands in ops:
-        args = [value[v] if kind == "val" else leaf[v] for kind, v in operands]
-        if dst[0] == "acc":
-            k = dst[1]
-            body = _accumulate(body, k, types[k].ndim, args[0])
-            zero = _zero(zero, k, types[k].ndim)
-            continue
-        made = _unary(op, *args) if op in (NEG, SQRT) else _binary(op, *args)
-        if dst[1] in stores:  # stored: the values after it read it back
-            k = stores[dst[1]]
-            body = _store(body, k, made)
-            made = leaf[k]
-        value[dst[1]] = made
-    return _loop(fits, zero, body)
+        if hasattr(t, "ndim"):
+            fits = _fits(fits, k, role, t)
+    run: Any = _jit(_no_phase)
+    for kind, ops, copies in phases:
+        value: dict[int, Any] = {}
+        body: Any = _jit(_nothing)
+        zero: Any = _jit(_zero_nothing)
+        for op, dst, operands in ops:
+            args = [value[v] if what == "val" else leaf[v] for what, v in operands]
+            if dst[0] == "acc":
+                k = dst[1]
+                body = _accumulate(body, k, types[k].ndim, args[0])
+                zero = _zero(zero, k, types[k].ndim)
+                continue
+            made = _unary(op, *args) if op in (NEG, SQRT) else _binary(op, *args)
+            if dst[1] in stores:  # stored: the values after it read it back
+                k = stores[dst[1]]
+                body = _store(body, k, 2 if kind == SWEEP else types[k].ndim, made)
+                made = leaf[k]
+            value[dst[1]] = made
+        run = _then(run, _sweep(zero, body) if kind == SWEEP else _line(body))
+        for source, target in copies:  # sums made in scratch, into their arrays
+            run = _then(run, _line(_store(_jit(_nothing), target, types[target].ndim,
+                                          leaf[source])))
+    return _loop(fits, run)
 
 
 # ---------------------------------------------------------------------- leaves
 
 
 def _leaf(role: int, t: Any, k: int, cast: Any) -> Any:
-    if role in (FULL, OUT, SUM):
+    if role in (FULL, OUT):
         return _element(k)
     if not hasattr(t, "ndim"):  # a Python number
         def number(F: Any, i: int, j: int) -> Any:
             return cast(F[k])
         return _jit(number)
-    if role == ROW:
-        return _row(k) if t.ndim == 1 else _row_of_2d(k)
-    return (_first_0d, _first_1d, _first_2d)[t.ndim](k)
+    if role == ONE:
+        return (_first_0d, _first_1d, _first_2d)[t.ndim](k)
+    return _row(k) if t.ndim == 1 else _row_of_2d(k)
 
 
 def _element(k: int) -> Any:
@@ -234,7 +253,7 @@ def _fits_anything(F: Any, n: int, d: int) -> bool:
     return True
 
 
-def _fits(before: Any, k: int, role: int, t: Any, itemsize: int) -> Any:
+def _fits(before: Any, k: int, role: int, t: Any) -> Any:
     """Whether ``F[k]`` is of the shape (and, read through its strides, the layout) the
     loop reads and writes it in."""
     if role == FULL and t.layout == "A":  # spread down the rows
@@ -291,10 +310,17 @@ def _binary(op: int, a: Any, b: Any) -> Any:
 # ---------------------------------------------------------------------- statements
 
 
-def _store(before: Any, k: int, e: Any) -> Any:
-    def f(F: Any, i: int, j: int) -> None:
-        before(F, i, j)
-        F[k][i, j] = e(F, i, j)
+def _store(before: Any, k: int, how: int, e: Any) -> Any:
+    """Store into ``F[k]``: an element of the full shape (``how`` 2, in a sweep), or of
+    a row ((d,): 1, or (1, d): 2, in a line)."""
+    if how == 1:
+        def f(F: Any, i: int, j: int) -> None:
+            before(F, i, j)
+            F[k][j] = e(F, i, j)
+    else:
+        def f(F: Any, i: int, j: int) -> None:
+            before(F, i, j)
+            F[k][i, j] = e(F, i, j)
     return _jit(f)
 
 
@@ -333,14 +359,38 @@ def _zero_nothing(F: Any, d: int) -> None:
     pass
 
 
-def _loop(fits: Any, zero: Any, body: Any) -> Callable[..., int]:
-    def f(F: Any, n: int, d: int) -> int:
-        if not fits(F, n, d):
-            return 1
+def _no_phase(F: Any, n: int, d: int) -> None:
+    pass
+
+
+def _sweep(zero: Any, body: Any) -> Any:
+    def f(F: Any, n: int, d: int) -> None:
         zero(F, d)
         for i in range(n):  # row after row: sums add as numpy adds over the first axis
             for j in range(d):
                 body(F, i, j)
+    return _jit(f)
+
+
+def _line(body: Any) -> Any:
+    def f(F: Any, n: int, d: int) -> None:
+        for j in range(d):
+            body(F, 0, j)
+    return _jit(f)
+
+
+def _then(first: Any, second: Any) -> Any:
+    def f(F: Any, n: int, d: int) -> None:
+        first(F, n, d)
+        second(F, n, d)
+    return _jit(f)
+
+
+def _loop(fits: Any, run: Any) -> Callable[..., int]:
+    def f(F: Any, n: int, d: int) -> int:
+        if not fits(F, n, d):
+            return 1
+        run(F, n, d)
         return 0
     return f
 

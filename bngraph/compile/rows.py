@@ -40,7 +40,7 @@ from ..schedule import fetcher
 from . import loops
 from .buffers import Step, run_steps
 from .fusion import REDUCE, Einsum, Kernel
-from .loops import ADD, DIV, FULL, MUL, NEG, ONE, OUT, ROW, SQRT, SUB, SUM, submit
+from .loops import ADD, DIV, FULL, LINE, MUL, NEG, ONE, OUT, OUT_ROW, ROW, SQRT, SUB, SWEEP, submit
 from .program import WEAK, Instr, Program, is_array
 
 __all__ = ["RowPass", "fuse_rows", "MIN_BYTES", "MIN_WIDTH", "MIN_ELEMENTS", "MIN_ROW",
@@ -60,6 +60,7 @@ calling the loop."""
 MIN_ROW = 8
 
 ACC = -1  # the op of a sum over the rows (not an op of .loops: a statement)
+ROWS = "rows"  # the shape (ROWS, d) of a step over one row, in a pass over (n, d)
 
 CODES: dict[Any, tuple[int, int]] = {  # ufunc: its code, how many operands
     np.add: (ADD, 2), np.subtract: (SUB, 2), np.multiply: (MUL, 2), np.true_divide: (DIV, 2),
@@ -91,25 +92,23 @@ class RowPass:
     """Steps run as one pass over the rows (see the module); until its loop is compiled,
     and for a run whose arrays it does not take, the steps run one by one.
 
-    ``ops`` are numbered values (see ``Op``) reading ``("ext", k)``, the ``k``-th of the
-    frame's ``slots`` (each of a role of ``.loops``, in ``roles``, of the shape in
-    ``shapes``); ``stores`` maps the values written back to the place of their slot in
-    ``slots``. The loop's operands after those are the sums in ``scratch``, ``(slot,
-    shape)``: new arrays, put in their slots after the loop."""
+    ``phases`` are those of ``.loops``, their ops numbered values (see ``Op``) reading
+    ``("ext", k)``, the ``k``-th of the loop's ``operands``: frame slots (each in a role
+    of ``.loops``), then scratch arrays for sums; ``stores`` maps the values written
+    back to the place of their slot among the operands."""
 
-    def __init__(self, steps: Sequence[Step], ops: list[Op], shape: tuple[int, int],
-                 dtype: np.dtype[Any], slots: list[int], roles: list[int],
-                 shapes: list[tuple[int, ...]], stores: dict[int, int],
-                 scratch: list[tuple[int, tuple[int, ...]]]) -> None:
+    def __init__(self, steps: Sequence[Step], phases: list[Any], shape: tuple[int, int],
+                 dtype: np.dtype[Any], operands: _Operands, stores: dict[int, int]) -> None:
         self.steps = tuple(steps)
-        self.ops, self.shape, self.dtype = ops, shape, dtype
-        self.slots, self.stores, self.scratch = tuple(slots), stores, scratch
-        self.roles = (*roles, *[SUM] * len(scratch))
-        self.shapes = shapes
+        self.phases, self.shape, self.dtype = phases, shape, dtype
+        self.slots, self.shapes = tuple(operands.slots), operands.shapes
+        self.scratch = [shape for _, shape in operands.scratch]
+        self.roles = (*operands.roles, *[OUT_ROW] * len(self.scratch))
+        self.stores = stores
         self.n, self.d = shape
         # the arrays a run may hand out, made here when it is their first call
-        self.fresh = [(slot, shapes[k]) for k, slot in enumerate(slots)
-                      if roles[k] in (OUT, SUM)]
+        self.fresh = [(slot, operands.shapes[k]) for k, slot in enumerate(self.slots)
+                      if operands.roles[k] in (OUT, OUT_ROW)]
         self.gather: Callable[[list[Any]], tuple[Any, ...]] = fetcher(self.slots)
         self.dst = steps[-1][2]
         self.large = _large(shape, dtype)
@@ -128,18 +127,13 @@ class RowPass:
                 frame[slot] = np.empty(shape, self.dtype)
         operands = self.gather(frame)
         if self.scratch:
-            operands += tuple(np.empty(shape, self.dtype) for _, shape in self.scratch)
+            operands += tuple(np.empty(shape, self.dtype) for shape in self.scratch)
         try:
             failed = loop(operands, self.n, self.d)
         except TypeError:  # an operand of another type than the loop's
             failed = 1
         if failed:
             return self._one_by_one(frame)
-        for (slot, _), made in zip(self.scratch, operands[len(self.slots):], strict=True):
-            if frame[slot] is None:
-                frame[slot] = made
-            else:
-                frame[slot][...] = made
         return frame[self.dst]
 
     def _waiting(self, frame: list[Any]) -> Any:
@@ -162,7 +156,7 @@ class RowPass:
             self.loop = COMPILING
         operands = [np.empty(shape, self.dtype) if frame[slot] is None else frame[slot]
                     for slot, shape in zip(self.slots, self.shapes, strict=True)]
-        operands += [np.empty(shape, self.dtype) for _, shape in self.scratch]
+        operands += [np.empty(shape, self.dtype) for shape in self.scratch]
         if loops.COMPILE_IN_BACKGROUND:
             submit(lambda: self._ready(tuple(operands)))
         else:
@@ -172,7 +166,8 @@ class RowPass:
         """Compile the loop for the types of one run's operands (numba's compiling is
         about half a second a pass; passes of the same ops and types share a loop)."""
         try:
-            self.loop = loops.compiled(self.ops, self.stores, self.roles, operands, self.dtype)
+            self.loop = loops.compiled(self.phases, self.stores, self.roles, operands,
+                                       self.dtype)
         except Exception:  # noqa: BLE001 - numba refused it: numpy's calls it is
             self.loop = FAILED
 
@@ -197,8 +192,9 @@ def fuse_rows(p: Program, steps: Sequence[Step], slots: dict[int, int],
             out.append(steps[k])
             k += 1
             continue
-        end, shape, dtype = group
-        out.append(_pass(p, steps, described, k, end, shape, dtype, slots, live, defined))
+        end, shape, dtype, phases = group
+        out.append(_pass(p, steps, described, k, end, shape, dtype, phases, slots, live,
+                         defined))
         k = end
     return tuple(out)
 
@@ -282,18 +278,28 @@ def _kernel_ops(p: Program, ins: Instr, kernel: Kernel, dst: int,
 def _checked(p: Program, shape: tuple[int, ...], kind: Any, args: Sequence[int],
              ops: list[Op]) -> Any:
     """The description, if every operand is of the full shape or a row (or a number)
-    broadcast along it, all of one float dtype, over a shape large enough."""
-    if len(shape) != 2 or not is_array(kind) or kind not in (np.float32, np.float64):
+    broadcast along it, all of one float dtype, over a shape large enough; a step over
+    one row ((d,) or (1, d)) is described over ``(ROWS, d)``."""
+    if not is_array(kind) or kind not in (np.float32, np.float64):
         return None
-    if not _large(shape, kind) and (int(np.prod(shape)) < MIN_ELEMENTS or shape[1] < MIN_ROW):
+    if len(shape) == 1 or (len(shape) == 2 and shape[0] == 1):
+        if shape[-1] < MIN_ROW:
+            return None
+        full: tuple[Any, ...] = (ROWS, shape[-1])
+        allowed = {(), (1,), (1, 1), (shape[-1],), (1, shape[-1])}
+    elif len(shape) == 2:
+        if not _large(shape, kind) and (shape[0] * shape[1] < MIN_ELEMENTS
+                                        or shape[1] < MIN_ROW):
+            return None
+        full = tuple(shape)
+        allowed = {full, (), (shape[1],), (1, shape[1]), (1, 1), (1,)}
+    else:
         return None
     for a in args:
-        a_shape, a_kind = p.shapes[a], p.kinds[a]
-        if a_kind != kind and a_kind != WEAK:
+        a_kind = p.kinds[a]
+        if (a_kind != kind and a_kind != WEAK) or p.shapes[a] not in allowed:
             return None
-        if a_shape not in (shape, (), (shape[1],), (1, shape[1]), (1, 1), (1,)):
-            return None
-    return tuple(shape), kind, ops
+    return full, kind, ops
 
 
 def _large(shape: tuple[int, ...], dtype: np.dtype[Any]) -> bool:
@@ -301,32 +307,41 @@ def _large(shape: tuple[int, ...], dtype: np.dtype[Any]) -> bool:
 
 
 def _group(described: list[Any], start: int, defined: dict[int, Instr],
-           slots: dict[int, int]) -> tuple[int, Any, Any] | None:
-    """The end of the run of fusable steps from ``start``, with its shape and dtype;
-    ``None`` for no run. A run has one shape and dtype, and stops before a step that
-    reads a sum made in it or a view of a value made in it, or that writes a buffer an
-    earlier step of it read from before the run: the loop computes a value when a later
-    statement needs it, which may be after that write. It also stops before a step that
-    writes a buffer the run reads through a view (the loop writes each element as it
-    goes)."""
+           slots: dict[int, int]) -> tuple[int, Any, Any, list[int]] | None:
+    """The end of the run of fusable steps from ``start``, with its shape, dtype and the
+    phase of each step (see ``.loops``); ``None`` for no run.
+
+    A run has one shape ``(n, d)`` and dtype; its steps over one row make lines, the
+    others sweeps, and a step over the rows that reads a sum of its sweep starts a new
+    one. In a phase, the loop computes a value when a later statement needs it, so the
+    run stops before a step that writes a buffer an earlier step of its phase read, or
+    that the phase reads through a view (the loop writes each element as it goes), or
+    that reads a view of a value made in its phase."""
     first = described[start]
-    if first is None:
+    if first is None or first[0][0] == ROWS:
         return None
     shape, dtype = first[0], first[1]
-    summed: set[int] = set()
-    made: set[int] = set()
+    phases: list[int] = []
+    kind = 0
+    made: set[int] = set()  # registers made in the phase
+    summed: set[int] = set()  # slots of the sums of the phase
     written: set[int] = set()
-    read_before: set[int] = set()  # slots read from the frame by the run's steps so far
-    seen_through: set[int] = set()  # slots the run's steps read through a view
+    read_before: set[int] = set()  # slots read from memory by the phase's steps so far
+    seen_through: set[int] = set()  # slots the phase's steps read through a view
     end = start
     while end < len(described):
         d = described[end]
-        if d is None or d[0] != shape or d[1] != dtype:
+        if d is None or d[1] != dtype or d[0] not in (shape, (ROWS, shape[1])):
             break
+        step_kind = LINE if d[0][0] == ROWS else SWEEP
         reads = {o[1] for _, _, operands in d[2] for o in operands if o[0] == "slot"}
         writes = {dst[1] for _, dst, _ in d[2] if dst[0] == "slot"}
+        if step_kind != kind or reads & summed:
+            kind = step_kind
+            phases.append(end)
+            made, summed, written, read_before, seen_through = set(), set(), set(), set(), set()
         seen_through |= _through(d[3], defined, slots)
-        if reads & summed or writes & read_before or writes & seen_through \
+        if writes & read_before or writes & seen_through \
                 or any((_bases(a, defined) - {a}) & made for a in d[3].args):
             break
         summed |= {dst[1] for _, dst, _ in d[2] if dst[0] == "acc"}
@@ -334,76 +349,132 @@ def _group(described: list[Any], start: int, defined: dict[int, Instr],
         written |= writes
         made.add(d[3].result)
         end += 1
+    while phases and phases[-1] >= end:
+        phases.pop()
     if end - start < 2 and len(first[2]) < 2:
         return None
-    return end, shape, dtype
+    return end, shape, dtype, phases
 
 
 def _pass(p: Program, steps: Sequence[Step], described: list[Any], start: int, end: int,
-          shape: tuple[int, int], dtype: np.dtype[Any], slots: dict[int, int],
-          live: set[int], defined: dict[int, Instr]) -> Step:
-    """One ``RowPass`` step for ``steps[start:end]``: its ops as values written once."""
+          shape: tuple[int, int], dtype: np.dtype[Any], phases: list[int],
+          slots: dict[int, int], live: set[int], defined: dict[int, Instr]) -> Step:
+    """One ``RowPass`` step for ``steps[start:end]``, in ``phases`` (the steps where each
+    begins): its ops as values written once, each phase's own."""
     shape_of = {s: p.shapes[r] for r, s in slots.items()}  # (constants too: a seed of ones)
+    operands = _Operands()
+    phase_of = [sum(1 for b in phases if b <= k) - 1 for k in range(start, end)]
+    scratch = _scratch(described[start:end], phase_of, defined, slots)
     # the value each name holds now: a slot's, or a step's scratch value ("temp", step, t)
     version: dict[tuple[Any, ...], int] = {}
-    ops: list[Op] = []
-    place: dict[int, int] = {}  # slot: its place among the loop's operands
-    roles: list[int] = []
-    shapes: list[tuple[int, ...]] = []
+    where: dict[int, tuple[int, int, bool]] = {}  # value: its phase, slot, and if a sum
+    of_register: dict[int, int] = {}  # the value of each register made in the pass
+    stores: dict[int, int] = {}
+    ops: list[list[Op]] = [[] for _ in phases]
+    copies: list[list[tuple[Any, int]]] = [[] for _ in phases]
 
-    def operand(slot: int, role: int, shape_: tuple[int, ...]) -> int:
-        if slot not in place:
-            place[slot] = len(roles)
-            roles.append(role)
-            shapes.append(shape_)
-        return place[slot]
+    def stored(v: int) -> int:
+        """The place in the loop's operands that holds value ``v`` after its phase."""
+        phase, slot, is_sum = where[v]
+        k = operands.place(slot, OUT if shape_of[slot] == shape else OUT_ROW, shape_of[slot])
+        if not is_sum:
+            stores[v] = k
+        return k
 
-    # a sum into a buffer the pass reads or writes otherwise (or sums into twice) adds
-    # into scratch, copied into the buffer after the loop; the others into the buffer
-    touched: set[int] = set()
-    sums: list[int] = []
-    for d in described[start:end]:
-        touched |= {o[1] for _, dst, operands in d[2] for o in (dst, *operands)
-                    if o[0] == "slot"} | _through(d[3], defined, slots)
-        sums += [dst[1] for _, dst, _ in d[2] if dst[0] == "acc"]
-    scratch: list[tuple[int, tuple[int, ...]]] = []  # (slot, shape), after the operands
-    finals: dict[int, tuple[int, int]] = {}  # slot: its last value, and its register
     for number, d in enumerate(described[start:end]):
-        for op, dst, operands in d[2]:
-            read = []
-            for kind, k in operands:
+        phase = phase_of[number]
+        for b in (b for a in d[3].args for b in _bases(a, defined) - {a} if b in of_register):
+            stored(of_register[b])  # read through a view: in memory (an earlier phase's)
+        for op, dst, reads in d[2]:
+            read: list[tuple[str, Any]] = []
+            for kind, k in reads:
                 name = (kind, k) if kind == "slot" else ("temp", number, k)
-                if name in version:
-                    read.append(("val", version[name]))
-                    continue
-                read.append(("ext", operand(k, _role(shape_of[k], shape), shape_of[k])))
-            if dst[0] == "acc" and (dst[1] in touched or sums.count(dst[1]) > 1):
-                ops.append((op, ("scratch", len(scratch)), tuple(read)))
-                scratch.append((dst[1], dst[2]))
-                continue
+                v = version.get(name)
+                if v is None:
+                    read.append(("ext", operands.place(k, _role(shape_of[k], shape),
+                                                       shape_of[k])))
+                elif where[v][0] == phase:
+                    read.append(("val", v))
+                else:  # made in an earlier phase: read from memory
+                    read.append(("ext", stored(v)))
+            value = sum(len(o) for o in ops)  # (numbered across the phases)
             if dst[0] == "acc":
-                ops.append((op, ("acc", operand(dst[1], SUM, dst[2])), tuple(read)))
+                slot = dst[1]
+                target = operands.place(slot, OUT_ROW, dst[2])
+                if (phase, slot) in scratch:
+                    copies[phase].append((("scratch", len(operands.scratch)), target))
+                    target = ("scratch", len(operands.scratch))  # type: ignore[assignment]
+                    operands.scratch.append((slot, dst[2]))
+                ops[phase].append((op, ("acc", target), tuple(read)))
+                version[("slot", slot)] = value
+                where[value] = (phase, slot, True)
                 continue
-            value = len(ops)
             name = dst if dst[0] == "slot" else ("temp", number, dst[1])
             version[name] = value
-            if dst[0] == "slot":
-                finals[dst[1]] = (value, d[3].result)
-            ops.append((op, ("val", value), tuple(read)))
+            where[value] = (phase, dst[1] if dst[0] == "slot" else -1, False)
+            ops[phase].append((op, ("val", value), tuple(read)))
+        step_dst = steps[start + number][2]
+        if ("slot", step_dst) in version:
+            of_register[d[3].result] = version[("slot", step_dst)]
     later = _read_later(p, steps[end:], defined)
-    stores = {}
-    for slot, (value, reg) in finals.items():
-        if slot in live or reg in later:
-            stores[value] = operand(slot, OUT, shape)
-            roles[place[slot]] = OUT  # (read before it is written, by the same step)
-    ops = [(op, ("acc", len(place) + dst[1]) if dst[0] == "scratch" else dst, operands)
-           for op, dst, operands in ops]
-    return (RowPass(steps[start:end], ops, shape, dtype, list(place), roles, shapes, stores,
-                    scratch), _whole_frame, steps[end - 1][2], steps[end - 1][3])
+    for reg, v in of_register.items():
+        slot = where[v][1]
+        if version.get(("slot", slot)) == v and (slot in live or reg in later):
+            stored(v)
+    size = len(operands.slots)
+    ops = [[(op, ("acc", size + dst[1][1]) if dst[0] == "acc" and isinstance(dst[1], tuple)
+             else dst, reads) for op, dst, reads in phase_ops] for phase_ops in ops]
+    loop_phases = [
+        (LINE if described[b][0][0] == ROWS else SWEEP, ops[k],
+         [(size + source[1], target) for source, target in copies[k]])
+        for k, b in enumerate(phases)]
+    return (RowPass(steps[start:end], loop_phases, shape, dtype, operands, stores),
+            _whole_frame, steps[end - 1][2], steps[end - 1][3])
+
+
+class _Operands:
+    """The operands of a pass's loop: frame slots, each once, in a role; then the
+    scratch arrays of sums (``(slot, shape)``), put into their slots after their phase."""
+
+    def __init__(self) -> None:
+        self.slots: list[int] = []
+        self.roles: list[int] = []
+        self.shapes: list[tuple[int, ...]] = []
+        self.scratch: list[tuple[int, tuple[int, ...]]] = []
+        self._place: dict[int, int] = {}
+
+    def place(self, slot: int, role: int, shape: tuple[int, ...]) -> int:
+        """Where ``slot`` is among the operands; one read (FULL, ROW, ONE) that is also
+        written takes the role written (OUT, OUT_ROW)."""
+        k = self._place.get(slot)
+        if k is None:
+            k = self._place[slot] = len(self.slots)
+            self.slots.append(slot)
+            self.roles.append(role)
+            self.shapes.append(shape)
+        elif role in (OUT, OUT_ROW):
+            self.roles[k] = role
+        return k
+
+
+def _scratch(group: list[Any], phase_of: list[int], defined: dict[int, Instr],
+             slots: dict[int, int]) -> set[tuple[int, int]]:
+    """The ``(phase, slot)`` of the sums added into scratch: into a buffer that their
+    phase also reads or writes otherwise (or sums into twice), as the loop adds into it
+    from the first row on."""
+    touched: dict[int, set[int]] = {}
+    sums: dict[int, list[int]] = {}
+    for d, phase in zip(group, phase_of, strict=True):
+        touched.setdefault(phase, set()).update(
+            {o[1] for _, dst, operands in d[2] for o in (dst, *operands) if o[0] == "slot"}
+            | _through(d[3], defined, slots))
+        sums.setdefault(phase, []).extend(dst[1] for _, dst, _ in d[2] if dst[0] == "acc")
+    return {(phase, slot) for phase, found in sums.items() for slot in found
+            if slot in touched[phase] or found.count(slot) > 1}
 
 
 def _role(shape: tuple[int, ...], full: tuple[int, int]) -> int:
-    """How the loop reads an operand of this shape (see ``.loops``)."""
+    """How the loop reads an operand of this shape, read only (see ``.loops``)."""
     if shape == full:
         return FULL
     return ROW if shape in ((full[1],), (1, full[1])) else ONE
