@@ -97,6 +97,29 @@ def test_a_pass_of_every_op_and_of_a_kept_view_is_the_interpreters() -> None:
     assert passes(graph, inputs)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_small_batchnorm_runs_forward_in_one_loop_call(
+        dtype: type, monkeypatch: pytest.MonkeyPatch) -> None:
+    """At 32x64 (a small pass, compiled at once here): the forward pass is one loop of
+    five phases, sums and the steps over one row between them; bit for bit."""
+    monkeypatch.setattr(rows, "COMPILE_AFTER_SMALL", 0)
+    graph = bg.Graph.from_ir(bg.library.get("batchnorm").ir)
+    rng = np.random.default_rng(6)
+    inputs = {"x": (rng.standard_normal((32, 64)) * 10.0 ** rng.integers(-3, 4, (32, 64))
+                    ).astype(dtype),
+              "gamma": rng.standard_normal(64).astype(dtype),
+              "beta": rng.standard_normal(64).astype(dtype), "eps": 1e-5}
+    agree(graph, inputs, rng.standard_normal((32, 64)).astype(dtype))
+    agree(graph, inputs, None)
+    found = passes(graph, inputs)
+    assert compiled_loops(found) == len(found)
+    from bngraph.compile.cache import compiled_for
+
+    (step,) = compiled_for(graph.plan, inputs).steps
+    assert [kind for kind, _, _ in step[0].phases] == [
+        loops.SWEEP, loops.LINE, loops.SWEEP, loops.LINE, loops.SWEEP]
+
+
 def test_arrays_the_loop_does_not_take_get_numpys_calls() -> None:
     """x in Fortran order: the pass runs its calls one by one, and is still right."""
     graph = bg.Graph.from_ir(bg.library.get("batchnorm").ir)
@@ -231,6 +254,7 @@ def test_random_graphs_in_row_passes_are_the_interpreters(case: Any) -> None:
     with quietly_patched() as patch:
         patch.setattr(rows, "MIN_BYTES", 0)
         patch.setattr(rows, "MIN_WIDTH", 1)
+        patch.setattr(rows, "MIN_ROW", 1)  # (steps over one row make lines)
         patch.setattr(rows, "COMPILE_AFTER", 0)
         reference = interpreted(graph, inputs)
         want = reference.backward()

@@ -193,8 +193,8 @@ def fuse_rows(p: Program, steps: Sequence[Step], slots: dict[int, int],
             k += 1
             continue
         end, shape, dtype, phases = group
-        out.append(_pass(p, steps, described, k, end, shape, dtype, phases, slots, live,
-                         defined))
+        made = _pass(p, steps, described, k, end, shape, dtype, phases, slots, live, defined)
+        out.extend(steps[k:end] if made is None else [made])
         k = end
     return tuple(out)
 
@@ -341,8 +341,7 @@ def _group(described: list[Any], start: int, defined: dict[int, Instr],
             phases.append(end)
             made, summed, written, read_before, seen_through = set(), set(), set(), set(), set()
         seen_through |= _through(d[3], defined, slots)
-        if writes & read_before or writes & seen_through \
-                or any((_bases(a, defined) - {a}) & made for a in d[3].args):
+        if writes & seen_through or any((_bases(a, defined) - {a}) & made for a in d[3].args):
             break
         summed |= {dst[1] for _, dst, _ in d[2] if dst[0] == "acc"}
         read_before |= reads - written
@@ -358,9 +357,12 @@ def _group(described: list[Any], start: int, defined: dict[int, Instr],
 
 def _pass(p: Program, steps: Sequence[Step], described: list[Any], start: int, end: int,
           shape: tuple[int, int], dtype: np.dtype[Any], phases: list[int],
-          slots: dict[int, int], live: set[int], defined: dict[int, Instr]) -> Step:
+          slots: dict[int, int], live: set[int], defined: dict[int, Instr]) -> Step | None:
     """One ``RowPass`` step for ``steps[start:end]``, in ``phases`` (the steps where each
-    begins): its ops as values written once, each phase's own."""
+    begins): its ops as values written once, each phase's own. A value is stored where
+    it is read after it, or read after its phase, or read later in its phase after a
+    store into memory it was computed from (the loop computes a value that is not
+    stored where it is read); ``None`` if that is a kernel's scratch value."""
     shape_of = {s: p.shapes[r] for r, s in slots.items()}  # (constants too: a seed of ones)
     operands = _Operands()
     phase_of = [sum(1 for b in phases if b <= k) - 1 for k in range(start, end)]
@@ -421,6 +423,10 @@ def _pass(p: Program, steps: Sequence[Step], described: list[Any], start: int, e
         slot = where[v][1]
         if version.get(("slot", slot)) == v and (slot in live or reg in later):
             stored(v)
+    while (clobbered := _clobbered(ops, stores)) is not None:
+        if where[clobbered][1] < 0:
+            return None  # (a kernel's scratch value: the steps stay numpy's calls)
+        stored(clobbered)
     size = len(operands.slots)
     ops = [[(op, ("acc", size + dst[1][1]) if dst[0] == "acc" and isinstance(dst[1], tuple)
              else dst, reads) for op, dst, reads in phase_ops] for phase_ops in ops]
@@ -430,6 +436,27 @@ def _pass(p: Program, steps: Sequence[Step], described: list[Any], start: int, e
         for k, b in enumerate(phases)]
     return (RowPass(steps[start:end], loop_phases, shape, dtype, operands, stores),
             _whole_frame, steps[end - 1][2], steps[end - 1][3])
+
+
+def _clobbered(ops: list[list[Op]], stores: dict[int, int]) -> int | None:
+    """A value not stored, computed from memory that a store of its phase overwrites
+    before a later statement reads the value; ``None`` if there is none."""
+    for phase_ops in ops:
+        reads: dict[int, set[int]] = {}  # value: the places read in memory to get it
+        for index, (_, dst, operands) in enumerate(phase_ops):
+            if dst[0] == "acc":
+                continue
+            v = dst[1]
+            if v in stores:
+                reads[v] = {stores[v]}
+                for u, places in reads.items():
+                    if u not in stores and stores[v] in places and any(
+                            ("val", u) in later for _, _, later in phase_ops[index + 1:]):
+                        return u
+            else:
+                reads[v] = set().union(*[{k} if kind == "ext" else reads[k]
+                                         for kind, k in operands])
+    return None
 
 
 class _Operands:
