@@ -22,7 +22,8 @@ import numpy as np
 
 import bngraph as bg
 from bngraph.compile.loops import wait
-from bngraph.compile.rows import COMPILE_AFTER
+from bngraph.compile.row_ops import MIN_BYTES
+from bngraph.compile.rows import COMPILE_AFTER, COMPILE_AFTER_SMALL
 from bngraph.reference import batchnorm_backward, batchnorm_forward
 
 Call = Callable[[], Any]
@@ -79,7 +80,8 @@ def make_bngraph(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float,
         run = GRAPH.forward(x=x, gamma=gamma, beta=beta, eps=eps)
         return run.outputs["out"], run.backward(dout)
 
-    for _ in range(1 + COMPILE_AFTER):  # large runs: numba compiles the row passes' loops
+    # numba compiles the row passes' loops after a run of large ones, 100 of small ones
+    for _ in range(1 + (COMPILE_AFTER if x.nbytes >= MIN_BYTES else COMPILE_AFTER_SMALL)):
         call()
     wait()  # (on a worker thread: the runs are timed once they are ready)
     return call

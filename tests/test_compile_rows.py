@@ -14,11 +14,11 @@ from hypothesis import strategies as st
 from test_compile import assert_same, interpreted, quietly_patched
 
 import bngraph as bg
-from bngraph.compile import loops, rows
+from bngraph.compile import loops, row_ops, rows
 from bngraph.compile.compiled import CompiledPlan
 from bngraph.errors import NonFiniteWarning
 
-N, D = 1024, 512  # 2 MiB in float32: above rows.MIN_BYTES, rows wider than MIN_WIDTH
+N, D = 1024, 512  # 2 MiB in float32: above row_ops.MIN_BYTES, rows wider than MIN_WIDTH
 
 
 def batchnorm_inputs(dtype: type, seed: int = 0) -> dict[str, Any]:
@@ -252,9 +252,9 @@ def test_random_graphs_in_row_passes_are_the_interpreters(case: Any) -> None:
     equal the interpreter bit for bit."""
     graph, inputs = case
     with quietly_patched() as patch:
-        patch.setattr(rows, "MIN_BYTES", 0)
-        patch.setattr(rows, "MIN_WIDTH", 1)
-        patch.setattr(rows, "MIN_ROW", 1)  # (steps over one row make lines)
+        patch.setattr(row_ops, "MIN_BYTES", 0)
+        patch.setattr(row_ops, "MIN_WIDTH", 1)
+        patch.setattr(row_ops, "MIN_ROW", 1)  # (steps over one row make lines)
         patch.setattr(rows, "COMPILE_AFTER", 0)
         reference = interpreted(graph, inputs)
         want = reference.backward()

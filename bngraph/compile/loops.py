@@ -120,7 +120,7 @@ def compiled(phases: Sequence[Any], stores: dict[int, int], roles: Sequence[int]
     for an operand the loop cannot read in numpy's order (an array of the full shape in
     neither C order nor spread down the rows) or write."""
     types = tuple(_type(role, value) for role, value in zip(roles, operands, strict=True))
-    key = (_frozen(phases), tuple(sorted(stores.items())), tuple(roles), types)
+    key = (_frozen(phases), tuple(sorted(stores.items())), tuple(roles), types, dtype.str)
     with _LOCK:
         found = _MADE.get(key)
     if found is not None:

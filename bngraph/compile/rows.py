@@ -1,31 +1,32 @@
-"""Row passes: runs of large elementwise calls and sums over the first axis, in one loop.
+"""Row passes: runs of elementwise calls and sums over the first axis, in one loop.
 
 After the buffers are placed, ``fuse_rows`` turns each run of consecutive steps over one
-large 2-d shape ``(n, d)`` (elementwise ``+ - * /``, negation and square root, sums over
-axis 0 by ``np.add.reduce``, the einsums of sums of products and the tiled kernels of
-``.fusion``) into one ``RowPass`` step: a loop over the elements (``.loops``, compiled by
-numba) that keeps the values of the run in registers, writes back only those read after
-it (kept for the backward pass, handed out, read by a later step or through a view), and
-adds the sums row after row into zeros, as numpy does. A run stops before a step that
-reads a sum made in it or a view of a value made in it, or that writes a buffer an earlier
-step of it read (the loop computes a value where it is needed, maybe after that write).
-Every value is the same IEEE operation on the same operands as numpy's, so results are
-the interpreter's bit for bit.
+2-d shape ``(n, d)`` that ``.row_ops`` describes (elementwise ``+ - * /``, negation and
+square root, sums over axis 0, the einsums of sums of products and the tiled kernels of
+``.fusion``), with the elementwise steps over one row ``(d,)`` among them, into one
+``RowPass`` step: a loop (``.loops``, compiled by numba) in phases, each a sweep over the
+elements of the rows or a line over those of one row. A new sweep begins at a step that
+reads a sum of the sweep. A phase keeps its values in registers and writes back only
+those read after it (in a later phase, after the pass, or through a view) or read after a
+store overwrote memory they were computed from; its sums add row after row into zeros,
+as numpy adds them. A run stops before a step that reads a view of a value made in its
+phase, or writes a buffer its phase reads through a view. Every value is the same IEEE
+operation on the same operands as numpy's, so results are the interpreter's bit for bit.
 
-A pass makes its numpy calls one by one until its loop is compiled (after
-``COMPILE_AFTER`` runs, on the worker thread of ``.loops``), without numba, and for a run
-whose arrays the loop does not take: an operand of the full shape must be in C order or
-spread down the first axis (a row, or a number), and none may share memory with an array
-the pass writes.
+A pass makes its numpy calls one by one until its loop is compiled (on the worker thread
+of ``.loops``, after ``COMPILE_AFTER`` runs of a large pass and ``COMPILE_AFTER_SMALL``
+runs of a smaller one), without numba, and for a run whose arrays the loop does not take:
+one of the full shape in neither C order nor spread down the first axis, or one written
+in place that is not in C order.
 
 >>> import numpy as np, bngraph as bg
 >>> from bngraph.compile.cache import compiled_for
 >>> g = bg.library.get("batchnorm")
->>> x = np.ones((1024, 512), np.float32)
->>> c = compiled_for(g.plan, {"x": x, "gamma": np.ones(512, np.float32), "beta": x[0]})
->>> [repr(s[0]) for s in c.steps if isinstance(s[0], RowPass)] in ([], [
-...     "<row pass of 2 calls over (1024, 512)>", "<row pass of 2 calls over (1024, 512)>"])
-True
+>>> x = np.ones((32, 64))
+>>> c = compiled_for(g.plan, {"x": x, "gamma": x[0], "beta": x[0]})
+>>> (step,) = [step[0] for step in c.steps]  # forward: one loop (numba installed)
+>>> step, ["sweep" if kind == SWEEP else "line" for kind, _, _ in step.phases]
+(<row pass of 11 calls over (32, 64)>, ['sweep', 'line', 'sweep', 'line', 'sweep'])
 """
 
 from __future__ import annotations
@@ -39,34 +40,11 @@ import numpy as np
 from ..schedule import fetcher
 from . import loops
 from .buffers import Step, run_steps
-from .fusion import REDUCE, Einsum, Kernel
-from .loops import ADD, DIV, FULL, LINE, MUL, NEG, ONE, OUT, OUT_ROW, ROW, SQRT, SUB, SWEEP, submit
-from .program import WEAK, Instr, Program, is_array
+from .loops import FULL, LINE, ONE, OUT, OUT_ROW, ROW, SWEEP, submit
+from .program import Instr, Program
+from .row_ops import ROWS, Op, describe, large
 
-__all__ = ["RowPass", "fuse_rows", "MIN_BYTES", "MIN_WIDTH", "MIN_ELEMENTS", "MIN_ROW",
-           "COMPILE_AFTER", "COMPILE_AFTER_SMALL"]
-
-MIN_BYTES = 1 << 20
-"""Passes over at least this many bytes are large: compiled after ``COMPILE_AFTER`` runs."""
-
-MIN_WIDTH = 256
-"""Large passes have rows at least this wide (the loop's own cost per row would show)."""
-
-MIN_ELEMENTS = 512
-"""Smaller passes (compiled after ``COMPILE_AFTER_SMALL`` runs) have at least this many
-elements, in rows at least ``MIN_ROW`` wide: below, numpy's calls cost no more than
-calling the loop."""
-
-MIN_ROW = 8
-
-ACC = -1  # the op of a sum over the rows (not an op of .loops: a statement)
-ROWS = "rows"  # the shape (ROWS, d) of a step over one row, in a pass over (n, d)
-
-CODES: dict[Any, tuple[int, int]] = {  # ufunc: its code, how many operands
-    np.add: (ADD, 2), np.subtract: (SUB, 2), np.multiply: (MUL, 2), np.true_divide: (DIV, 2),
-    np.negative: (NEG, 1), np.sqrt: (SQRT, 1),
-}
-EINSUMS = {"ab,ab->b", "ab,b->b", "b,ab->b"}
+__all__ = ["RowPass", "fuse_rows", "COMPILE_AFTER", "COMPILE_AFTER_SMALL"]
 
 COMPILE_AFTER = 1
 """Runs of a large pass with numpy's calls before its loop is compiled: a graph run once
@@ -79,14 +57,6 @@ second pays only for a graph run many times."""
 COMPILING: Any = object()  # (a pass's loop, while numba makes it)
 FAILED: Any = object()  # (numba refused it: the pass keeps numpy's calls)
 _LOCK = threading.Lock()
-
-# the ops of one pass, as described: (op, destination, operands); an operand is
-# ("slot", s) or ("temp", t) (a kernel's scratch value), a destination one of those or
-# ("acc", s, shape), a sum over the rows into slot s. In a pass they are numbered as
-# values, each written once: an operand is then ("val", v) or ("ext", s), read from
-# the frame.
-Op = tuple[int, tuple[Any, ...], tuple[tuple[str, int], ...]]
-
 
 class RowPass:
     """Steps run as one pass over the rows (see the module); until its loop is compiled,
@@ -111,7 +81,7 @@ class RowPass:
                       if operands.roles[k] in (OUT, OUT_ROW)]
         self.gather: Callable[[list[Any]], tuple[Any, ...]] = fetcher(self.slots)
         self.dst = steps[-1][2]
-        self.large = _large(shape, dtype)
+        self.large = large(shape, dtype)
         self.loop: Any = None  # COMPILING, FAILED, or a loop of .loops
         self.runs = 0
 
@@ -177,7 +147,7 @@ def fuse_rows(p: Program, steps: Sequence[Step], slots: dict[int, int],
     """The steps with runs of two or more row-fusable ones (or one tiled kernel or sum
     of products) as one ``RowPass`` each. ``slots`` places registers; ``live`` are the
     slots read after these steps (kept, handed out, read by a later segment)."""
-    described = [_describe(p, step, slots) for step in steps]
+    described = [describe(p, step, slots) for step in steps]
     if not any(described) or not loops.available():
         return tuple(steps)
     defined = {ins.result: ins for ins in p.instrs}
@@ -215,95 +185,6 @@ def _bases(reg: int, defined: dict[int, Instr]) -> set[int]:
                 seen.add(a)
                 todo.append(a)
     return seen
-
-
-def _describe(p: Program, step: Step, slots: dict[int, int]) -> Any:
-    """``(shape, dtype, ops, instr)`` of a row-fusable step (ops as in ``Op``), else
-    ``None``."""
-    ins: Instr = p.instrs[step[3]]
-    found = _ops_of(p, ins, step[2], slots)
-    return None if found is None else (*found, ins)
-
-
-def _ops_of(p: Program, ins: Instr, dst: int, slots: dict[int, int]) -> Any:
-    if ins.view or ins.out_at is None:
-        return None
-    fn = ins.fn
-    kind = p.kinds[ins.result]
-    if fn in CODES:
-        code, arity = CODES[fn]
-        if len(ins.args) != arity or ins.out_at != arity:
-            return None
-        return _checked(p, p.shapes[ins.result], kind, ins.args,
-                        [(code, ("slot", dst), tuple(("slot", slots[a]) for a in ins.args))])
-    if fn == REDUCE:
-        x, axis = ins.args[0], p.consts.get(ins.args[1])
-        if axis not in (0, (0,)) or len(p.shapes[x]) != 2:
-            return None
-        return _checked(p, p.shapes[x], kind, (x,),
-                        [(ACC, ("acc", dst, p.shapes[ins.result]), (("slot", slots[x]),))])
-    if isinstance(fn, Einsum) and fn.subscripts in EINSUMS:
-        a, b = ins.args
-        shape = p.shapes[a] if len(p.shapes[a]) == 2 else p.shapes[b]
-        ops = [(MUL, ("temp", 0), (("slot", slots[a]), ("slot", slots[b]))),
-               (ACC, ("acc", dst, p.shapes[ins.result]), (("temp", 0),))]
-        return _checked(p, shape, kind, ins.args, ops)
-    if isinstance(fn, Kernel):
-        return _kernel_ops(p, ins, fn, dst, slots)
-    return None
-
-
-def _kernel_ops(p: Program, ins: Instr, kernel: Kernel, dst: int,
-                slots: dict[int, int]) -> Any:
-    if len(kernel.shape) != 2 or kernel.axes not in (None, (0,)):
-        return None
-    leaves = len(ins.args)
-
-    def operand(k: int) -> tuple[str, int]:
-        return ("slot", slots[ins.args[k]]) if k < leaves else ("temp", k - leaves)
-
-    ops: list[Op] = []
-    for fn, operands, destination in kernel.ops:
-        code, arity = CODES.get(fn, (-1, -1))
-        if len(operands) != arity:
-            return None
-        target: tuple[Any, ...] = ("slot", dst) if destination == -1 else (
-            "temp", destination - leaves)
-        ops.append((code, target, tuple(operand(o) for o in operands)))
-    if kernel.axes is not None:
-        ops.append((ACC, ("acc", dst, p.shapes[ins.result]), (operand(kernel.summed),)))
-    return _checked(p, kernel.shape, kernel.dtype, ins.args, ops)
-
-
-def _checked(p: Program, shape: tuple[int, ...], kind: Any, args: Sequence[int],
-             ops: list[Op]) -> Any:
-    """The description, if every operand is of the full shape or a row (or a number)
-    broadcast along it, all of one float dtype, over a shape large enough; a step over
-    one row ((d,) or (1, d)) is described over ``(ROWS, d)``."""
-    if not is_array(kind) or kind not in (np.float32, np.float64):
-        return None
-    if len(shape) == 1 or (len(shape) == 2 and shape[0] == 1):
-        if shape[-1] < MIN_ROW:
-            return None
-        full: tuple[Any, ...] = (ROWS, shape[-1])
-        allowed = {(), (1,), (1, 1), (shape[-1],), (1, shape[-1])}
-    elif len(shape) == 2:
-        if not _large(shape, kind) and (shape[0] * shape[1] < MIN_ELEMENTS
-                                        or shape[1] < MIN_ROW):
-            return None
-        full = tuple(shape)
-        allowed = {full, (), (shape[1],), (1, shape[1]), (1, 1), (1,)}
-    else:
-        return None
-    for a in args:
-        a_kind = p.kinds[a]
-        if (a_kind != kind and a_kind != WEAK) or p.shapes[a] not in allowed:
-            return None
-    return full, kind, ops
-
-
-def _large(shape: tuple[int, ...], dtype: np.dtype[Any]) -> bool:
-    return int(np.prod(shape)) * dtype.itemsize >= MIN_BYTES and shape[1] >= MIN_WIDTH
 
 
 def _group(described: list[Any], start: int, defined: dict[int, Instr],
