@@ -12,7 +12,8 @@ numpy's (numba's error model is numpy's: no exceptions; a Python number is first
 the pass's dtype, as numpy makes a weak scalar).
 
 A loop is called as ``loop(F, n, d)``: ``F`` the tuple of the pass's operands and
-destinations, ``(n, d)`` its shape. It is compiled for the types of one such tuple and
+destinations, then ``R``, room for the rows of those spread down the rows (see
+``spread``), ``(n, d)`` its shape. It is compiled for the types of one such tuple and
 takes no other (numba raises ``TypeError``); it returns 1, having written nothing, when
 an array is not of the shape or layout it was compiled for, and 0 when done. Loops are
 shared by passes of the same ops and types (of any shape).
@@ -25,7 +26,7 @@ shared by passes of the same ops and types (of any shape).
 ...     square = (MUL, ("val", 0), (("ext", 0), ("ext", 0)))
 ...     loop = compiled([(SWEEP, [square], [])], {0: 1}, (FULL, OUT), (x, out),
 ...                     np.dtype(np.float64))
-...     assert loop((x, out), 2, 3) == 0
+...     assert loop((x, out, np.empty((0, 3))), 2, 3) == 0  # (R: no spread array)
 ...     assert out.tolist() == [[0.0, 1.0, 4.0], [9.0, 16.0, 25.0]]
 """
 
@@ -40,7 +41,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["ADD", "SUB", "MUL", "DIV", "NEG", "SQRT", "FULL", "OUT", "ROW", "OUT_ROW", "ONE",
-           "SUM", "SWEEP", "LINE",
+           "SUM", "SWEEP", "LINE", "spread",
            "COMPILE_IN_BACKGROUND", "available", "compiled", "submit", "wait"]
 
 ADD, SUB, MUL, DIV, NEG, SQRT = range(6)
@@ -120,6 +121,7 @@ def compiled(phases: Sequence[Any], stores: dict[int, int], roles: Sequence[int]
     for an operand the loop cannot read in numpy's order (an array of the full shape in
     neither C order nor spread down the rows) or write."""
     types = tuple(_type(role, value) for role, value in zip(roles, operands, strict=True))
+    types += (_numba().types.Array(_numba().from_dtype(dtype), 2, "C"),)  # R (see spread)
     key = (_frozen(phases), tuple(sorted(stores.items())), tuple(roles), types, dtype.str)
     with _LOCK:
         found = _MADE.get(key)
@@ -165,12 +167,21 @@ def _type(role: int, value: Any) -> Any:
 def _compose(phases: Sequence[Any], stores: dict[int, int], roles: Sequence[int],
              types: Sequence[Any], dtype: np.dtype[Any]) -> Callable[..., int]:
     cast = np.float32 if dtype == np.float32 else np.float64
-    leaf = [_leaf(role, t, k, cast) for k, (role, t) in enumerate(zip(roles, types, strict=True))]
+    types = types[:len(roles)]  # (and R after them)
+    # an array of the full shape spread down the rows is read from its row, copied into R
+    # (the last operand) in C order, of which numba makes vector instructions
+    rows = len(roles)
+    found = spread(roles, types)
+    leaf = [_spread_row(rows, found.index(k)) if k in found else _leaf(role, t, k, cast)
+            for k, (role, t) in enumerate(zip(roles, types, strict=True))]
+    copy: Any = _jit(_nothing)  # (before each sweep: a phase before may have written them)
+    for r, k in enumerate(found):
+        copy = _store_row(copy, rows, r, _row_of_2d(k))
+    run: Any = _jit(_no_phase)
     fits: Any = _jit(_fits_anything)
     for k, (role, t) in enumerate(zip(roles, types, strict=True)):
         if hasattr(t, "ndim"):
             fits = _fits(fits, k, role, t)
-    run: Any = _jit(_no_phase)
     for kind, ops, copies in phases:
         value: dict[int, Any] = {}
         body: Any = _jit(_nothing)
@@ -188,6 +199,8 @@ def _compose(phases: Sequence[Any], stores: dict[int, int], roles: Sequence[int]
                 body = _store(body, k, 2 if kind == SWEEP else types[k].ndim, made)
                 made = leaf[k]
             value[dst[1]] = made
+        if kind == SWEEP and found:
+            run = _then(run, _line(copy))
         run = _then(run, _sweep(zero, body) if kind == SWEEP else _line(body))
         for source, target in copies:  # sums made in scratch, into their arrays
             run = _then(run, _line(_store(_jit(_nothing), target, types[target].ndim,
@@ -196,6 +209,28 @@ def _compose(phases: Sequence[Any], stores: dict[int, int], roles: Sequence[int]
 
 
 # ---------------------------------------------------------------------- leaves
+
+
+def spread(roles: Sequence[int], operands: Sequence[Any]) -> list[int]:
+    """The places of the arrays of the full shape spread down the rows (by their arrays
+    or their numba types): a loop reads their rows from ``R``, of shape ``(len(...), d)``,
+    passed after the operands."""
+    return [k for k, (role, a) in enumerate(zip(roles, operands, strict=False))
+            if role == FULL and (a.layout == "A" if hasattr(a, "layout")
+                                 else not a.flags.c_contiguous)]
+
+
+def _spread_row(rows: int, r: int) -> Any:
+    def f(F: Any, i: int, j: int) -> Any:
+        return F[rows][r, j]
+    return _jit(f)
+
+
+def _store_row(before: Any, rows: int, r: int, e: Any) -> Any:
+    def f(F: Any, i: int, j: int) -> None:
+        before(F, i, j)
+        F[rows][r, j] = e(F, i, j)
+    return _jit(f)
 
 
 def _leaf(role: int, t: Any, k: int, cast: Any) -> Any:

@@ -84,6 +84,8 @@ class RowPass:
         self.large = large(shape, dtype)
         self.loop: Any = None  # COMPILING, FAILED, or a loop of .loops
         self.runs = 0
+        self.spread = 0  # rows of the loop's R (see .loops.spread), once it is compiled
+        self.no_rows = np.empty((0, self.d), dtype)
 
     def __repr__(self) -> str:
         return f"<row pass of {len(self.steps)} calls over {self.shape}>"
@@ -98,6 +100,8 @@ class RowPass:
         operands = self.gather(frame)
         if self.scratch:
             operands += tuple(np.empty(shape, self.dtype) for shape in self.scratch)
+        operands += (self.no_rows if self.spread == 0
+                     else np.empty((self.spread, self.d), self.dtype),)
         try:
             failed = loop(operands, self.n, self.d)
         except TypeError:  # an operand of another type than the loop's
@@ -136,6 +140,7 @@ class RowPass:
         """Compile the loop for the types of one run's operands (numba's compiling is
         about half a second a pass; passes of the same ops and types share a loop)."""
         try:
+            self.spread = len(loops.spread(self.roles, operands))
             self.loop = loops.compiled(self.phases, self.stores, self.roles, operands,
                                        self.dtype)
         except Exception:  # noqa: BLE001 - numba refused it: numpy's calls it is
