@@ -199,10 +199,10 @@ def _group(described: list[Any], start: int, defined: dict[int, Instr],
 
     A run has one shape ``(n, d)`` and dtype; its steps over one row make lines, the
     others sweeps, and a step over the rows that reads a sum of its sweep starts a new
-    one. In a phase, the loop computes a value when a later statement needs it, so the
-    run stops before a step that writes a buffer an earlier step of its phase read, or
-    that the phase reads through a view (the loop writes each element as it goes), or
-    that reads a view of a value made in its phase."""
+    one. The run stops before a step that writes a buffer its phase reads through a
+    view (the loop writes each element as it goes, and a view may read another), or
+    that reads a view of a value made in its phase (which the loop may not have
+    stored). A buffer written after its phase read it directly is ``_pass``'s concern."""
     first = described[start]
     if first is None or first[0][0] == ROWS:
         return None
@@ -211,8 +211,6 @@ def _group(described: list[Any], start: int, defined: dict[int, Instr],
     kind = 0
     made: set[int] = set()  # registers made in the phase
     summed: set[int] = set()  # slots of the sums of the phase
-    written: set[int] = set()
-    read_before: set[int] = set()  # slots read from memory by the phase's steps so far
     seen_through: set[int] = set()  # slots the phase's steps read through a view
     end = start
     while end < len(described):
@@ -225,13 +223,11 @@ def _group(described: list[Any], start: int, defined: dict[int, Instr],
         if step_kind != kind or reads & summed:
             kind = step_kind
             phases.append(end)
-            made, summed, written, read_before, seen_through = set(), set(), set(), set(), set()
+            made, summed, seen_through = set(), set(), set()
         seen_through |= _through(d[3], defined, slots)
         if writes & seen_through or any((_bases(a, defined) - {a}) & made for a in d[3].args):
             break
         summed |= {dst[1] for _, dst, _ in d[2] if dst[0] == "acc"}
-        read_before |= reads - written
-        written |= writes
         made.add(d[3].result)
         end += 1
     while phases and phases[-1] >= end:
