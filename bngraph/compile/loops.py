@@ -41,14 +41,14 @@ from typing import Any
 import numpy as np
 
 __all__ = ["ADD", "SUB", "MUL", "DIV", "NEG", "SQRT", "FULL", "OUT", "ROW", "OUT_ROW", "ONE",
-           "SUM", "SWEEP", "LINE", "spread",
+           "SWEEP", "LINE", "spread",
            "COMPILE_IN_BACKGROUND", "available", "compiled", "submit", "wait"]
 
 ADD, SUB, MUL, DIV, NEG, SQRT = range(6)
-FULL, OUT, ROW, OUT_ROW, ONE, SUM = range(6)
+FULL, OUT, ROW, OUT_ROW, ONE = range(5)
 """What an operand of a loop is: an array of the full shape read, or written (and maybe
-read); a row broadcast down ((d,) or (1, d)) read, or written; one number (a Python
-number or an array of one element); a sum over the rows ((d,) or (1, d), written)."""
+read); a row broadcast down ((d,) or (1, d)) read, or written (a row stored, or a sum
+over the rows); one number (a Python number or an array of one element)."""
 
 SWEEP, LINE = 2, 1
 """The phases of a loop: over the rows and the elements of each (its sums start at
@@ -117,7 +117,7 @@ def compiled(phases: Sequence[Any], stores: dict[int, int], roles: Sequence[int]
     v)``, a value of the phase, or ``("ext", k)``, ``F[k]``; ``copies`` the ``(from,
     to)`` places in ``F`` of rows copied once the phase is done. ``stores`` maps the
     values stored to their place in ``F``; ``roles`` says what each operand is
-    (``FULL``, ``OUT``, ``ROW``, ``OUT_ROW``, ``ONE`` or ``SUM``). Raises ``TypeError``
+    (``FULL``, ``OUT``, ``ROW``, ``OUT_ROW`` or ``ONE``). Raises ``TypeError``
     for an operand the loop cannot read in numpy's order (an array of the full shape in
     neither C order nor spread down the rows) or write."""
     types = tuple(_type(role, value) for role, value in zip(roles, operands, strict=True))
@@ -152,7 +152,7 @@ def _type(role: int, value: Any) -> Any:
     if type(value) is not np.ndarray:
         return numba.typeof(value)  # a Python number, made the pass's dtype where read
     element = numba.from_dtype(value.dtype)
-    if role in (OUT, OUT_ROW, SUM):
+    if role in (OUT, OUT_ROW):
         if not (value.flags.c_contiguous and value.flags.writeable):
             raise TypeError("an array written in neither C order nor writeable")
         return types.Array(element, value.ndim, "C")
@@ -183,22 +183,7 @@ def _compose(phases: Sequence[Any], stores: dict[int, int], roles: Sequence[int]
         if hasattr(t, "ndim"):
             fits = _fits(fits, k, role, t)
     for kind, ops, copies in phases:
-        value: dict[int, Any] = {}
-        body: Any = _jit(_nothing)
-        zero: Any = _jit(_zero_nothing)
-        for op, dst, operands in ops:
-            args = [value[v] if what == "val" else leaf[v] for what, v in operands]
-            if dst[0] == "acc":
-                k = dst[1]
-                body = _accumulate(body, k, types[k].ndim, args[0])
-                zero = _zero(zero, k, types[k].ndim)
-                continue
-            made = _unary(op, *args) if op in (NEG, SQRT) else _binary(op, *args)
-            if dst[1] in stores:  # stored: the values after it read it back
-                k = stores[dst[1]]
-                body = _store(body, k, 2 if kind == SWEEP else types[k].ndim, made)
-                made = leaf[k]
-            value[dst[1]] = made
+        zero, body = _phase(kind, ops, stores, leaf, types)
         if kind == SWEEP and found:
             run = _then(run, _line(copy))
         run = _then(run, _sweep(zero, body) if kind == SWEEP else _line(body))
@@ -206,6 +191,30 @@ def _compose(phases: Sequence[Any], stores: dict[int, int], roles: Sequence[int]
             run = _then(run, _line(_store(_jit(_nothing), target, types[target].ndim,
                                           leaf[source])))
     return _loop(fits, run)
+
+
+def _phase(kind: int, ops: Sequence[Any], stores: dict[int, int], leaf: list[Any],
+           types: Sequence[Any]) -> tuple[Any, Any]:
+    """The statements of one phase, as ``(zero, body)``: setting its sums to zero, and
+    what it does at one element (each value an expression of its operands, computed
+    where a statement needs it; a stored one is read back)."""
+    value: dict[int, Any] = {}
+    body: Any = _jit(_nothing)
+    zero: Any = _jit(_zero_nothing)
+    for op, dst, operands in ops:
+        args = [value[v] if what == "val" else leaf[v] for what, v in operands]
+        if dst[0] == "acc":
+            k = dst[1]
+            body = _accumulate(body, k, types[k].ndim, args[0])
+            zero = _zero(zero, k, types[k].ndim)
+            continue
+        made = _unary(op, *args) if op in (NEG, SQRT) else _binary(op, *args)
+        if dst[1] in stores:  # stored: the values after it read it back
+            k = stores[dst[1]]
+            body = _store(body, k, 2 if kind == SWEEP else types[k].ndim, made)
+            made = leaf[k]
+        value[dst[1]] = made
+    return zero, body
 
 
 # ---------------------------------------------------------------------- leaves
