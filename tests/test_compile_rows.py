@@ -21,12 +21,12 @@ from bngraph.errors import NonFiniteWarning
 N, D = 1024, 512  # 2 MiB in float32: above row_ops.MIN_BYTES, rows wider than MIN_WIDTH
 
 
-def batchnorm_inputs(dtype: type, seed: int = 0) -> dict[str, Any]:
+def batchnorm_inputs(dtype: type, seed: int = 0, n: int = N, d: int = D) -> dict[str, Any]:
     rng = np.random.default_rng(seed)
     # magnitudes over several decades: another order of operations would round otherwise
-    x = rng.standard_normal((N, D)) * 10.0 ** rng.integers(-3, 4, (N, D))
-    return {"x": x.astype(dtype), "gamma": rng.standard_normal(D).astype(dtype),
-            "beta": rng.standard_normal(D).astype(dtype), "eps": 1e-5}
+    x = rng.standard_normal((n, d)) * 10.0 ** rng.integers(-3, 4, (n, d))
+    return {"x": x.astype(dtype), "gamma": rng.standard_normal(d).astype(dtype),
+            "beta": rng.standard_normal(d).astype(dtype), "eps": 1e-5}
 
 
 def passes(graph: bg.Graph, inputs: dict[str, Any]) -> list[rows.RowPass]:
@@ -104,12 +104,8 @@ def test_small_batchnorm_runs_forward_in_one_loop_call(
     five phases, sums and the steps over one row between them; bit for bit."""
     monkeypatch.setattr(rows, "COMPILE_AFTER_SMALL", 0)
     graph = bg.Graph.from_ir(bg.library.get("batchnorm").ir)
-    rng = np.random.default_rng(6)
-    inputs = {"x": (rng.standard_normal((32, 64)) * 10.0 ** rng.integers(-3, 4, (32, 64))
-                    ).astype(dtype),
-              "gamma": rng.standard_normal(64).astype(dtype),
-              "beta": rng.standard_normal(64).astype(dtype), "eps": 1e-5}
-    agree(graph, inputs, rng.standard_normal((32, 64)).astype(dtype))
+    inputs = batchnorm_inputs(dtype, seed=6, n=32, d=64)
+    agree(graph, inputs, np.random.default_rng(7).standard_normal((32, 64)).astype(dtype))
     agree(graph, inputs, None)
     found = passes(graph, inputs)
     assert compiled_loops(found) == len(found)

@@ -130,7 +130,7 @@ def compiled(phases: Sequence[Any], stores: dict[int, int], roles: Sequence[int]
     numba = _numba()
     loop = numba.njit(numba.int64(numba.types.Tuple(types), numba.int64, numba.int64),
                       nogil=True, error_model="numpy")(
-        _compose(phases, stores, roles, types, dtype))
+        _compose(phases, stores, roles, types, spread(roles, operands), dtype))
     loop.disable_compile()  # other types raise TypeError: the pass makes numpy's calls
     with _LOCK:
         while len(_MADE) >= MAX_LOOPS:
@@ -165,13 +165,13 @@ def _type(role: int, value: Any) -> Any:
 
 
 def _compose(phases: Sequence[Any], stores: dict[int, int], roles: Sequence[int],
-             types: Sequence[Any], dtype: np.dtype[Any]) -> Callable[..., int]:
+             types: Sequence[Any], found: list[int], dtype: np.dtype[Any]
+             ) -> Callable[..., int]:
     cast = np.float32 if dtype == np.float32 else np.float64
     types = types[:len(roles)]  # (and R after them)
-    # an array of the full shape spread down the rows is read from its row, copied into R
-    # (the last operand) in C order, of which numba makes vector instructions
+    # an array of the full shape spread down the rows (``found``) is read from its row,
+    # copied into R (the last operand) in C order, of which numba makes vector instructions
     rows = len(roles)
-    found = spread(roles, types)
     leaf = [_spread_row(rows, found.index(k)) if k in found else _leaf(role, t, k, cast)
             for k, (role, t) in enumerate(zip(roles, types, strict=True))]
     copy: Any = _jit(_nothing)  # (before each sweep: a phase before may have written them)
@@ -221,12 +221,10 @@ def _phase(kind: int, ops: Sequence[Any], stores: dict[int, int], leaf: list[Any
 
 
 def spread(roles: Sequence[int], operands: Sequence[Any]) -> list[int]:
-    """The places of the arrays of the full shape spread down the rows (by their arrays
-    or their numba types): a loop reads their rows from ``R``, of shape ``(len(...), d)``,
-    passed after the operands."""
-    return [k for k, (role, a) in enumerate(zip(roles, operands, strict=False))
-            if role == FULL and (a.layout == "A" if hasattr(a, "layout")
-                                 else not a.flags.c_contiguous)]
+    """The places of the arrays of the full shape spread down the rows: a loop reads
+    their rows from ``R``, of shape ``(len(...), d)``, passed after the operands."""
+    return [k for k, (role, a) in enumerate(zip(roles, operands, strict=True))
+            if role == FULL and not a.flags.c_contiguous]
 
 
 def _spread_row(rows: int, r: int) -> Any:

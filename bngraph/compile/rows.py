@@ -72,13 +72,13 @@ class RowPass:
         self.steps = tuple(steps)
         self.phases, self.shape, self.dtype = phases, shape, dtype
         self.slots, self.shapes = tuple(operands.slots), operands.shapes
-        self.scratch = [shape for _, shape in operands.scratch]
+        self.scratch = operands.scratch
         self.roles = (*operands.roles, *[OUT_ROW] * len(self.scratch))
         self.stores = stores
         self.n, self.d = shape
         # the arrays a run may hand out, made here when it is their first call
-        self.fresh = [(slot, operands.shapes[k]) for k, slot in enumerate(self.slots)
-                      if operands.roles[k] in (OUT, OUT_ROW)]
+        self.fresh = [(slot, self.shapes[k]) for k, slot in enumerate(self.slots)
+                      if self.roles[k] in (OUT, OUT_ROW)]
         self.gather: Callable[[list[Any]], tuple[Any, ...]] = fetcher(self.slots)
         self.dst = steps[-1][2]
         self.large = large(shape, dtype)
@@ -256,6 +256,7 @@ def _pass(p: Program, steps: Sequence[Step], described: list[Any], start: int, e
     stores: dict[int, int] = {}
     ops: list[list[Op]] = [[] for _ in phases]
     copies: list[list[tuple[Any, int]]] = [[] for _ in phases]
+    count = 0  # values so far (numbered across the phases)
 
     def stored(v: int) -> int:
         """The place in the loop's operands that holds value ``v`` after its phase."""
@@ -281,14 +282,14 @@ def _pass(p: Program, steps: Sequence[Step], described: list[Any], start: int, e
                     read.append(("val", v))
                 else:  # made in an earlier phase: read from memory
                     read.append(("ext", stored(v)))
-            value = sum(len(o) for o in ops)  # (numbered across the phases)
+            value, count = count, count + 1
             if dst[0] == "acc":
                 slot = dst[1]
                 target = operands.place(slot, OUT_ROW, dst[2])
                 if (phase, slot) in scratch:
                     copies[phase].append((("scratch", len(operands.scratch)), target))
                     target = ("scratch", len(operands.scratch))  # type: ignore[assignment]
-                    operands.scratch.append((slot, dst[2]))
+                    operands.scratch.append(dst[2])
                 ops[phase].append((op, ("acc", target), tuple(read)))
                 version[("slot", slot)] = value
                 where[value] = (phase, slot, True)
@@ -343,13 +344,13 @@ def _clobbered(ops: list[list[Op]], stores: dict[int, int]) -> int | None:
 
 class _Operands:
     """The operands of a pass's loop: frame slots, each once, in a role; then the
-    scratch arrays of sums (``(slot, shape)``), put into their slots after their phase."""
+    scratch arrays of sums (their shapes), copied into their slots when their phase ends."""
 
     def __init__(self) -> None:
         self.slots: list[int] = []
         self.roles: list[int] = []
         self.shapes: list[tuple[int, ...]] = []
-        self.scratch: list[tuple[int, tuple[int, ...]]] = []
+        self.scratch: list[tuple[int, ...]] = []
         self._place: dict[int, int] = {}
 
     def place(self, slot: int, role: int, shape: tuple[int, ...]) -> int:
